@@ -1,0 +1,62 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export RGW_DATA ?= $(CURDIR)/data
+export UV_PYTHON_DOWNLOADS := never
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+SCALE ?= focus
+SEED ?= 42
+
+.PHONY: install demo run test ui bench lint format clean help
+
+help:
+	@echo "make demo   install, generate a synthetic Rotterdam ($(SCALE)), run every asset, print a summary"
+	@echo "make test   run the test suite"
+	@echo "make ui     open the Dagster UI on the same instance (http://127.0.0.1:3000)"
+	@echo "make bench  run the benchmarks (results in benchmarks/results/)"
+	@echo "make lint   ruff"
+
+# Install from the lock file only: the same versions on every machine and in CI.
+$(STAMP): pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python $(shell command -v $(PYTHON))
+	@touch $@
+
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+demo: install
+	$(BIN)/rgw demo --scale $(SCALE) --seed $(SEED)
+
+run: install
+	$(BIN)/rgw run
+
+test: install
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+ui: install
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(RGW_DATA) $(DAGSTER_HOME)

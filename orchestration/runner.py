@@ -1,0 +1,75 @@
+"""Running the pipeline in process on a Dagster instance: what `rgw demo` and `rgw run` do, and what tests call.
+
+It does what the sensors would do on a schedule, at once: register every delivery found in the incoming folders as a
+partition, run each source's ingest job for it, then run the downstream job. Runs are recorded on the instance, so
+`make ui` shows them afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from connectors.registry import SOURCES
+from orchestration.assets.ingest import delivery_partitions
+from orchestration.deliveries import discover_deliveries
+from orchestration.definitions import defs
+from orchestration.jobs import ingest_job_name
+from rgw.settings import HubPaths
+
+
+@dataclass
+class RunReport:
+    ingested: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
+    downstream_ok: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and self.downstream_ok is not False
+
+
+def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and event.step_failure_data:
+            return event.step_failure_data.error.message.strip() if event.step_failure_data.error else "failed"
+    return "failed"
+
+
+def ingest_all(
+    instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None
+) -> RunReport:
+    """Ingest every delivery of every (or the named) source(s); failures are collected, not raised."""
+    report = RunReport()
+    for name in sources or list(SOURCES):
+        partitions = delivery_partitions(name)
+        for delivery in discover_deliveries(paths.incoming, name):
+            if not instance.has_dynamic_partition(partitions.name, delivery.delivery_id):
+                instance.add_dynamic_partitions(partitions.name, [delivery.delivery_id])
+            job = defs.resolve_job_def(ingest_job_name(name))
+            result = job.execute_in_process(
+                partition_key=delivery.delivery_id,
+                instance=instance,
+                raise_on_error=False,
+                tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
+            )
+            if result.success:
+                report.ingested.append((name, delivery.delivery_id))
+            else:
+                report.failed.append((name, delivery.delivery_id, _first_error(result)))
+    return report
+
+
+def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport:
+    result = defs.resolve_job_def("downstream_job").execute_in_process(
+        instance=instance, raise_on_error=False, tags={"launched_by": "rgw"}
+    )
+    report.downstream_ok = result.success
+    if not result.success:
+        report.failed.append(("downstream", "-", _first_error(result)))
+    return report
+
+
+def run_everything(instance: dg.DagsterInstance, paths: HubPaths) -> RunReport:
+    return run_downstream(instance, ingest_all(instance, paths))

@@ -1,0 +1,59 @@
+"""The demo's closing summary: what landed, what was quarantined and why, where the results are, how to look."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from rgw.settings import HubPaths
+
+
+def _quarantine_reasons(delivery_dir: Path) -> Counter[str]:
+    reasons: Counter[str] = Counter()
+    for q in delivery_dir.glob("*.quarantine.parquet"):
+        if pq.ParquetFile(q).metadata.num_rows:
+            reasons.update(pq.read_table(q, columns=["reason_code"]).column("reason_code").to_pylist())
+    return reasons
+
+
+def render_summary(paths: HubPaths, failed: list[tuple[str, str, str]] | None = None) -> str:
+    lines = ["", "Rotterdams Goed Wonen hub: what landed", ""]
+    lines.append(f"{'source':<12} {'delivery':<24} {'entity':<26} {'in':>9} {'clean':>9} {'quarantined':>11}")
+    total_in = total_q = 0
+    reasons: Counter[str] = Counter()
+    for manifest_path in sorted(paths.raw.glob("*/*/_manifest.json")):
+        m = json.loads(manifest_path.read_text())
+        for entity, c in m["counts"].items():
+            lines.append(
+                f"{m['source']:<12} {m['delivery_id']:<24} {entity:<26} {c['in']:>9,} {c['clean']:>9,} "
+                f"{c['quarantined']:>11,}"
+            )
+            total_in += c["in"]
+            total_q += c["quarantined"]
+        for reason, n in _quarantine_reasons(manifest_path.parent).items():
+            reasons[f"{m['source']}: {reason}"] += n
+        for d in m.get("drift", []):
+            lines.append(f"{'':<12} schema drift: {d['kind']} column {d['column']} {d.get('detail', '')}")
+    lines.append("")
+    lines.append(f"records in: {total_in:,}; quarantined: {total_q:,}; every record accounted for.")
+    if reasons:
+        lines.append("quarantine reasons: " + ", ".join(f"{k} ({v})" for k, v in reasons.most_common()))
+    if failed:
+        lines.append("")
+        lines.append("FAILED:")
+        lines.extend(f"  {s} {d}: {msg}" for s, d, msg in failed)
+    lines += [
+        "",
+        "where the results are:",
+        f"  raw zone (restricted, plaintext + quarantine): {paths.raw}",
+        f"  landing zone (pseudonymised, shared):          {paths.landing}",
+        f"  warehouse (DuckDB, built by dbt):              {paths.warehouse}",
+        f"  published datasets per purpose:                {paths.published}",
+        f"  ingest overview:                               {paths.data / 'reports' / 'ingest_overview.parquet'}",
+        "",
+        "open the Dagster UI on the same instance: make ui   (then http://127.0.0.1:3000)",
+    ]
+    return "\n".join(lines)
