@@ -9,6 +9,7 @@ file and the place; nothing is landed then, because `land_delivery` only moves a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -177,16 +178,12 @@ class EntityCollector:
             self._flush()
         return True
 
-    def quarantine(
-        self, *, file: str, record_ref: str, field: str, reason_code: str, reason: str, raw: Any
-    ) -> None:
+    def quarantine(self, *, file: str, record_ref: str, field: str, reason_code: str, reason: str, raw: Any) -> None:
         """Send one input record to quarantine with the field and the reason it failed."""
         self.records_in += 1
         self._quarantine_row(file, record_ref, field, reason_code, reason, raw)
 
-    def _quarantine_row(
-        self, file: str, record_ref: str, field: str, reason_code: str, reason: str, raw: Any
-    ) -> None:
+    def _quarantine_row(self, file: str, record_ref: str, field: str, reason_code: str, reason: str, raw: Any) -> None:
         raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
         self._quarantine.append(
             {
@@ -228,10 +225,8 @@ class EntityCollector:
     def abort(self) -> None:
         """Close the writers without caring for their content (the staging folder is removed by the caller)."""
         for w in (self._writer, self._qwriter):
-            try:
+            with contextlib.suppress(Exception):  # best effort on a folder that is being thrown away
                 w.close()
-            except Exception:  # noqa: BLE001 - best effort on a path that is being thrown away
-                pass
 
 
 class Staging:

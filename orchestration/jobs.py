@@ -20,8 +20,7 @@ def build_ingest_job(source: str, assets_def: dg.AssetsDefinition) -> dg.Unresol
 
 downstream_job = dg.define_asset_job(
     "downstream_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest") | dg.AssetSelection.keys(
-        ["reports", "ingest_overview"]
-    ),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest")
+    | dg.AssetSelection.keys(["reports", "ingest_overview"]),
     description="Everything after ingest: overview, pseudonymisation, linkage, warehouse and publication.",
 )

@@ -13,8 +13,8 @@ import dagster as dg
 
 from connectors.registry import SOURCES
 from orchestration.assets.ingest import delivery_partitions
-from orchestration.deliveries import discover_deliveries
 from orchestration.definitions import defs
+from orchestration.deliveries import discover_deliveries
 from orchestration.jobs import ingest_job_name
 from rgw.settings import HubPaths
 
@@ -37,9 +37,7 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
-def ingest_all(
-    instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None
-) -> RunReport:
+def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None) -> RunReport:
     """Ingest every delivery of every (or the named) source(s); failures are collected, not raised."""
     report = RunReport()
     for name in sources or list(SOURCES):

@@ -4,7 +4,6 @@ New delivery ids become dynamic partitions; a corrected re-delivery under the sa
 ingested again. The cursor keeps the fingerprints already requested, so a tick is cheap and idempotent.
 """
 
-
 import json
 import os
 

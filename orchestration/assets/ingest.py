@@ -6,7 +6,6 @@ schema, plus `quarantine/<source>` with every rejected record and its reason. Th
 counts reconcile (records in = clean + quarantined, per entity, recounted from the landed files) and schema drift.
 """
 
-
 import json
 from pathlib import Path
 

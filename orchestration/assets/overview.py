@@ -1,6 +1,5 @@
 """The ingest overview: one table of every landed delivery with its counts, for people and for the demo summary."""
 
-
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
