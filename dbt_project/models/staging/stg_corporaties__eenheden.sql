@@ -1,0 +1,10 @@
+select
+    eenheid_id,
+    soort,
+    status,
+    verblijfsobject_id,
+    gebruiksoppervlakte,
+    kamers_aantal,
+    brutohuur,
+    eenheid_id as record_key
+from ({{ latest_delivery(source('corporaties', 'eenheid')) }})

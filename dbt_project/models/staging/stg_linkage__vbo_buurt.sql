@@ -1,0 +1,2 @@
+select verblijfsobject_id, buurtcode
+from {{ source('linkage', 'vbo_buurt') }}

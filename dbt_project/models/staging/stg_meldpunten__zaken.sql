@@ -1,0 +1,10 @@
+select
+    zaak_id,
+    bag_vbo_id,
+    wijk,
+    try_cast(geopend_op as date) as geopend_op,
+    try_cast(gesloten_op as date) as gesloten_op,
+    soort,
+    clusters,
+    zaak_id as record_key
+from ({{ latest_version(source('meldpunten', 'zaak'), 'zaak_id') }})

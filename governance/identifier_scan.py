@@ -1,0 +1,129 @@
+"""Scan tables outside the raw zone for anything that looks like a direct identifier.
+
+The pseudonymisation boundary is the hub's most important promise, so it is checked from the outside as well:
+every string column of every Parquet file under the shared zones (landing, published) is searched with DuckDB for
+9-digit numbers that pass the 11-proef (BSN/RSIN), 10-digit A-nummers, EAN-18 codes with a valid GS1 check digit,
+e-mail addresses, Dutch phone numbers, and full names taken from the raw delivery. A finding names the file, the
+column, the kind and how many values; never the value itself, so the scan's own report leaks nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from connectors.identifiers import is_valid_a_nummer, is_valid_bsn, is_valid_ean18
+
+# Digits bounded by anything but a letter or digit: pseudonyms are base32 (a-z, 2-7), so runs of digits inside a
+# pseudonym do not count as a free-standing number.
+_BOUND_L = r"(?:^|[^0-9A-Za-z])"
+_BOUND_R = r"(?:[^0-9A-Za-z]|$)"
+PATTERNS: dict[str, str] = {
+    "bsn": _BOUND_L + r"([0-9]{9})" + _BOUND_R,
+    "a_nummer": _BOUND_L + r"([1-9][0-9]{9})" + _BOUND_R,
+    "ean": _BOUND_L + r"(871[0-9]{15})" + _BOUND_R,
+    "email": r"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})",
+    "phone": _BOUND_L + r"((?:\+31|0031|0)[ -]?6[ -]?[0-9]{8}|(?:\+31|0031|0)[1-9][0-9][ -]?[0-9]{7})" + _BOUND_R,
+}
+# A candidate number only counts when it passes the identifier's own check: plain counts and amounts do not.
+VALIDATORS = {"bsn": is_valid_bsn, "a_nummer": is_valid_a_nummer, "ean": is_valid_ean18}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One column of one file that holds values looking like a direct identifier of one kind."""
+
+    file: str
+    column: str
+    kind: str
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.file}: column {self.column!r} holds {self.count} value(s) that look like {self.kind}"
+
+
+def _varchar_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    rel = con.sql(f"select * from read_parquet('{_sql_path(path)}') limit 0")
+    return [name for name, typ in zip(rel.columns, rel.types, strict=True) if str(typ) in ("VARCHAR", "VARCHAR[]")]
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def scan_file(
+    con: duckdb.DuckDBPyConnection, path: Path, names_table: str | None = None, sample_limit: int = 10_000
+) -> list[Finding]:
+    """Scan one Parquet file; `names_table` is a DuckDB table of lower-cased full names from the raw zone."""
+    findings: list[Finding] = []
+    src = f"read_parquet('{_sql_path(path)}')"
+    for column in _varchar_columns(con, path):
+        col = _quote(column)
+        # Lists (e.g. onderwerpen) are scanned element by element.
+        value = f"unnest({col})" if _is_list(con, src, column) else col
+        values = f"(select {value}::varchar as v from {src}) as t where v is not null"
+        for kind, pattern in PATTERNS.items():
+            rows = con.execute(
+                f"select regexp_extract(v, ?, 1) as m from {values} and regexp_matches(v, ?) limit {sample_limit}",
+                [pattern, pattern],
+            ).fetchall()
+            validator = VALIDATORS.get(kind)
+            hits = [m for (m,) in rows if m and (validator is None or validator(m.replace(" ", "").replace("-", "")))]
+            if hits:
+                findings.append(Finding(str(path), column, kind, len(hits)))
+        if names_table is not None:
+            (count,) = con.execute(
+                f"select count(*) from {values} and exists (select 1 from {names_table} n "
+                f"where contains(lower(v), n.naam))"
+            ).fetchone()
+            if count:
+                findings.append(Finding(str(path), column, "name from the raw delivery", int(count)))
+    return findings
+
+
+def _is_list(con: duckdb.DuckDBPyConnection, src: str, column: str) -> bool:
+    rel = con.sql(f"select {_quote(column)} from {src} limit 0")
+    return str(rel.types[0]).endswith("[]")
+
+
+def load_raw_names(con: duckdb.DuckDBPyConnection, raw_files: Iterable[Path], table: str = "raw_names") -> str:
+    """Collect full names (first given name + surname, lower case, at least 8 characters) from raw person tables.
+
+    Full names rather than surnames alone: a surname such as "Bakker" or "Visser" also names streets and shops,
+    while "jan bakker" in a shared table is a person.
+    """
+    con.execute(f"create or replace temp table {table} (naam varchar)")
+    for f in raw_files:
+        cols = set(con.sql(f"select * from read_parquet('{_sql_path(f)}') limit 0").columns)
+        given = next((c for c in ("voornamen", "voornaam") if c in cols), None)
+        surname = next((c for c in ("geslachtsnaam", "achternaam") if c in cols), None)
+        if not (given and surname):
+            continue
+        con.execute(
+            f"insert into {table} select distinct lower(split_part(trim({_quote(given)}), ' ', 1) || ' ' || "
+            f"trim({_quote(surname)})) from read_parquet('{_sql_path(f)}') "
+            f"where {_quote(given)} is not null and {_quote(surname)} is not null"
+        )
+    con.execute(f"delete from {table} where length(naam) < 8")
+    return table
+
+
+def scan_zone(roots: Iterable[Path], raw_person_files: Iterable[Path] = ()) -> list[Finding]:
+    """Scan every Parquet file under `roots` (the shared zones); names come from the raw person tables given."""
+    con = duckdb.connect()
+    raw_person_files = list(raw_person_files)
+    names = load_raw_names(con, raw_person_files) if raw_person_files else None
+    findings: list[Finding] = []
+    for root in roots:
+        if not root.exists():
+            continue
+        for path in sorted(root.rglob("*.parquet")):
+            findings.extend(scan_file(con, path, names))
+    return findings

@@ -1,0 +1,67 @@
+"""The warehouse: every dbt model an asset and every dbt test an asset check, through dagster-dbt.
+
+dbt is the only writer of the warehouse file, with one thread, and the step runs in the `duckdb` concurrency pool
+so no other DuckDB work writes at the same time. dbt sources map onto the landing and linkage assets that write
+them, so the lineage in the UI runs from the raw delivery to the marts.
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
+from orchestration.resources import HubPathsResource
+
+WAREHOUSE_GROUP = "warehouse"
+DUCKDB_POOL = "duckdb"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+class HubDbtTranslator(DagsterDbtTranslator):
+    """Sources are the landing (`landing/<source>/<entity>`) and linkage (`linkage/<table>`) assets; models live
+    under `warehouse/<model>` and carry their layer, purposes and privacy tags from dbt's `config.meta`."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            source = dbt_resource_props["source_name"]
+            name = dbt_resource_props["name"]
+            return dg.AssetKey(["linkage", name]) if source == "linkage" else dg.AssetKey(["landing", source, name])
+        return dg.AssetKey(["warehouse", dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return WAREHOUSE_GROUP
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        fqn = dbt_resource_props.get("fqn", [])
+        if len(fqn) > 2:
+            tags["layer"] = fqn[1]
+        meta = (dbt_resource_props.get("config") or {}).get("meta") or dbt_resource_props.get("meta") or {}
+        for purpose in meta.get("purposes", []):
+            tags[f"purpose/{purpose}"] = ""
+        return tags
+
+
+def dbt_env(hub: HubPathsResource) -> dict[str, str]:
+    paths = hub.paths()
+    return {"RGW_LANDING": str(paths.landing), "RGW_WAREHOUSE": str(paths.warehouse)}
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=HubDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    pool=DUCKDB_POOL,
+)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubPathsResource):
+    """Build the selected models and run their tests (`dbt build`), streaming each result as it lands."""
+    os.environ.update(dbt_env(hub))
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))

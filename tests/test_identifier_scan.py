@@ -1,0 +1,38 @@
+"""The scan that guards the pseudonymisation boundary finds identifiers and stays quiet on pseudonyms."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.identifiers import gs1_check_digit
+from governance.identifier_scan import scan_zone
+
+
+def _write(path, **columns):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def test_each_kind_of_direct_identifier_is_found_and_named_without_its_value(tmp_path):
+    ean = "87169020000" + "1234567"
+    ean = ean[:17] + gs1_check_digit(ean[:17])
+    _write(
+        tmp_path / "landing" / "leak.parquet",
+        note=["bsn 999993653 here", f"meter {ean}", "mail j.devries@example.nl", "bel 06-12345678", "Suzanne Moulin"],
+    )
+    raw = _write(tmp_path / "raw" / "persoon.parquet", voornamen=["Suzanne Maria"], geslachtsnaam=["Moulin"])
+    findings = scan_zone([tmp_path / "landing"], [raw])
+    assert {f.kind for f in findings} == {"bsn", "ean", "email", "phone", "name from the raw delivery"}
+    assert all(f.column == "note" for f in findings)
+    assert not any("999993653" in str(f) or "Moulin" in str(f) for f in findings)
+
+
+def test_pseudonyms_counts_and_invalid_numbers_are_not_findings(tmp_path):
+    _write(
+        tmp_path / "landing" / "clean.parquet",
+        bsn_psn=["bsn.v1.2345672345672345672345", "bsn.v1.77777777777777777777aa"],
+        aantal=["123456789", "1200"],  # nine digits failing the 11-proef: a count, not a BSN
+        straat=["Putselaan", "Bakkerstraat"],
+    )
+    raw = _write(tmp_path / "raw" / "persoon.parquet", voornamen=["Jan"], geslachtsnaam=["Bakker"])
+    assert scan_zone([tmp_path / "landing"], [raw]) == []
