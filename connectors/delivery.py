@@ -178,6 +178,14 @@ class EntityCollector:
             self._flush()
         return True
 
+    def add_table(self, table: pa.Table) -> None:
+        """Add rows already validated and de-duplicated in bulk (e.g. by a DuckDB pass), counting each as a record."""
+        self._flush()
+        table = table.select(self.schema.names).cast(self.schema)
+        self._writer.write_table(table)
+        self.records_in += table.num_rows
+        self.clean_rows += table.num_rows
+
     def quarantine(self, *, file: str, record_ref: str, field: str, reason_code: str, reason: str, raw: Any) -> None:
         """Send one input record to quarantine with the field and the reason it failed."""
         self.records_in += 1

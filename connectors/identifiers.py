@@ -20,6 +20,7 @@ _BAG_TYPES = {
     "pand": "10",
     "nummeraanduiding": "20",
     "openbareruimte": "30",
+    "openbare_ruimte": "30",
 }
 
 
@@ -95,6 +96,8 @@ def is_valid_bag_id(value: str | None, kind: str | None = None) -> bool:
     """
     if value is None:
         return False
+    if kind == "woonplaats":
+        return is_valid_woonplaats_id(value)
     v = value.strip()
     if len(v) != 16 or not v.isdigit():
         return False
