@@ -23,10 +23,24 @@ from connectors.identifiers import is_valid_bag_id, is_valid_ean18, is_valid_gln
 
 SOURCE = "stedin"
 KLEINVERBRUIK_COLUMNS = [
-    "NETBEHEERDER", "NETGEBIED", "STRAATNAAM", "POSTCODE_VAN", "POSTCODE_TOT", "WOONPLAATS", "LANDCODE",
-    "PRODUCTSOORT", "VERBRUIKSSEGMENT", "AANSLUITINGEN_AANTAL", "LEVERINGSRICHTING_PERC", "FYSIEKE_STATUS_PERC",
-    "SOORT_AANSLUITING_PERC", "SOORT_AANSLUITING", "SJV_GEMIDDELD", "SJV_LAAG_TARIEF_PERC", "SLIMME_METER_PERC",
-]  # fmt: skip
+    "NETBEHEERDER",
+    "NETGEBIED",
+    "STRAATNAAM",
+    "POSTCODE_VAN",
+    "POSTCODE_TOT",
+    "WOONPLAATS",
+    "LANDCODE",
+    "PRODUCTSOORT",
+    "VERBRUIKSSEGMENT",
+    "AANSLUITINGEN_AANTAL",
+    "LEVERINGSRICHTING_PERC",
+    "FYSIEKE_STATUS_PERC",
+    "SOORT_AANSLUITING_PERC",
+    "SOORT_AANSLUITING",
+    "SJV_GEMIDDELD",
+    "SJV_LAAG_TARIEF_PERC",
+    "SLIMME_METER_PERC",
+]
 KLEINVERBRUIK_RENAMES = {"SJA_GEMIDDELD": "SJV_GEMIDDELD", "SJA_LAAG_TARIEF_PERC": "SJV_LAAG_TARIEF_PERC"}
 KLEINVERBRUIK_SCHEMA = pa.schema(
     [
@@ -54,9 +68,16 @@ KLEINVERBRUIK_SCHEMA = pa.schema(
 )
 AANSLUITING_REQUIRED = ["EAN", "PRODUCTSOORT", "HUISNUMMER", "POSTCODE"]
 AANSLUITING_OPTIONAL = [
-    "STRAATNAAM", "HUISLETTER", "HUISNUMMERTOEVOEGING", "WOONPLAATS", "FYSIEKE_STATUS", "SLIMME_METER",
-    "SOORT_AANSLUITING", "SJV", "BAG_VBO_ID",
-]  # fmt: skip
+    "STRAATNAAM",
+    "HUISLETTER",
+    "HUISNUMMERTOEVOEGING",
+    "WOONPLAATS",
+    "FYSIEKE_STATUS",
+    "SLIMME_METER",
+    "SOORT_AANSLUITING",
+    "SJV",
+    "BAG_VBO_ID",
+]
 AANSLUITING_SCHEMA = pa.schema(
     [
         ("ean", pa.string()),
@@ -167,7 +188,7 @@ def read_kleinverbruik(path: Path, collector: EntityCollector) -> list[SchemaDri
                         "SJV_LAAG_TARIEF_PERC",
                         "SLIMME_METER_PERC",
                     )
-                },  # fmt: skip
+                },
                 "soort_aansluiting": rec.get("SOORT_AANSLUITING"),
                 "jaar": year,
                 "source_file": str(path),
@@ -314,8 +335,9 @@ def read_verbruik(path: Path, collector: EntityCollector, known_eans: set[str]) 
     for rec in problems.to_pylist():
         fld, code, reason = rec["problem"].split("|", 2)
         raw = {k: rec[k] for k in ("ean", "periode", "verbruik_text", "eenheid")}
-        collector.quarantine(file=str(path), record_ref=f"line {rec['line']}", field=fld, reason_code=code,
-                             reason=reason, raw=raw)  # fmt: skip
+        collector.quarantine(
+            file=str(path), record_ref=f"line {rec['line']}", field=fld, reason_code=code, reason=reason, raw=raw
+        )
     ok = checked.filter(checked["problem"].is_null())
     duck = duckdb.connect()
     duck.register("ok", ok)
