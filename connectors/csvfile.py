@@ -64,7 +64,7 @@ class HubCsv:
         header = [h.strip() for h in raw_header]
         renames = renames or {}
         header = [renames.get(h, h) if h not in self.required + self.optional else h for h in header]
-        if len(header) == 1 and len(self.required) > 1:
+        if len(header) == 1 and (len(self.required) > 1 or any(c in raw_header[0] for c in ",\t|")):
             raise DeliveryError(
                 self.path,
                 "line 1",
