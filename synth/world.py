@@ -1,0 +1,538 @@
+"""The true synthetic Rotterdam: buurten, streets, dwellings, people, owners, and the abuses planted in it.
+
+The world is drawn once per (scale, seed) with one `random.Random`; the writers then render it into each
+registry's format, each with its own view and its own noise, and the ground truth records what is really so.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from connectors.identifiers import elfproef, gs1_check_digit, is_valid_a_nummer
+from synth import names
+
+TODAY = date(2026, 11, 1)
+SCALES = {
+    # scale: (focus buurten used, dwellings per focus buurt, other buurten, dwellings per other buurt)
+    "tiny": (["BU05991082"], 300, 0, 0),
+    "focus": (list(names.BUURTEN), 5_800, 0, 0),
+    "city": (list(names.BUURTEN), 5_800, 74, 4_000),
+}
+PERMIT_AREAS = {"BU05991571", "BU05991572", "BU05991082"}  # Tarwewijk, Carnisse, Hillesluis
+ABUSES = (
+    "overbewoning",
+    "niet_ingeschreven",
+    "leegstand",
+    "huur_te_hoog",
+    "recidiverende_eigenaar",
+    "arbeidsmigranten_contract",
+    "verhuur_zonder_vergunning",
+    "verloop",
+)
+
+
+@dataclass(slots=True)
+class Buurt:
+    code: str
+    naam: str
+    wijkcode: str
+    wijknaam: str
+    focus_wijk: str | None
+    postcode4: str
+    x0: float
+    y0: float
+    size: float = 1400.0
+
+
+@dataclass(slots=True)
+class Street:
+    opr_id: str
+    naam: str
+    next_number: int = 1
+
+
+@dataclass(slots=True)
+class Dwelling:
+    vbo_id: str
+    num_id: str
+    pand_id: str
+    street: Street
+    huisnummer: int
+    huisletter: str | None
+    toevoeging: str | None
+    postcode: str
+    buurt: Buurt
+    x: float
+    y: float
+    oppervlakte: int
+    bouwjaar: int
+    woning: bool = True
+    owner: Owner | None = None
+    corporation: bool = False
+    vacant: bool = False
+    hidden_occupants: int = 0
+    registered: list[Person] = field(default_factory=list)
+    abuses: list[str] = field(default_factory=list)
+    permit: bool = False
+    tenant_elsewhere: bool = False  # a corporation tenant registered at another address
+    ean_elk: str | None = None
+    ean_gas: str | None = None
+    brk_id: str | None = None
+
+
+@dataclass(slots=True)
+class Person:
+    pid: str
+    bsn: str
+    anr: str
+    given: str
+    prefix: str
+    surname: str
+    birth: tuple[int, int | None, int | None]
+    gender: str
+    nationality: str
+    group: str
+    home: Dwelling | None = None
+    since: date | None = None
+    history: list[tuple[Dwelling, date, date]] = field(default_factory=list)
+    twin_of: str | None = None
+
+
+@dataclass(slots=True)
+class Owner:
+    oid: str
+    kind: str  # person | company | corporation
+    person: Person | None = None
+    company: str | None = None
+    kvk: str | None = None
+    rsin: str | None = None
+    trade_name: str | None = None  # a person trading as ("h.o.d.n.")
+    dwellings: list[Dwelling] = field(default_factory=list)
+    brk_id: str = ""
+
+
+@dataclass
+class World:
+    scale: str
+    seed: int
+    buurten: list[Buurt]
+    streets: dict[str, Street]
+    dwellings: list[Dwelling]
+    persons: list[Person]
+    owners: list[Owner]
+    outsiders: list[Person]  # owners and tenants who live outside the delivered area
+
+
+class Ids:
+    """Deterministic identifier factories: BAG ids by type, BSNs and RSINs passing the 11-proef, A-nummers, EANs."""
+
+    def __init__(self, r: random.Random):
+        self.r = r
+        self.serial = {"01": 0, "10": 0, "20": 0, "30": 0, "02": 0, "03": 0}
+        self.bsn_next = 900_000_000 + r.randrange(0, 5_000_000)  # the 9-range, as test numbers use
+        self.anr_next = 100_000_000 + r.randrange(0, 1_000_000)
+        self.ean_next = r.randrange(10**9, 10**10)
+        self.kvk_next = 90_000_000 + r.randrange(0, 1_000_000)
+        self.rsin_next = 800_000_000 + r.randrange(0, 5_000_000)
+        self.brk_next = 59_020_170_000_000 + r.randrange(0, 10_000)
+
+    def bag(self, kind: str) -> str:
+        self.serial[kind] += 1
+        return f"0599{kind}{self.serial[kind] + 100000:010d}"
+
+    def bsn(self) -> str:
+        while True:
+            self.bsn_next += 1
+            s = f"{self.bsn_next:09d}"
+            if elfproef(s):
+                return s
+
+    def rsin(self) -> str:
+        while True:
+            self.rsin_next += 1
+            s = f"{self.rsin_next:09d}"
+            if elfproef(s):
+                return s
+
+    def a_nummer(self) -> str:
+        """Nine leading digits, then the one last digit that makes the weighted sum (weight 2**9 = 6 mod 11 for the
+        last digit) divisible by 11; the other GBA rules are checked as they are."""
+        while True:
+            self.anr_next += 1
+            head = str(self.anr_next)
+            weighted = sum(int(c) * 2**i for i, c in enumerate(head))
+            last = (-2 * weighted) % 11  # 2 is the inverse of 6 modulo 11
+            if last < 10 and is_valid_a_nummer(head + str(last)):
+                return head + str(last)
+
+    def ean(self) -> str:
+        self.ean_next += 1
+        body = f"871687{self.ean_next:011d}"[:17]
+        return body + gs1_check_digit(body)
+
+    def kvk(self) -> str:
+        self.kvk_next += 1
+        return f"{self.kvk_next:08d}"
+
+    def brk(self) -> str:
+        self.brk_next += 1
+        return str(self.brk_next)
+
+
+def _buurten(scale: str) -> list[Buurt]:
+    focus, _, n_other, _ = SCALES[scale]
+    out = []
+    for i, code in enumerate(focus):
+        naam, wijkcode, wijknaam, focus_wijk, pc4 = names.BUURTEN[code]
+        out.append(
+            Buurt(code, naam, wijkcode, wijknaam, focus_wijk, pc4, 91_000 + (i % 3) * 1500, 432_000 + (i // 3) * 1500)
+        )
+    for j in range(n_other):
+        # Synthetic codes for the rest of the city: BU0599 + 9xxx, a range CBS does not use.
+        code = f"BU05999{j:03d}"
+        out.append(
+            Buurt(
+                code,
+                f"Buurt {j + 1}",
+                f"WK05999{j // 6}",
+                f"Wijk {j // 6 + 1}",
+                None,
+                str(3010 + (j % 60)),
+                86_000 + (j % 10) * 1500,
+                436_000 + (j // 10) * 1500,
+            )
+        )
+    return out
+
+
+def _birth(r: random.Random, age_min: int, age_max: int) -> tuple[int, int | None, int | None]:
+    y = TODAY.year - r.randint(age_min, age_max)
+    m, d = r.randint(1, 12), r.randint(1, 28)
+    roll = r.random()
+    if roll < 0.004:
+        return (y, None, None)  # only the year is known
+    if roll < 0.012:
+        return (y, m, None)
+    return (y, m, d)
+
+
+def _group(r: random.Random) -> str:
+    x = r.random()
+    for name, (weight, _, _) in names.GROUPS.items():
+        x -= weight
+        if x <= 0:
+            return name
+    return "dutch"
+
+
+class WorldBuilder:
+    def __init__(self, scale: str, seed: int):
+        self.scale = scale
+        self.r = random.Random(f"rgw-synth/{scale}/{seed}")
+        self.ids = Ids(self.r)
+        self.persons: list[Person] = []
+        self.outsiders: list[Person] = []
+        self.owners: list[Owner] = []
+        self.streets: dict[str, Street] = {}
+
+    def person(
+        self,
+        group: str | None = None,
+        age: tuple[int, int] = (18, 85),
+        surname: tuple[str, str] | None = None,
+        outsider: bool = False,
+    ) -> Person:
+        r = self.r
+        group = group or _group(r)
+        _, surnames, givens = names.GROUPS[group]
+        prefix, sur = surname or r.choice(surnames)
+        p = Person(
+            pid=f"P{len(self.persons) + len(self.outsiders) + 1:07d}",
+            bsn=self.ids.bsn(),
+            anr=self.ids.a_nummer(),
+            given=r.choice(givens) + (f" {r.choice(givens)}" if r.random() < 0.3 else ""),
+            prefix=prefix,
+            surname=sur,
+            birth=_birth(r, *age),
+            gender=r.choice("MV"),
+            nationality=r.choice(names.NATIONALITY_CODES),
+            group=group,
+        )
+        (self.outsiders if outsider else self.persons).append(p)
+        return p
+
+    def street(self, naam: str) -> Street:
+        if naam not in self.streets:
+            self.streets[naam] = Street(self.ids.bag("30"), naam)
+        return self.streets[naam]
+
+    def dwellings(self, buurten: list[Buurt]) -> list[Dwelling]:
+        r = self.r
+        _, per_focus, _, per_other = SCALES[self.scale]
+        out: list[Dwelling] = []
+        for b in buurten:
+            target = per_focus if b.focus_wijk else per_other
+            street_names = names.STREETS.get(b.code) or sorted(
+                {f"{r.choice(names.OTHER_STREET_STEMS)}{r.choice(names.OTHER_STREET_PARTS).lower()}" for _ in range(12)}
+            )
+            letters = iter([f"{a}{c}" for a in "ABCDEFGHJKLMNPRSTVWXZ" for c in "ABCDEFGHJKLMNPRSTVWXZ"])
+            street_pc = {s: next(letters) for s in street_names}
+            count = 0
+            row = 0
+            while count < target:
+                for si, sname in enumerate(street_names):
+                    if count >= target:
+                        break
+                    st = self.street(sname)
+                    nr = st.next_number
+                    st.next_number += r.choice((1, 2))
+                    layout = r.random()
+                    units: list[tuple[str | None, str | None]]
+                    if layout < 0.25:
+                        units = [(None, None)]
+                    elif layout < 0.5:
+                        units = [(None, None), ("A", None), ("B", None), ("C", None)][: r.randint(2, 4)]
+                    elif layout < 0.75:
+                        units = [(None, t) for t in ("hs", "1", "2", "3")][: r.randint(2, 4)]
+                    else:
+                        units = [(None, f"{k:02d}") for k in range(1, r.randint(3, 9))]
+                    pand = self.ids.bag("10")
+                    bouwjaar = r.choice([1905, 1912, 1925, 1931, 1938, 1955, 1962, 1970, 1985, 2005])
+                    pc = f"{b.postcode4}{street_pc[sname]}"
+                    x = b.x0 + 20 + ((nr * 7 + row * 13) % int(b.size - 40))
+                    y = b.y0 + 20 + ((si * 97 + row * 31) % int(b.size - 40))
+                    for k, (letter, toev) in enumerate(units):
+                        shop = k == 0 and len(units) > 2 and r.random() < 0.12
+                        out.append(
+                            Dwelling(
+                                self.ids.bag("01"),
+                                self.ids.bag("20"),
+                                pand,
+                                st,
+                                nr,
+                                letter,
+                                toev,
+                                pc,
+                                b,
+                                round(x + k * 0.5, 3),
+                                round(y, 3),
+                                r.randint(24, 45) if r.random() < 0.3 else r.randint(45, 120),
+                                bouwjaar,
+                                woning=not shop,
+                            )
+                        )
+                        count += 1
+                row += 1
+        return out
+
+    def owners_for(self, dwellings: list[Dwelling]) -> None:
+        r = self.r
+        corps = [
+            Owner(f"O{i + 1:06d}", "corporation", company=name, kvk=kvk, rsin=self.ids.rsin())
+            for i, (name, kvk) in enumerate(names.CORPORATIONS)
+        ]
+        self.owners.extend(corps)
+        n = len(dwellings)
+        big = [self._landlord(company=r.random() < 0.6) for _ in range(max(3, n // 1500))]
+        medium = [self._landlord(company=r.random() < 0.3) for _ in range(max(6, n // 300))]
+        by_pand: dict[str, list[Dwelling]] = {}
+        for d in dwellings:
+            by_pand.setdefault(d.pand_id, []).append(d)
+        for units in by_pand.values():
+            roll = r.random()
+            if roll < 0.35:
+                owner = r.choice(corps)
+                for d in units:
+                    d.corporation = True
+            elif roll < 0.5:
+                owner = r.choice(big)
+            elif roll < 0.65:
+                owner = r.choice(medium)
+            else:
+                owner = None  # single owners per dwelling below
+            for d in units:
+                if owner is None:
+                    o = self._landlord(company=r.random() < 0.1) if r.random() < 0.5 else None
+                    d.owner = o  # None: owner-occupied, settled when residents exist
+                else:
+                    d.owner = owner
+                if d.owner:
+                    d.owner.dwellings.append(d)
+
+    def _landlord(self, company: bool) -> Owner:
+        r = self.r
+        oid = f"O{len(self.owners) + 1:06d}"
+        if company:
+            stem = r.choice(names.COMPANY_STEMS)
+            o = Owner(
+                oid,
+                "company",
+                company=f"{stem} {r.choice(names.COMPANY_KINDS)}",
+                kvk=self.ids.kvk(),
+                rsin=self.ids.rsin(),
+            )
+        else:
+            p = self.person(outsider=True, age=(30, 80))
+            o = Owner(oid, "person", person=p)
+            if r.random() < 0.3:
+                o.trade_name = f"{p.surname} {r.choice(['Verhuur', 'Vastgoed', 'Woningen'])}"
+        self.owners.append(o)
+        return o
+
+    def residents(self, dwellings: list[Dwelling]) -> None:
+        r = self.r
+        homes = [d for d in dwellings if d.woning]
+        for d in homes:
+            if r.random() < 0.03:
+                d.vacant = True
+                continue
+            size = r.choices([1, 2, 3, 4, 5, 6], weights=[35, 30, 15, 12, 6, 2])[0]
+            lead = self.person()
+            household = [lead]
+            for _ in range(size - 1):
+                if r.random() < 0.7:
+                    household.append(self.person(group=lead.group, surname=(lead.prefix, lead.surname), age=(0, 60)))
+                else:
+                    household.append(self.person(group=lead.group))
+            if size >= 3 and r.random() < 0.05:  # twins: same surname, same birth date, same address
+                twin = self.person(group=lead.group, surname=(lead.prefix, lead.surname))
+                twin.birth = household[-1].birth
+                twin.twin_of = household[-1].pid
+                household.append(twin)
+            since = TODAY - timedelta(days=r.randint(30, 25 * 365))
+            for p in household:
+                self._move_in(p, d, since)
+            if d.owner is None and not d.corporation:
+                o = Owner(f"O{len(self.owners) + 1:06d}", "person", person=lead, dwellings=[d])
+                self.owners.append(o)
+                d.owner = o
+        for d in dwellings:
+            if d.owner is None and not d.corporation:
+                d.owner = self._landlord(company=False)
+                d.owner.dwellings.append(d)
+        # moves: a share of residents lived elsewhere in the area before
+        for p in self.persons:
+            if p.home is not None and r.random() < 0.35:
+                start = p.since
+                for _ in range(r.randint(1, 2)):
+                    earlier = r.choice(homes)
+                    begin = start - timedelta(days=r.randint(200, 3000))
+                    p.history.append((earlier, begin, start))
+                    start = begin
+
+    def _move_in(self, p: Person, d: Dwelling, since: date) -> None:
+        p.home, p.since = d, since
+        d.registered.append(p)
+
+    def plant(self, dwellings: list[Dwelling]) -> None:
+        """Plant each abuse the programme pursues, at least twice, more at larger scales."""
+        r = self.r
+        focus = [d for d in dwellings if d.woning and d.buurt.focus_wijk]
+        per = max(2, len(focus) // 400)
+        private = [d for d in focus if not d.corporation and d.owner and d.owner.kind != "corporation" and not d.vacant]
+        r.shuffle(private)
+        pool = iter(private)
+
+        def take(pred=lambda d: True) -> Dwelling:
+            for d in pool:
+                if not d.abuses and pred(d):
+                    return d
+            raise RuntimeError("the synthetic area is too small to plant every abuse")
+
+        for _ in range(per):
+            d = take(lambda d: d.oppervlakte < 60)
+            d.oppervlakte = r.randint(28, 45)
+            for p in list(d.registered):
+                self._leave(p)
+            lead = self.person(group=r.choice(names.EU_MIGRANT_GROUPS + ("dutch", "moroccan")))
+            self._move_in(lead, d, TODAY - timedelta(days=r.randint(60, 900)))
+            for _ in range(r.randint(6, 9)):
+                self._move_in(self.person(group=lead.group), d, TODAY - timedelta(days=r.randint(60, 900)))
+            d.abuses.append("overbewoning")
+        for _ in range(per):
+            d = take()
+            d.hidden_occupants = r.randint(4, 7)
+            d.abuses.append("niet_ingeschreven")
+        for _ in range(per):
+            d = take()
+            for p in list(d.registered):
+                self._leave(p, moved_out=TODAY - timedelta(days=r.randint(240, 600)))
+            d.vacant = True
+            d.abuses.append("leegstand")
+        corp = [d for d in focus if d.corporation and d.registered and not d.abuses]
+        for d in r.sample(corp, min(per, len(corp))):
+            d.tenant_elsewhere = True
+            d.abuses.append("niet_ingeschreven")
+        for _ in range(per):
+            d = take()
+            d.abuses.append("huur_te_hoog")
+        for _ in range(per):
+            d = take()
+            for p in list(d.registered):
+                self._leave(p)
+            for k in range(r.randint(6, 9)):
+                p = self.person(group=r.choice(names.EU_MIGRANT_GROUPS), age=(20, 45))
+                self._move_in(p, d, TODAY - timedelta(days=r.randint(20, 340)))
+                if k % 2 == 0:  # they came and went within the year
+                    p.history.append((d, TODAY - timedelta(days=r.randint(350, 364)), p.since))
+            d.abuses.append("arbeidsmigranten_contract")
+        for _ in range(per):
+            d = take()
+            for p in list(d.registered)[:3]:
+                self._leave(p, moved_out=TODAY - timedelta(days=r.randint(20, 300)))
+            for _ in range(4):
+                p = self.person()
+                self._move_in(p, d, TODAY - timedelta(days=r.randint(10, 300)))
+            d.abuses.append("verloop")
+        # recurring owners: a big private landlord with signals at several of his dwellings
+        landlords = sorted(
+            {id(d.owner): d.owner for d in private if len(d.owner.dwellings) >= 6}.values(), key=lambda o: o.oid
+        )
+        for o in landlords[: max(2, per // 2)]:
+            for d in [x for x in o.dwellings if x.woning and x.buurt.focus_wijk][:4]:
+                d.abuses.append("recidiverende_eigenaar")
+        # permits: private rentals in permit areas hold one, except the planted ones
+        for d in dwellings:
+            if (
+                d.buurt.code in PERMIT_AREAS
+                and d.woning
+                and not d.corporation
+                and d.owner
+                and (d.owner.person is None or d.owner.person.home is not d)
+            ):
+                d.permit = True
+        for _ in range(per):
+            d = take(lambda d: d.buurt.code in PERMIT_AREAS and d.permit)
+            d.permit = False
+            d.abuses.append("verhuur_zonder_vergunning")
+
+    def _leave(self, p: Person, moved_out: date | None = None) -> None:
+        d = p.home
+        if d is None:
+            return
+        d.registered.remove(p)
+        end = moved_out or TODAY - timedelta(days=self.r.randint(30, 700))
+        p.history.insert(0, (d, min(p.since, end - timedelta(days=30)), end))
+        # they moved somewhere outside the area: no current address in this delivery's dwellings
+        p.home, p.since = None, end
+
+
+def build(scale: str, seed: int) -> World:
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
+    b = WorldBuilder(scale, seed)
+    buurten = _buurten(scale)
+    dwellings = b.dwellings(buurten)
+    b.owners_for(dwellings)
+    b.residents(dwellings)
+    b.plant(dwellings)
+    for o in b.owners:
+        o.brk_id = f"7{int(o.oid[1:]):07d}"
+    for d in dwellings:
+        d.brk_id = b.ids.brk()
+        if d.woning:
+            d.ean_elk = b.ids.ean()
+            d.ean_gas = b.ids.ean() if b.r.random() < 0.85 else None
+    return World(scale, seed, buurten, b.streets, dwellings, b.persons, b.owners, b.outsiders)

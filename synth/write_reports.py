@@ -1,0 +1,307 @@
+"""Render the report desks' deliveries (meldingen, the case register, rental permits) and the buurten map."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from synth import names, noise
+from synth.world import TODAY, Dwelling, World
+from synth.write_sources import CLUSTER_OF, ONDERWERPEN_BG, Truth, clean_address
+
+START = date(2025, 1, 1)
+CET = timezone(timedelta(hours=1))
+
+
+def _when(r: random.Random, lo: date, hi: date) -> datetime:
+    day = lo + timedelta(days=r.randrange(max(1, (hi - lo).days)))
+    return datetime(day.year, day.month, day.day, r.randint(8, 18), r.randint(0, 59), tzinfo=CET)
+
+
+def _lonlat(d: Dwelling) -> tuple[float, float]:
+    return round(4.48 + (d.x - 92_000) / 69_000, 6), round(51.88 + (d.y - 433_000) / 111_000, 6)
+
+
+def _landlord_written(r: random.Random, d: Dwelling) -> str | None:
+    o = d.owner
+    if o is None or o.kind == "corporation":
+        return r.choice([None, o.company]) if o else None
+    if o.kind == "company":
+        return noise.company_variant(r, o.company or "")
+    p = o.person
+    return noise.person_variant(r, p.given.split()[0], p.prefix, p.surname, o.trade_name)
+
+
+def _reports_for(r: random.Random, d: Dwelling) -> list[tuple[str, list[str], str | None, datetime]]:
+    """(desk, subjects, ground, time) of every report about one dwelling: background noise plus the planted signals."""
+    out = []
+    recent = TODAY - timedelta(days=300)
+    if r.random() < 0.035:
+        out.append(
+            (
+                "professional" if r.random() < 0.5 else "woonoverlast",
+                [r.choice(ONDERWERPEN_BG)],
+                None,
+                _when(r, START, TODAY),
+            )
+        )
+    for abuse in d.abuses:
+        if abuse == "overbewoning":
+            for _ in range(r.randint(1, 2)):
+                out.append(
+                    (
+                        "professional",
+                        ["overbewoning", "illegale_kamerverhuur"][: r.randint(1, 2)],
+                        None,
+                        _when(r, recent, TODAY),
+                    )
+                )
+        elif abuse == "niet_ingeschreven" and r.random() < 0.5:
+            out.append(("professional", ["niet_ingeschreven"], None, _when(r, recent, TODAY)))
+        elif abuse == "huur_te_hoog":
+            for ground in r.sample(["borg_te_hoog", "servicekosten_onredelijk", "geen_schriftelijk_contract"], 2):
+                out.append(
+                    (
+                        "meldpunt_ongewenst_verhuurgedrag",
+                        ["huur_te_hoog", "ongewenst_verhuurgedrag"],
+                        ground,
+                        _when(r, recent, TODAY),
+                    )
+                )
+        elif abuse == "arbeidsmigranten_contract":
+            for ground in r.sample(
+                ["arbeidsmigrant_apart_contract", "arbeidsmigrant_informatie_taal"], r.randint(1, 2)
+            ):
+                out.append(
+                    ("huisvesting_arbeidsmigranten", ["huisvesting_arbeidsmigranten"], ground, _when(r, recent, TODAY))
+                )
+        elif abuse == "recidiverende_eigenaar":
+            out.append(
+                (
+                    "meldpunt_ongewenst_verhuurgedrag",
+                    [r.choice(["achterstallig_onderhoud", "ongewenst_verhuurgedrag"])],
+                    r.choice([None, "intimidatie"]),
+                    _when(r, date(2026, 4, 1), TODAY),
+                )
+            )
+    return out
+
+
+def write_meldpunten(world: World, folder: Path, r: random.Random, truth: Truth) -> dict[str, int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    meldingen, per_dwelling = [], {}
+    planted_code = False
+    for d in world.dwellings:
+        if not d.woning or not d.buurt.focus_wijk:
+            continue
+        for desk, subjects, ground, when in _reports_for(r, d):
+            uid = str(uuid.UUID(int=r.getrandbits(128), version=4))
+            text = noise.written_address(
+                r,
+                d.street.naam,
+                d.huisnummer,
+                d.huisletter,
+                d.toevoeging,
+                d.postcode,
+                sloppiness=r.choice([0.2, 0.5, 0.9]),
+            )
+            landlord = _landlord_written(r, d) if desk != "woonoverlast" and r.random() < 0.6 else None
+            form_ok = r.random() < 0.6
+            reporter = r.choice(names.DUTCH_SURNAMES)[1]
+            lon, lat = _lonlat(d)
+            if not planted_code and len(meldingen) == 3:
+                subjects = ["verzonnen_onderwerp"]  # planted: not in the code list
+                truth.invalid.append(
+                    {"source": "meldpunten", "file": "meldingen.json", "source_key": uid, "reason_code": "invalid_code"}
+                )
+                planted_code = True
+            else:
+                truth.address("meldpunten", "melding", uid, text, d)
+                if landlord and d.owner:
+                    truth.owners.append(
+                        {
+                            "source": "meldpunten",
+                            "entity": "melding",
+                            "source_key": uid,
+                            "true_owner_id": d.owner.oid,
+                            "owner_kind": "person" if d.owner.kind == "person" else "company",
+                        }
+                    )
+            closed = when + timedelta(days=r.randint(20, 120)) if when.date() < TODAY - timedelta(days=150) else None
+            meldingen.append(
+                {
+                    "uuid": uid,
+                    "bron": desk,
+                    "aangemaakt_op": when.isoformat(),
+                    "afgesloten_op": closed.isoformat() if closed else None,
+                    "status": "afgehandeld" if closed else r.choice(["openstaand", "in_behandeling", "controle"]),
+                    "urgentie": r.choice(["normaal", "normaal", "hoog"]),
+                    "onderwerpen": subjects,
+                    "grond_wgv": ground,
+                    "omschrijving": r.choice(
+                        [
+                            "Veel mensen in de woning.",
+                            "Verhuurder reageert niet op klachten.",
+                            "Zorgen over de woning.",
+                            "Ik betaal te veel huur en borg.",
+                        ]
+                    ),
+                    "melder": {
+                        "naam": f"{r.choice('ABCDEFGHJKLMNPRSTVW')}. {reporter}",
+                        "email": f"melder{r.randrange(10**6)}@example.nl",
+                        "telefoon": f"06{r.randrange(10**7, 10**8)}",
+                        "soort": r.choice(["bewoner", "buurtbewoner", "professional"]),
+                    },
+                    "verhuurder_genoemd": landlord,
+                    "locatie": {
+                        "adres_tekst": text,
+                        "straatnaam": d.street.naam if form_ok else None,
+                        "huisnummer": str(d.huisnummer) if form_ok else None,
+                        "huisletter": d.huisletter if form_ok else None,
+                        "toevoeging": d.toevoeging if form_ok else None,
+                        "postcode": d.postcode if form_ok and r.random() < 0.8 else None,
+                        "wijknaam": d.buurt.wijknaam,
+                        "buurtnaam": d.buurt.naam,
+                        "geometrie": {"type": "Point", "coordinates": [lon, lat]},
+                    },
+                    "behandelend_cluster": CLUSTER_OF.get(subjects[0], "Stadsontwikkeling"),
+                }
+            )
+            per_dwelling.setdefault(d.vbo_id, (d, []))[1].append(meldingen[-1])
+    (folder / "meldingen.json").write_text(json.dumps(meldingen, ensure_ascii=False, indent=0), encoding="utf-8")
+    n_zaken = _write_zaken(world, folder, r, truth, per_dwelling)
+    n_permits = _write_vergunningen(world, folder, r, truth)
+    return {"melding": len(meldingen), "zaak": n_zaken, "vergunning": n_permits}
+
+
+def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per_dwelling) -> int:
+    rows = []
+    counter: dict[int, int] = {}
+    by_wijk: dict[str, list[dict]] = {}
+    for d, reports in per_dwelling.values():
+        if r.random() > 0.75 and "recidiverende_eigenaar" not in d.abuses:
+            continue
+        opened = min(datetime.fromisoformat(m["aangemaakt_op"]) for m in reports).date() + timedelta(
+            days=r.randint(1, 10)
+        )
+        opened = min(opened, TODAY - timedelta(days=1))
+        counter[opened.year] = counter.get(opened.year, 0) + 1
+        zid = f"RGW-{opened.year}-{counter[opened.year]:06d}"
+        subjects = {s for m in reports for s in m["onderwerpen"]}
+        clusters = sorted({CLUSTER_OF.get(s, "Stadsontwikkeling") for s in subjects})
+        interventies = [f"inspectie@{min(opened + timedelta(days=r.randint(5, 30)), TODAY)}"]
+        if "recidiverende_eigenaar" in d.abuses:
+            interventies.append(f"waarschuwing@{date(2026, 2, r.randint(1, 28))}")
+            if r.random() < 0.5:
+                interventies.append(f"boete@{date(2026, 6, r.randint(1, 28))}")
+            interventies.append(f"stopgesprek@{date(2026, 9, r.randint(1, 28))}")
+        text = (
+            clean_address(d)
+            if r.random() < 0.5
+            else noise.written_address(
+                r, d.street.naam, d.huisnummer, d.huisletter, d.toevoeging, d.postcode, sloppiness=0.3
+            )
+        )
+        owner_text = _landlord_written(r, d) if r.random() < 0.6 else None
+        row = {
+            "zaak_id": zid,
+            "melding_uuids": "|".join(m["uuid"] for m in reports),
+            "adres_tekst": text,
+            "bag_vbo_id": d.vbo_id if r.random() < 0.7 else "",
+            "wijk": d.buurt.focus_wijk,
+            "geopend_op": opened.isoformat(),
+            "gesloten_op": (opened + timedelta(days=90)).isoformat() if opened < TODAY - timedelta(days=200) else "",
+            "soort": "multi" if len(clusters) > 1 else "mono",
+            "clusters": "|".join(clusters),
+            "interventies": interventies,
+            "eigenaar_genoemd": owner_text or "",
+        }
+        rows.append(row)
+        by_wijk.setdefault(d.buurt.focus_wijk, []).append(row)
+        truth.address("meldpunten", "zaak", zid, text, d)
+        if owner_text and d.owner:
+            truth.owners.append(
+                {
+                    "source": "meldpunten",
+                    "entity": "zaak",
+                    "source_key": zid,
+                    "true_owner_id": d.owner.oid,
+                    "owner_kind": "person" if d.owner.kind == "person" else "company",
+                }
+            )
+    # case tables every two weeks per neighbourhood, integral actions twelve times a year
+    for _wijk, zaken in sorted(by_wijk.items()):
+        day = date(2025, 1, 8)
+        while day < TODAY:
+            open_ones = [z for z in zaken if z["geopend_op"] <= day.isoformat()]
+            if open_ones:
+                r.choice(open_ones)["interventies"].append(f"casustafel@{day}")
+            day += timedelta(days=14)
+    all_zaken = [z for zs in by_wijk.values() for z in zs]
+    for year in (2025, 2026):
+        for month in range(1, 13):
+            day = date(year, month, 15)
+            candidates = [z for z in all_zaken if z["geopend_op"] <= day.isoformat()]
+            if day < TODAY and candidates:
+                r.choice(candidates)["interventies"].append(f"integrale_actie@{day}")
+    with open(folder / "zaken.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["zaak_id"], delimiter=";", lineterminator="\n")
+        w.writeheader()
+        for row in rows:
+            w.writerow({**row, "interventies": "|".join(row["interventies"])})
+    return len(rows)
+
+
+def _write_vergunningen(world: World, folder: Path, r: random.Random, truth: Truth) -> int:
+    n = 0
+    with open(folder / "vergunningen.csv", "w", encoding="utf-8", newline="") as f:
+        f.write("vergunning_id;bag_vbo_id;adres_tekst;soort;verleend_op;geldig_tot;status\n")
+        for d in world.dwellings:
+            if not d.permit:
+                continue
+            n += 1
+            vid = f"VV-{n:06d}"
+            start = date(2021 + r.randint(0, 4), r.randint(1, 12), 1)
+            f.write(
+                f"{vid};{d.vbo_id if r.random() < 0.8 else ''};{clean_address(d)};verhuurvergunning;{start};"
+                f"{start.replace(year=start.year + 5)};verleend\n"
+            )
+            truth.address("meldpunten", "vergunning", vid, clean_address(d), d)
+    return n
+
+
+def write_gebieden(world: World, folder: Path) -> dict[str, int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    features = []
+    for b in world.buurten:
+        x0, y0, s = b.x0, b.y0, b.size
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "buurtcode": b.code,
+                    "buurtnaam": b.naam,
+                    "wijkcode": b.wijkcode,
+                    "wijknaam": b.wijknaam,
+                    "gemeentecode": "GM0599",
+                    "gemeentenaam": "Rotterdam",
+                    "jaar": 2026,
+                },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]],
+                },
+            }
+        )
+    doc = {
+        "type": "FeatureCollection",
+        "name": "buurten_2026 (synthetisch)",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
+        "features": features,
+    }
+    (folder / "buurten.geojson").write_text(json.dumps(doc), encoding="utf-8")
+    return {"buurt": len(features)}
