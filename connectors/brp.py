@@ -172,8 +172,8 @@ def _blocks(path: Path) -> tuple[dict[str, int], list[SchemaDrift], Iterator[_Bl
         width = len(header)
         for row in reader:
             line = reader.line_num
-            if not any(row):
-                continue
+            if not row or row == [""]:
+                continue  # a blank line
             if len(row) != width:
                 raise DeliveryError(
                     path, f"line {line}", f"row has {len(row)} fields where the header has {width}: truncated row?"

@@ -13,7 +13,6 @@ def build_ingest_job(source: str, assets_def: dg.AssetsDefinition) -> dg.Unresol
     return dg.define_asset_job(
         ingest_job_name(source),
         selection=dg.AssetSelection.assets(assets_def),
-        partitions_def=assets_def.partitions_def,
         description=f"Ingest one {source} delivery into the raw zone.",
     )
 

@@ -18,6 +18,9 @@ from orchestration.deliveries import discover_deliveries
 from orchestration.jobs import ingest_job_name
 from rgw.settings import HubPaths
 
+# In-process runs log to the console; the summary is what a person reads, so only warnings and errors are shown.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 
 @dataclass
 class RunReport:
@@ -31,9 +34,15 @@ class RunReport:
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    """The message of the error that caused the first failed step (a DeliveryError names file and place)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE" and event.step_failure_data:
-            return event.step_failure_data.error.message.strip() if event.step_failure_data.error else "failed"
+            error = event.step_failure_data.error
+            if error is None:
+                return f"step {event.step_key} failed"
+            while error.cause is not None:
+                error = error.cause
+            return f"{event.step_key}: {error.message.strip()}"
     return "failed"
 
 
@@ -49,6 +58,7 @@ def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str]
             result = job.execute_in_process(
                 partition_key=delivery.delivery_id,
                 instance=instance,
+                run_config=QUIET,
                 raise_on_error=False,
                 tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
             )
@@ -61,7 +71,7 @@ def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str]
 
 def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport:
     result = defs.resolve_job_def("downstream_job").execute_in_process(
-        instance=instance, raise_on_error=False, tags={"launched_by": "rgw"}
+        instance=instance, run_config=QUIET, raise_on_error=False, tags={"launched_by": "rgw"}
     )
     report.downstream_ok = result.success
     if not result.success:
