@@ -5,16 +5,20 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.ingest import INGEST_ASSETS
+from orchestration.assets.landing import LANDING_ASSETS
 from orchestration.assets.overview import ingest_overview
 from orchestration.jobs import build_ingest_job, downstream_job
 from orchestration.resources import HubPathsResource
 from orchestration.schedules import nightly_downstream_schedule
 from orchestration.sensors import DELIVERY_SENSORS
 
-INGEST_JOBS = [build_ingest_job(a.node_def.name.removeprefix("ingest_"), a) for a in INGEST_ASSETS]
+INGEST_JOBS = [
+    build_ingest_job(ingest.node_def.name.removeprefix("ingest_"), ingest, land)
+    for ingest, land in zip(INGEST_ASSETS, LANDING_ASSETS, strict=True)
+]
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, ingest_overview],
+    assets=[*INGEST_ASSETS, *LANDING_ASSETS, ingest_overview],
     jobs=[*INGEST_JOBS, downstream_job],
     sensors=DELIVERY_SENSORS,
     schedules=[nightly_downstream_schedule],

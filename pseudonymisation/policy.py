@@ -55,7 +55,8 @@ def load_policy(path: Path = POLICY) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def actions_for(source: str, entity: str, column: str) -> list[tuple[str, str | None]]:
-    entry = load_policy().get(source, {}).get(entity, {})
+    policy = load_policy()
+    entry = {**policy.get("_boundary", {}), **policy.get(source, {}).get(entity, {})}
     if column not in entry:
         raise PolicyError(
             f"{source}.{entity}: column {column!r} has no pseudonymisation policy; add it to "

@@ -61,6 +61,30 @@ class HubPaths:
         return self.data / "audit"
 
     @property
+    def audit_log(self) -> Path:
+        """The hash-chained audit log of re-identifications, queries and grant changes."""
+        return self.audit / "audit.jsonl"
+
+    @property
+    def vault(self) -> Path:
+        """Restricted: the encrypted map from linkage pseudonyms back to identifiers."""
+        return self.data / "vault"
+
+    @property
+    def access(self) -> Path:
+        """The access register (grants and acknowledgements)."""
+        return self.data / "access"
+
+    @property
+    def linkage(self) -> Path:
+        """Linkage results in the landing zone: address links, entities, buurt of each dwelling."""
+        return self.landing / "linkage"
+
+    @property
+    def reports(self) -> Path:
+        return self.data / "reports"
+
+    @property
     def ground_truth(self) -> Path:
         """The synthetic generator's truth, for tests and benchmarks only; the pipeline never reads it."""
         return self.data / "ground_truth"

@@ -51,6 +51,7 @@ class BagIndex:
         self.by_postcode: dict[tuple[str, int], list[Candidate]] = {}
         self.by_street: dict[tuple[str, int], list[Candidate]] = {}
         self.streets: dict[str, str] = {}  # street key -> display name
+        self.num_of_vbo: dict[str, str] = {}  # verblijfsobject -> its main address (first listed)
         cols = addresses.to_pydict()
         for i in range(addresses.num_rows):
             sk = street_key(cols["straatnaam"][i] or "")
@@ -67,6 +68,8 @@ class BagIndex:
             if c.postcode:
                 self.by_postcode.setdefault((c.postcode, c.huisnummer), []).append(c)
             self.by_street.setdefault((sk, c.huisnummer), []).append(c)
+            if c.verblijfsobject_id:
+                self.num_of_vbo.setdefault(c.verblijfsobject_id, c.nummeraanduiding_id)
             self.streets.setdefault(sk, cols["straatnaam"][i])
         self._street_keys = list(self.streets)
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}

@@ -1,0 +1,146 @@
+"""The privacy boundary in Dagster: per source, a partitioned multi-asset that turns one raw delivery into its
+pseudonymised landing form, with a check that scans what landed for anything that looks like a direct identifier.
+
+The landing of a source depends on its raw entities and on the raw BAG (to resolve written addresses while they
+are still readable). Key material stays in the key store: metadata shows versions and counts, never keys or values.
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from connectors.registry import SOURCES, SourceSpec
+from governance.identifier_scan import scan_zone
+from linkage.address.bag import bag_address_table
+from linkage.address.resolve import BagIndex
+from orchestration.assets.ingest import delivery_partitions, raw_key
+from orchestration.resources import HubPathsResource
+from pseudonymisation.boundary import land_delivery_folder
+from pseudonymisation.keys import KeyStore
+from pseudonymisation.policy import Boundary
+from pseudonymisation.vault import Vault
+
+LANDING_GROUP = "landing"
+PERSON_ENTITIES = {("brp", "persoon"), ("brk", "persoon"), ("corporaties", "relatie")}
+_INDEX_CACHE: dict[str, BagIndex] = {}
+
+
+def landing_key(source: str, entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", source, entity])
+
+
+def latest_delivery(zone: Path, source: str) -> Path | None:
+    folders = sorted(p for p in (zone / source).glob("*") if p.is_dir() and not p.name.startswith("."))
+    return folders[-1] if folders else None
+
+
+def bag_index(raw_zone: Path) -> BagIndex | None:
+    """The address index of the latest raw BAG delivery, built once per delivery and process."""
+    folder = latest_delivery(raw_zone, "bag")
+    if folder is None:
+        return None
+    if str(folder) not in _INDEX_CACHE:
+        _INDEX_CACHE.clear()
+        _INDEX_CACHE[str(folder)] = BagIndex(bag_address_table(folder))
+    return _INDEX_CACHE[str(folder)]
+
+
+def raw_person_files(raw_zone: Path) -> list[Path]:
+    """The raw person tables of the latest deliveries: their names are what the identifier scan looks for."""
+    files = []
+    for source, entity in sorted(PERSON_ENTITIES):
+        folder = latest_delivery(raw_zone, source)
+        if folder and (folder / f"{entity}.parquet").exists():
+            files.append(folder / f"{entity}.parquet")
+    return files
+
+
+def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(
+            landing_key(spec.name, entity),
+            deps=[
+                raw_key(spec.name, entity),
+                *(
+                    [dg.AssetDep(raw_key("bag", "nummeraanduiding"), partition_mapping=dg.AllPartitionMapping())]
+                    if spec.name != "bag"
+                    else []
+                ),
+            ],
+            description=f"{spec.title}: `{entity}` behind the privacy boundary: keyed pseudonyms and encodings, "
+            "addresses resolved to BAG (shared landing zone).",
+            group_name=LANDING_GROUP,
+            owners=[spec.owner],
+            kinds={"python", "parquet"},
+            tags={"source": spec.name, "zone": "landing", "privacy": "pseudonymised"},
+        )
+        for entity in spec.entities
+    ]
+    first = landing_key(spec.name, spec.entities[0])
+    check = dg.AssetCheckSpec(
+        "no_direct_identifiers",
+        asset=first,
+        description="Scans every table this source landed for 11-proef numbers, EAN-18 codes, e-mail addresses, "
+        "phone numbers and full names from the raw delivery; fails on any finding.",
+    )
+
+    @dg.multi_asset(
+        name=f"land_{spec.name}",
+        specs=specs,
+        check_specs=[check],
+        partitions_def=delivery_partitions(spec.name),
+        description=f"Pseudonymises one {spec.title} delivery into the landing zone.",
+        can_subset=False,
+        pool="landing",
+    )
+    def _land(context: dg.AssetExecutionContext, hub: HubPathsResource):
+        paths = hub.paths()
+        delivery_id = context.partition_key
+        raw_dir = paths.raw / spec.name / delivery_id
+        if not raw_dir.exists():
+            raise FileNotFoundError(f"{spec.name} delivery {delivery_id} has not been ingested into {paths.raw}")
+        keystore = KeyStore(paths.keys)
+        boundary = Boundary(keystore, Vault(paths.vault, keystore))
+        index = bag_index(paths.raw) if spec.name != "bag" else None
+        report = land_delivery_folder(
+            boundary, raw_dir, paths.landing, spec.name, delivery_id, list(spec.entities), index
+        )
+        steps = report["steps"]
+        for entity in spec.entities:
+            figures = report["entities"][entity]
+            entity_steps = {
+                s["column"]: f"{s['action']}{':' + s['argument'] if s['argument'] else ''}"
+                for s in steps
+                if s["entity"] == entity
+            }
+            meta = {
+                "delivery": delivery_id,
+                "dagster/row_count": figures["rows_out"],
+                "key_version": keystore.version,
+                "boundary_steps": dg.MetadataValue.json(entity_steps),
+                "path": dg.MetadataValue.path(str(paths.landing / spec.name / delivery_id / f"{entity}.parquet")),
+            }
+            if "addresses" in figures:
+                meta["addresses_resolved"] = figures["resolved"]
+                meta["addresses_unresolved_share"] = figures["unresolved_share"]
+            yield dg.MaterializeResult(asset_key=landing_key(spec.name, entity), metadata=meta)
+        findings = scan_zone([paths.landing / spec.name / delivery_id], raw_person_files(paths.raw))
+        yield dg.AssetCheckResult(
+            check_name="no_direct_identifiers",
+            asset_key=first,
+            passed=not findings,
+            metadata={
+                "findings": dg.MetadataValue.json([str(f) for f in findings][:50]),
+                "tables_scanned": len(spec.entities),
+            },
+        )
+
+    return _land
+
+
+LANDING_ASSETS = [build_landing_asset(spec) for spec in SOURCES.values()]
+
+
+def read_landing_reports(landing_zone: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(landing_zone.glob("*/*/_landing.json"))]

@@ -1,0 +1,256 @@
+"""The privacy boundary: one raw delivery in, its pseudonymised landing form out, written atomically.
+
+For each entity: addresses are resolved to BAG while they are still readable (the written address of a report is
+encoded afterwards, the dwelling's BAG id is what the programme needs), derived columns are added (an owner's name as
+one normalised string), then the policy is applied column by column and the result lands in
+`landing/<source>/<delivery>/` in one rename. Identifiers are put in the vault as they are pseudonymised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from linkage.address.parse import parsed_from_parts
+from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
+from linkage.companies import normalise_party_name
+from pseudonymisation.policy import Boundary, ColumnStep
+
+ADDRESS_COLUMNS = [
+    "adres_nummeraanduiding_id",
+    "adres_verblijfsobject_id",
+    "adres_confidence",
+    "adres_methode",
+    "adres_onopgelost",
+]
+
+
+def _bag_match(vbo: str | None, num: str | None) -> Match | None:
+    if vbo or num:
+        return Match(num, vbo, 1.0, "bag_id", None)
+    return None
+
+
+def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | None) -> list[Match] | None:
+    """The BAG match of every row of an entity that has an address; None for entities without one."""
+    col = table.to_pydict()
+    n = table.num_rows
+    none = Match(None, None, 0.0, "unresolved", "no_bag_index")
+
+    def parts(street, nr, letter, toev, postcode) -> list[Match]:
+        out = []
+        for i in range(n):
+            direct = None
+            if source == "brp":
+                direct = _bag_match(col["verblijfsobject_id"][i], col["nummeraanduiding_id"][i])
+            elif source == "stedin":
+                direct = _bag_match(col["bag_vbo_id"][i], None)
+            elif source == "corporaties":
+                direct = _bag_match(col["verblijfsobject_id"][i], None)
+            if direct:
+                out.append(direct)
+            elif index is None:
+                out.append(none)
+            elif col[street][i] is None and col[nr][i] is None:
+                out.append(Match(None, None, 0.0, "unresolved", "no_address"))
+            else:
+                p = parsed_from_parts(
+                    col[street][i],
+                    col[nr][i],
+                    col[letter][i] if letter else None,
+                    col[toev][i] if toev else None,
+                    col[postcode][i],
+                )
+                out.append(resolve(p, index))
+        return out
+
+    def text(text_col: str, bag_col: str | None, fallback=None) -> list[Match]:
+        out = []
+        for i in range(n):
+            direct = _bag_match(col[bag_col][i], None) if bag_col else None
+            if direct:
+                out.append(direct)
+                continue
+            if index is None:
+                out.append(none)
+                continue
+            m = resolve_text(col[text_col][i], index)
+            if m.nummeraanduiding_id is None and fallback == "form" and col["huisnummer"][i] is not None:
+                # the desk's form fields, where the free text did not resolve
+                alt = resolve(
+                    parsed_from_parts(
+                        col["straatnaam"][i],
+                        col["huisnummer"][i],
+                        col["huisletter"][i],
+                        col["toevoeging"][i],
+                        col["postcode"][i],
+                    ),
+                    index,
+                )
+                m = alt if alt.nummeraanduiding_id else m
+            out.append(m)
+        return out
+
+    matches = _dispatch(source, entity, parts, text, col)
+    if matches is not None and index is not None:
+        matches = [
+            Match(
+                index.num_of_vbo.get(m.verblijfsobject_id),
+                m.verblijfsobject_id,
+                m.confidence,
+                m.method,
+                m.unresolved_reason,
+            )
+            if m.nummeraanduiding_id is None and m.verblijfsobject_id
+            else m
+            for m in matches
+        ]
+    return matches
+
+
+def _dispatch(source, entity, parts, text, col) -> list[Match] | None:
+    if (source, entity) == ("brp", "verblijfplaats_historie"):
+        return parts("straatnaam", "huisnummer", "huisletter", "huisnummertoevoeging", "postcode")
+    if (source, entity) == ("stedin", "aansluiting"):
+        return parts("straatnaam", "huisnummer", "huisletter", "huisnummertoevoeging", "postcode")
+    if (source, entity) == ("corporaties", "eenheid"):
+        return parts("straatnaam", "huisnummer", "huisletter", "huisnummertoevoeging", "postcode")
+    if (source, entity) == ("brk", "kadastraal_object_adres"):
+        return [
+            _bag_match(v, nu) or Match(None, None, 0.0, "unresolved", "no_bag_id")
+            for v, nu in zip(col["verblijfsobject_id"], col["nummeraanduiding_id"], strict=True)
+        ]
+    if (source, entity) == ("meldpunten", "melding"):
+        return text("adres_tekst", None, "form")
+    if (source, entity) in (("meldpunten", "zaak"), ("meldpunten", "vergunning")):
+        return text("adres_tekst", "bag_vbo_id")
+    return None
+
+
+def _with_matches(table: pa.Table, matches: list[Match]) -> pa.Table:
+    return (
+        table.append_column(
+            "adres_nummeraanduiding_id", pa.array([m.nummeraanduiding_id for m in matches], pa.string())
+        )
+        .append_column("adres_verblijfsobject_id", pa.array([m.verblijfsobject_id for m in matches], pa.string()))
+        .append_column("adres_confidence", pa.array([m.confidence for m in matches], pa.float64()))
+        .append_column("adres_methode", pa.array([m.method for m in matches], pa.string()))
+        .append_column("adres_onopgelost", pa.array([m.unresolved_reason for m in matches], pa.string()))
+    )
+
+
+def _derive(table: pa.Table, source: str, entity: str) -> pa.Table:
+    """Columns made at the door before the policy applies: the owner's name as one normalised string."""
+    if (source, entity) == ("brk", "persoon"):
+        col = table.to_pydict()
+        names = []
+        for i in range(table.num_rows):
+            if col["statutaire_naam"][i]:
+                names.append(normalise_party_name(col["statutaire_naam"][i]))
+            else:
+                full = " ".join(x for x in (col["voornamen"][i], col["voorvoegsel"][i], col["geslachtsnaam"][i]) if x)
+                names.append(normalise_party_name(full) if full else None)
+        table = table.append_column("partij_naam", pa.array(names, pa.string()))
+    if (source, entity) in (("meldpunten", "melding"), ("meldpunten", "zaak"), ("corporaties", "relatie")):
+        column = {"melding": "verhuurder_genoemd", "zaak": "eigenaar_genoemd", "relatie": "naam"}[entity]
+        normalised = [normalise_party_name(v) if v else None for v in table.column(column).to_pylist()]
+        table = table.set_column(table.column_names.index(column), column, pa.array(normalised, pa.string()))
+    return table
+
+
+def land_entity(
+    boundary: Boundary, raw: pa.Table, source: str, entity: str, index: BagIndex | None
+) -> tuple[pa.Table, list[ColumnStep], dict[str, Any]]:
+    """The landing form of one raw entity table, the steps per column, and address-resolution figures."""
+    stats: dict[str, Any] = {}
+    matches = _resolve_rows(raw, source, entity, index)
+    if matches is not None:
+        raw = _with_matches(raw, matches)
+        resolved = sum(1 for m in matches if m.nummeraanduiding_id or m.verblijfsobject_id)
+        stats = {
+            "addresses": len(matches),
+            "resolved": resolved,
+            "unresolved_share": round(1 - resolved / len(matches), 4) if matches else 0.0,
+        }
+    raw = _derive(raw, source, entity)
+    landed, steps = boundary.apply_policy(raw, source, entity)
+    return landed, steps, stats
+
+
+def land_delivery_folder(
+    boundary: Boundary,
+    raw_dir: Path,
+    landing_root: Path,
+    source: str,
+    delivery_id: str,
+    entities: list[str],
+    index: BagIndex | None,
+) -> dict[str, Any]:
+    """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically."""
+    target = landing_root / source / delivery_id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".landing-{uuid.uuid4().hex}"
+    staging.mkdir()
+    report: dict[str, Any] = {"source": source, "delivery_id": delivery_id, "entities": {}, "steps": []}
+    try:
+        for entity in entities:
+            raw = pq.read_table(raw_dir / f"{entity}.parquet")
+            landed, steps, stats = land_entity(boundary, raw, source, entity, index)
+            pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+            report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
+            report["steps"].extend(asdict(s) for s in steps)
+        (staging / "_landing.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        old = None
+        if target.exists():
+            old = target.parent / f".old-{uuid.uuid4().hex}"
+            os.rename(target, old)
+        os.rename(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return report
+
+
+def address_link_rows(landed: pa.Table, source: str, entity: str) -> pa.Table | None:
+    """(source, entity, record_key, ids, confidence, method, reason) of a landed table with address columns."""
+    if "adres_methode" not in landed.column_names:
+        return None
+    key = RECORD_KEYS[(source, entity)](landed)
+    return pa.table(
+        {
+            "source": pa.array([source] * landed.num_rows, pa.string()),
+            "entity": pa.array([entity] * landed.num_rows, pa.string()),
+            "record_key": key,
+            "nummeraanduiding_id": landed["adres_nummeraanduiding_id"],
+            "verblijfsobject_id": landed["adres_verblijfsobject_id"],
+            "confidence": landed["adres_confidence"],
+            "method": landed["adres_methode"],
+            "unresolved_reason": landed["adres_onopgelost"],
+        }
+    )
+
+
+def _join_key(*columns: pa.ChunkedArray) -> pa.Array:
+    return pc.binary_join_element_wise(*[pc.cast(c, pa.string()) for c in columns], "|")
+
+
+RECORD_KEYS = {
+    ("brp", "verblijfplaats_historie"): lambda t: _join_key(t["bsn_psn"], t["volgnummer"]),
+    ("stedin", "aansluiting"): lambda t: t["ean_psn"],
+    ("corporaties", "eenheid"): lambda t: t["eenheid_id"],
+    ("brk", "kadastraal_object_adres"): lambda t: _join_key(t["kadastraal_object_id"], t["volgnummer"]),
+    ("meldpunten", "melding"): lambda t: t["melding_id"],
+    ("meldpunten", "zaak"): lambda t: t["zaak_id"],
+    ("meldpunten", "vergunning"): lambda t: t["vergunning_id"],
+}
