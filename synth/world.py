@@ -389,6 +389,7 @@ class WorldBuilder:
                 d.vacant = True
                 continue
             size = r.choices([1, 2, 3, 4, 5, 6], weights=[35, 30, 15, 12, 6, 2])[0]
+            size = max(1, min(size, d.oppervlakte // 15))  # households fit their homes; overcrowding is planted
             lead = self.person()
             household = [lead]
             for _ in range(size - 1):
@@ -396,7 +397,9 @@ class WorldBuilder:
                     household.append(self.person(group=lead.group, surname=(lead.prefix, lead.surname), age=(0, 60)))
                 else:
                     household.append(self.person(group=lead.group))
-            if size >= 3 and r.random() < 0.05:  # twins: same surname, same birth date, same address
+            if (
+                size >= 3 and d.oppervlakte >= 15 * (size + 1) and r.random() < 0.05
+            ):  # twins: same surname, same birth date, same address
                 twin = self.person(group=lead.group, surname=(lead.prefix, lead.surname))
                 twin.birth = household[-1].birth
                 twin.twin_of = household[-1].pid

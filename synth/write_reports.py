@@ -265,7 +265,7 @@ def _write_vergunningen(world: World, folder: Path, r: random.Random, truth: Tru
                 continue
             n += 1
             vid = f"VV-{n:06d}"
-            start = date(2021 + r.randint(0, 4), r.randint(1, 12), 1)
+            start = date(2022 + r.randint(0, 3), r.randint(1, 12), 1)  # valid until 2027-2030
             f.write(
                 f"{vid};{d.vbo_id if r.random() < 0.8 else ''};{clean_address(d)};verhuurvergunning;{start};"
                 f"{start.replace(year=start.year + 5)};verleend\n"

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
+from orchestration.dbt_manifest import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
 from orchestration.resources import HubPathsResource
 
 WAREHOUSE_GROUP = "warehouse"
@@ -64,4 +64,4 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())

@@ -2,11 +2,8 @@
 -- verblijfsobject the grid operator names, or else the one its address resolved to.
 with peil as (select '{{ var("peildatum") }}'::date as peildatum),
 aansluiting as (
-    select a.aansluiting_psn, a.productsoort, a.fysieke_status, a.sjv,
-           coalesce(a.bag_vbo_id, l.verblijfsobject_id) as verblijfsobject_id
+    select a.aansluiting_psn, a.productsoort, a.fysieke_status, a.sjv, a.verblijfsobject_id
     from {{ ref('stg_stedin__aansluitingen') }} as a
-    left join {{ ref('stg_linkage__address_links') }} as l
-        on l.source = 'stedin' and l.entity = 'aansluiting' and l.record_key = a.record_key
 ),
 maand as (
     select v.aansluiting_psn, strptime(v.periode || '-01', '%Y-%m-%d')::date as maand, v.verbruik

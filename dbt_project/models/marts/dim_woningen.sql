@@ -22,6 +22,7 @@ select
     e.eigenaar_id,
     e.eigenaar_soort,
     coalesce(e.is_corporatiewoning, false) as is_corporatiewoning,
+    o.verblijfsobject_id is not null as eigenaar_woont_er,
     v.n_aansluitingen,
     v.kwh_12m,
     v.maanden_gemeten,
@@ -31,4 +32,5 @@ from {{ ref('int_woningen__basis') }} as b
 left join {{ ref('int_woningen__bewoners') }} as r on r.verblijfsobject_id = b.verblijfsobject_id
 left join {{ ref('int_woningen__eigenaar') }} as e on e.verblijfsobject_id = b.verblijfsobject_id
 left join {{ ref('int_woningen__verbruik') }} as v on v.verblijfsobject_id = b.verblijfsobject_id
+left join {{ ref('int_woningen__eigenaar_bewoner') }} as o on o.verblijfsobject_id = b.verblijfsobject_id
 where b.is_woning

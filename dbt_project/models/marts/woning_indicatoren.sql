@@ -17,6 +17,7 @@ basis as (
         w.in_focusgebied,
         w.eigenaar_id,
         w.is_corporatiewoning,
+        coalesce(w.eigenaar_woont_er, false) as eigenaar_woont_er,
         w.oppervlakte_m2,
         w.n_ingeschreven,
         w.n_vestigingen_12m,
@@ -46,14 +47,14 @@ regels as (
     select
         *,
         -- overbewoning: more registered persons than floor area allows by the norm
-        n_ingeschreven >= {{ var('overbewoning_min_personen') }}
-            and oppervlakte_m2 < n_ingeschreven * {{ var('overbewoning_m2_per_persoon') }} as ind_overbewoning,
+        coalesce(n_ingeschreven >= {{ var('overbewoning_min_personen') }}
+            and oppervlakte_m2 < n_ingeschreven * {{ var('overbewoning_m2_per_persoon') }}, false) as ind_overbewoning,
         -- niet-ingeschreven bewoning: use far above what the registered household explains, or a corporation
         -- tenant who is not registered at the dwelling
-        (maanden_gemeten >= 6 and kwh_12m > {{ var('verbruik_factor_hoog') }} * kwh_verwacht)
+        coalesce(maanden_gemeten >= 6 and kwh_12m > {{ var('verbruik_factor_hoog') }} * kwh_verwacht, false)
             or n_huurders_niet_ingeschreven > 0 as ind_niet_ingeschreven,
         -- leegstand: nobody registered and near-zero use for months
-        n_ingeschreven = 0 and maanden_laag >= {{ var('leegstand_min_maanden') }} as ind_leegstand,
+        coalesce(n_ingeschreven = 0 and maanden_laag >= {{ var('leegstand_min_maanden') }}, false) as ind_leegstand,
         -- verloop: many moves in and out within 12 months
         n_vestigingen_12m + n_vertrekken_12m >= {{ var('verloop_min_verhuizingen') }} as ind_verloop,
         -- herhaalde meldingen: several reports, or reports on several subjects, within 12 months
@@ -62,8 +63,8 @@ regels as (
         -- recidiverende eigenaar: signals at several of the owner's dwellings, earlier violations, or monitoring
         eigenaar_recidiverend as ind_recidiverende_eigenaar,
         -- verhuur zonder vergunning: a privately let dwelling in a permit area without a permit in force
-        in_vergunninggebied and not is_corporatiewoning and not heeft_vergunning
-            and eigenaar_id is not null and n_ingeschreven > 0 as ind_zonder_vergunning,
+        coalesce(in_vergunninggebied and not is_corporatiewoning and not heeft_vergunning and not eigenaar_woont_er
+            and eigenaar_id is not null and n_ingeschreven > 0, false) as ind_zonder_vergunning,
         -- arbeidsmigranten: reports on the ground of work-linked contracts or housing of labour migrants
         n_meldingen_arbeidsmigranten_12m > 0 as ind_arbeidsmigranten
     from basis

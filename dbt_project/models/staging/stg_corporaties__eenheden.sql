@@ -2,7 +2,7 @@ select
     eenheid_id,
     soort,
     status,
-    verblijfsobject_id,
+    adres_verblijfsobject_id as verblijfsobject_id,
     gebruiksoppervlakte,
     kamers_aantal,
     brutohuur,

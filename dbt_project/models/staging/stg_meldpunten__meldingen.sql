@@ -10,5 +10,8 @@ select
     grond_wgv,
     melder_soort,
     behandelend_cluster,
+    adres_verblijfsobject_id as verblijfsobject_id,
+    adres_confidence,
+    adres_methode,
     melding_id as record_key
 from ({{ latest_version(source('meldpunten', 'melding'), 'melding_id') }})

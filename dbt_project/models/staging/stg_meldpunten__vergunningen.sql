@@ -1,6 +1,6 @@
 select
     vergunning_id,
-    bag_vbo_id,
+    coalesce(bag_vbo_id, adres_verblijfsobject_id) as bag_vbo_id,
     soort,
     try_cast(verleend_op as date) as verleend_op,
     try_cast(geldig_tot as date) as geldig_tot,

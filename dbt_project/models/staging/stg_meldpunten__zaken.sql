@@ -1,6 +1,6 @@
 select
     zaak_id,
-    bag_vbo_id,
+    coalesce(bag_vbo_id, adres_verblijfsobject_id) as bag_vbo_id,
     wijk,
     try_cast(geopend_op as date) as geopend_op,
     try_cast(gesloten_op as date) as gesloten_op,

@@ -4,7 +4,8 @@ select
     fysieke_status,
     slimme_meter,
     sjv,
-    bag_vbo_id,
+    adres_verblijfsobject_id as verblijfsobject_id,
+    adres_methode,
     postcode,
     huisnummer,
     ean_psn as record_key
