@@ -14,7 +14,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 SCALE ?= focus
 SEED ?= 42
 
-.PHONY: install demo run test ui bench lint format clean help
+.PHONY: install manifest demo run test ui bench lint format clean help
 
 help:
 	@echo "make demo   install, generate a synthetic Rotterdam ($(SCALE)), run every asset, print a summary"
@@ -29,7 +29,11 @@ $(STAMP): pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(shell command -v $(PYTHON))
 	@touch $@
 
-install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml manifest
+
+# Dagster loads its warehouse assets from dbt's manifest: parse once before anything imports the definitions.
+manifest: $(STAMP)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
