@@ -455,7 +455,7 @@ class WorldBuilder:
                 self._move_in(self.person(group=lead.group), d, TODAY - timedelta(days=r.randint(60, 900)))
             d.abuses.append("overbewoning")
         for _ in range(per):
-            d = take()
+            d = take(lambda d: len(d.registered) <= 2)  # one or two registered, a crowd actually living there
             d.hidden_occupants = r.randint(4, 7)
             d.abuses.append("niet_ingeschreven")
         for _ in range(per):
@@ -485,9 +485,14 @@ class WorldBuilder:
             d = take()
             for p in list(d.registered)[:3]:
                 self._leave(p, moved_out=TODAY - timedelta(days=r.randint(20, 300)))
-            for _ in range(4):
+            for _ in range(2):
                 p = self.person()
                 self._move_in(p, d, TODAY - timedelta(days=r.randint(10, 300)))
+            for _ in range(2):  # came and went within the year
+                p = self.person()
+                end = TODAY - timedelta(days=r.randint(20, 150))
+                p.history.append((d, end - timedelta(days=r.randint(40, 180)), end))
+                p.home, p.since = None, end
             d.abuses.append("verloop")
         # recurring owners: a big private landlord with signals at several of his dwellings
         landlords = sorted(
