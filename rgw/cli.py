@@ -115,5 +115,15 @@ def summary() -> None:
     click.echo(render_summary(HubPaths.from_env()))
 
 
+def _register_commands() -> None:
+    from rgw.commands.address import address
+    from rgw.commands.privacy import access, audit, reidentify
+
+    for command in (address, access, audit, reidentify):
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":
     main()

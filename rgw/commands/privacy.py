@@ -1,0 +1,114 @@
+"""`rgw reidentify`, `rgw audit verify`, `rgw access ...`: the route back and the registers, at a terminal."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+
+from rgw.settings import HubPaths
+
+
+def _registers():
+    from governance.grants import GrantRegister
+    from pseudonymisation.audit import AuditLog
+
+    paths = HubPaths.from_env().ensure()
+    audit = AuditLog(paths.audit_log)
+    return paths, audit, GrantRegister(paths.access / "grants.json", audit)
+
+
+@click.command()
+@click.option("--user", required=True)
+@click.option("--purpose", required=True)
+@click.option("--case", "case", required=True, help="Case reference, e.g. RGW-2026-000123.")
+@click.option("--pseudonym", required=True, help="A linkage pseudonym, e.g. bsn.v1.abcd...")
+def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
+    """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged."""
+    from governance.grants import AccessDenied
+    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.reidentify import reidentify as route_back
+    from pseudonymisation.vault import Vault
+
+    paths, audit, grants = _registers()
+    keystore = KeyStore(paths.keys)
+    try:
+        found = route_back(
+            Vault(paths.vault, keystore), audit, grants, user=user, purpose=purpose, case=case, pseudonym=pseudonym
+        )
+    except AccessDenied as refusal:
+        click.echo(f"refused: {refusal}", err=True)
+        sys.exit(3)
+    click.echo(found.identifier)
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the chain of the audit log; names the first broken record."""
+    _, log, _ = _registers()
+    result = log.verify()
+    if result.ok:
+        click.echo(f"audit log intact: {result.records} records, chain verified")
+        return
+    click.echo(f"audit log BROKEN at record {result.first_broken_seq}: {result.reason}", err=True)
+    sys.exit(4)
+
+
+@click.group()
+def access() -> None:
+    """Grants per user and purpose: grant, revoke, acknowledge, list."""
+
+
+@access.command("grant")
+@click.option("--user", required=True)
+@click.option("--purpose", required=True)
+@click.option("--until", "until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--by", "by", required=True, help="The officer who grants it.")
+def access_grant(user: str, purpose: str, until, by: str) -> None:
+    _, _, grants = _registers()
+    g = grants.grant(user, purpose, until.date(), by)
+    click.echo(
+        f"granted {g.user} purpose {g.purpose} until {g.until} (by {g.granted_by}); "
+        f"first use needs: rgw access acknowledge --user {user} --purpose {purpose}"
+    )
+
+
+@access.command("revoke")
+@click.option("--user", required=True)
+@click.option("--purpose", required=True)
+@click.option("--by", "by", required=True)
+def access_revoke(user: str, purpose: str, by: str) -> None:
+    _, _, grants = _registers()
+    click.echo(f"revoked {grants.revoke(user, purpose, by)} grant(s) of {user} for {purpose}")
+
+
+@access.command("acknowledge")
+@click.option("--user", required=True)
+@click.option("--purpose", required=True)
+def access_acknowledge(user: str, purpose: str) -> None:
+    """Show the purpose's statement and record that the user acknowledges it."""
+    from governance.purposes import load
+
+    _, _, grants = _registers()
+    click.echo(load().get(purpose).statement)
+    grants.acknowledge(user, purpose)
+    click.echo(f"acknowledged by {user}")
+
+
+@access.command("list")
+def access_list() -> None:
+    _, _, grants = _registers()
+    today = date.today()
+    click.echo(f"{'user':<20} {'purpose':<28} {'until':<12} {'state':<12} {'acknowledged':<13} granted by")
+    for g in grants.all():
+        state = "revoked" if g.revoked_at else ("valid" if g.valid_on(today) else "expired")
+        click.echo(
+            f"{g.user:<20} {g.purpose:<28} {g.until:<12} {state:<12} {'yes' if g.acknowledged_at else 'no':<13} "
+            f"{g.granted_by}"
+        )

@@ -1,0 +1,82 @@
+"""The `rgw` commands a user runs: address resolution on the real BAG sample, the route back and the audit check."""
+
+from datetime import date, timedelta
+
+import pyarrow.csv as pacsv
+from click.testing import CliRunner
+
+from pseudonymisation.keys import KeyStore
+from pseudonymisation.pseudonyms import Pseudonymiser
+from pseudonymisation.vault import Vault
+from rgw.cli import main
+
+
+def test_address_resolve_on_the_real_bag_sample(real_fixtures, tmp_path):
+    source = tmp_path / "adressen.csv"
+    source.write_text(
+        "id;adres\n1;Koppenberch 2, 6982 CZ Doesburg\n2;koppenberch 20\n3;Nergensstraat 1\n"
+        "4;zonder nummer\n5;Schout bij Nacht Doormansingel 9-X\n6;Sbn Doormansingel 9 y\n"
+    )
+    out = tmp_path / "resolved.csv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "address",
+            "resolve",
+            "--bag",
+            str(real_fixtures / "bag" / "nlextract"),
+            "--input",
+            str(source),
+            "--address-column",
+            "adres",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = pacsv.read_csv(out).to_pylist()
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[0]["nummeraanduiding_id"] == 221200000330151  # CSV reads the id back as a number
+    assert rows[1]["nummeraanduiding_id"] == 221200000330153
+    assert (rows[2]["unresolved_reason"], rows[3]["unresolved_reason"]) == ("unknown_street", "no_house_number")
+    assert rows[4]["nummeraanduiding_id"] == 221200000330998  # letter x of the three letters at number 9
+    assert rows[4]["verblijfsobject_id"] == 221010000330999
+
+
+def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("RGW_DATA", str(tmp_path))
+    monkeypatch.setenv("RGW_MASTER_KEY", "cd" * 32)
+    keystore = KeyStore(tmp_path / "keys")
+    Vault(tmp_path / "vault", keystore).put_many("bsn", ["999993653"])
+    psn = Pseudonymiser(keystore, "bsn").pseudonym("999993653")
+    run = CliRunner().invoke
+    ask = [
+        "reidentify",
+        "--user",
+        "cr1",
+        "--purpose",
+        "casusbehandeling",
+        "--case",
+        "RGW-2026-000001",
+        "--pseudonym",
+        psn,
+    ]
+    refused = run(main, ask)
+    assert refused.exit_code == 3 and "holds no grant" in refused.output
+    until = (date.today() + timedelta(days=10)).isoformat()
+    assert (
+        run(
+            main, ["access", "grant", "--user", "cr1", "--purpose", "casusbehandeling", "--until", until, "--by", "po"]
+        ).exit_code
+        == 0
+    )
+    assert run(main, ["access", "acknowledge", "--user", "cr1", "--purpose", "casusbehandeling"]).exit_code == 0
+    granted = run(main, ask)
+    assert granted.exit_code == 0 and granted.output.strip() == "999993653"
+    assert "valid" in run(main, ["access", "list"]).output
+    verified = run(main, ["audit", "verify"])
+    assert verified.exit_code == 0 and "records, chain verified" in verified.output
+    log = tmp_path / "audit" / "audit.jsonl"
+    log.write_text(log.read_text().replace('"cr1"', '"cr2"', 1))
+    broken = run(main, ["audit", "verify"])
+    assert broken.exit_code == 4 and "BROKEN at record 1" in broken.output
