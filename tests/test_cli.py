@@ -41,6 +41,7 @@ def test_address_resolve_on_the_real_bag_sample(real_fixtures, tmp_path):
     assert (rows[2]["unresolved_reason"], rows[3]["unresolved_reason"]) == ("unknown_street", "no_house_number")
     assert rows[4]["nummeraanduiding_id"] == 221200000330998  # letter x of the three letters at number 9
     assert rows[4]["verblijfsobject_id"] == 221010000330999
+    assert rows[5]["nummeraanduiding_id"] == 221200000330999  # found by BAG's short street name
 
 
 def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch):

@@ -71,6 +71,10 @@ class BagIndex:
             if c.verblijfsobject_id:
                 self.num_of_vbo.setdefault(c.verblijfsobject_id, c.nummeraanduiding_id)
             self.streets.setdefault(sk, cols["straatnaam"][i])
+            short = (cols.get("verkorte_naam") or [None] * addresses.num_rows)[i]
+            if short and street_key(short) != sk:  # BAG's short name ("Sbn Doormansingel") finds the street too
+                self.by_street.setdefault((street_key(short), c.huisnummer), []).append(c)
+                self.streets.setdefault(street_key(short), cols["straatnaam"][i])
         self._street_keys = list(self.streets)
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
 
