@@ -6,17 +6,17 @@ pseudonym is an HMAC under a key derived for its domain (`bsn`, `a_nummer`, `kvk
 pseudonym; each purpose's published data gets its own pseudonym, computed from the linkage pseudonym under the
 purpose's key, so no plaintext is needed to publish and two purposes' datasets cannot be joined without the hub.
 
-The form is `<domain>.<version>.<26 base32 characters>` (128 bits): readable in a table, visibly a pseudonym (the
+The form is `<domain>.<version>.<32 hex characters>` (128 bits): readable in a table, visibly a pseudonym (the
 identifier scan never mistakes it for a number), and carrying the key version so rotation shows.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from cryptography.hazmat.primitives import hashes, hmac
 
 from pseudonymisation.keys import KeyStore
@@ -67,8 +67,7 @@ class Pseudonymiser:
     def _mac_of(self, text: str) -> str:
         h = self._mac.copy()
         h.update(text.encode())
-        digest = h.finalize()[:16]
-        return self._prefix + base64.b32encode(digest).decode().rstrip("=").lower()
+        return self._prefix + h.finalize()[:16].hex()
 
     def pseudonym(self, value: str | None) -> str | None:
         if value is None:
@@ -83,11 +82,22 @@ class Pseudonymiser:
         return out
 
     def pseudonymise_array(self, values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
-        """Pseudonyms of a whole column; nulls stay null, repeated values are keyed once."""
+        """Pseudonyms of a whole column; nulls stay null, each distinct value is keyed once (dictionary-encoded)."""
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
-        items = values.to_pylist() if isinstance(values, pa.Array) else list(values)
-        return pa.array([self.pseudonym(v) for v in items], pa.string())
+        if not isinstance(values, pa.Array):
+            values = pa.array(list(values), pa.string())
+        encoded = pc.dictionary_encode(values)
+        mac_of, domain = self._mac_of, self.domain
+        fast = domain in ("bsn", "rsin")
+        out = []
+        for v in encoded.dictionary.to_pylist():
+            if fast and len(v) == 9 and v.isdigit():
+                out.append(mac_of(v))  # already canonical: skip normalisation
+            else:
+                norm = normalise(domain, v)
+                out.append(None if norm is None else mac_of(norm))
+        return pa.array(out, pa.string()).take(encoded.indices)
 
     def from_linkage(self, linkage_pseudonym: str | None) -> str | None:
         """A purpose pseudonym made from a linkage pseudonym, without the plaintext: HMAC(purpose key, pseudonym)."""
