@@ -8,6 +8,7 @@ from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.landing import LANDING_ASSETS
 from orchestration.assets.linkage import LINKAGE_ASSETS
 from orchestration.assets.overview import ingest_overview
+from orchestration.assets.publication import PUBLICATION_ASSETS
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
 from orchestration.resources import HubPathsResource
@@ -20,7 +21,7 @@ INGEST_JOBS = [
 ]
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, *LANDING_ASSETS, *LINKAGE_ASSETS, warehouse_models, ingest_overview],
+    assets=[*INGEST_ASSETS, *LANDING_ASSETS, *LINKAGE_ASSETS, warehouse_models, *PUBLICATION_ASSETS, ingest_overview],
     jobs=[*INGEST_JOBS, downstream_job],
     sensors=DELIVERY_SENSORS,
     schedules=[nightly_downstream_schedule],

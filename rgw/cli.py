@@ -117,9 +117,9 @@ def summary() -> None:
 
 def _register_commands() -> None:
     from rgw.commands.address import address
-    from rgw.commands.privacy import access, audit, reidentify
+    from rgw.commands.privacy import access, audit, publish, query, reidentify
 
-    for command in (address, access, audit, reidentify):
+    for command in (address, access, audit, publish, query, reidentify):
         main.add_command(command)
 
 

@@ -118,3 +118,132 @@ def test_no_indicator_reads_a_protected_trait(hub):
     for source_file in paths.landing.glob("*/*/*.parquet"):
         names = pq.read_schema(source_file).names
         assert not [c for c in names if PROTECTED.fullmatch(c)], source_file
+
+
+# --- the governed datasets: what a curious or careless analyst might try ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def analyst(hub):
+    from datetime import date, timedelta
+
+    from governance.grants import GrantRegister
+    from pseudonymisation.audit import AuditLog
+
+    paths, _, _ = hub
+    grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
+    soon = date.today() + timedelta(days=30)
+    for user, purpose in (
+        ("ana", "selectie_integrale_acties"),
+        ("cas", "casusbehandeling"),
+        ("eva", "eigenaarsaanpak"),
+        ("sig", "signalering"),
+    ):
+        grants.grant(user, purpose, soon, by="privacy-officer")
+        grants.acknowledge(user, purpose)
+    return paths, grants
+
+
+def _session(paths, user, purpose):
+    from governance.gateway import connect
+
+    return connect(user, purpose, data=paths.data)
+
+
+def test_every_purpose_is_published_as_a_sealed_file(hub):
+    paths, _, _ = hub
+    for purpose in (
+        "casusbehandeling",
+        "selectie_integrale_acties",
+        "eigenaarsaanpak",
+        "signalering",
+        "programmamonitoring",
+    ):
+        sealed = paths.published / purpose / f"{purpose}.duckdb.enc"
+        assert sealed.exists()
+        assert b"SQLite" not in sealed.read_bytes()[:64] and b"DUCK" not in sealed.read_bytes()[:64]
+
+
+def test_the_selection_purpose_sees_dwellings_but_no_person_or_owner(analyst):
+    from governance.grants import AccessDenied
+
+    paths, _ = analyst
+    with _session(paths, "ana", "selectie_integrale_acties") as s:
+        assert s.query("select count(*) n from selectie_integrale_acties").column("n")[0].as_py() > 0
+        for sql in ("select persoon_psn from fct_bewoningsperioden", "select eigenaar_id from woning_indicatoren"):
+            with pytest.raises(AccessDenied, match="not in this purpose's dataset"):
+                s.query(sql)
+
+
+def test_nothing_outside_the_dataset_can_be_reached(analyst):
+    from governance.grants import AccessDenied
+
+    paths, _ = analyst
+    warehouse = paths.warehouse
+    raw = next(paths.raw.glob("brp/*/persoon.parquet"))
+    with _session(paths, "ana", "selectie_integrale_acties") as s:
+        for sql, reason in (
+            (f"attach '{warehouse}' as w", "only SELECT"),
+            (f"select * from read_csv('{raw}')", "reading files"),
+            (f"select * from '{raw}'", "sandbox"),
+            ("set enable_external_access = true", "only SELECT"),
+            (f"copy selectie_integrale_acties to '{paths.data}/x.csv'", "only SELECT"),
+            ("create table x as select 1", "only SELECT"),
+        ):
+            with pytest.raises(AccessDenied, match=reason):
+                s.query(sql)
+
+
+def test_two_purposes_pseudonyms_do_not_join(analyst):
+    paths, _ = analyst
+    with _session(paths, "cas", "casusbehandeling") as case, _session(paths, "eva", "eigenaarsaanpak") as owners:
+        a = set(
+            case.query("select eigenaar_id from dim_woningen where eigenaar_id is not null")
+            .column("eigenaar_id")
+            .to_pylist()
+        )
+        b = set(owners.query("select eigenaar_id from dim_eigenaren").column("eigenaar_id").to_pylist())
+    assert a and b and not a & b
+
+
+def test_expired_revoked_and_unacknowledged_grants_are_refused_and_logged(analyst):
+    from datetime import date, timedelta
+
+    from governance.grants import AccessDenied
+    from pseudonymisation.audit import AuditLog
+
+    paths, grants = analyst
+    grants.grant("new", "signalering", date.today() + timedelta(days=1), by="po")
+    with pytest.raises(AccessDenied, match="not yet acknowledged"):
+        _session(paths, "new", "signalering")
+    grants.revoke("sig", "signalering", by="po")
+    with pytest.raises(AccessDenied, match="revoked"):
+        _session(paths, "sig", "signalering")
+    expired = grants.all()
+    for g in expired:
+        if g.user == "eva":
+            g.until = (date.today() - timedelta(days=1)).isoformat()
+    grants._save(expired)
+    with pytest.raises(AccessDenied, match="expired"):
+        _session(paths, "eva", "eigenaarsaanpak")
+    log = AuditLog(paths.audit_log)
+    assert log.verify().ok
+    refused = [r["event"] for r in log.records() if r["event"].get("outcome") == "refused"]
+    assert {e["user"] for e in refused} >= {"new", "sig", "eva"}
+    answered = [r["event"] for r in log.records() if r["event"].get("outcome") == "answered"]
+    assert all({"statement", "tables", "columns", "rows"} <= set(e) for e in answered)
+
+
+def test_aggregates_have_no_cell_under_five(analyst):
+    import duckdb
+
+    from governance.publish import unseal
+    from pseudonymisation.keys import KeyStore
+
+    paths, _ = analyst
+    plain = paths.data / "check.duckdb"
+    unseal(paths.published / "signalering" / "signalering.duckdb.enc", plain, KeyStore(paths.keys), "signalering")
+    con = duckdb.connect(str(plain), read_only=True)
+    assert con.execute("select count(*) from signalering_buurt_jaar where aantal < 5").fetchall()[0][0] == 0
+    con.close()
+    plain.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -112,3 +113,57 @@ def access_list() -> None:
             f"{g.user:<20} {g.purpose:<28} {g.until:<12} {state:<12} {'yes' if g.acknowledged_at else 'no':<13} "
             f"{g.granted_by}"
         )
+
+
+@click.command()
+@click.option("--user", required=True)
+@click.option("--purpose", required=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "parquet"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="File for csv or parquet output (csv defaults to stdout).")
+@click.argument("sql")
+def query(user: str, purpose: str, fmt: str, out: Path | None, sql: str) -> None:
+    """Run one SELECT on PURPOSE's published dataset as USER; refused without a valid grant, always logged."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from governance.gateway import connect
+    from governance.grants import AccessDenied
+
+    try:
+        with connect(user, purpose) as session:
+            table = session.query(sql)
+    except AccessDenied as refusal:
+        click.echo(f"refused: {refusal}", err=True)
+        sys.exit(3)
+    if fmt == "parquet":
+        if out is None:
+            raise click.UsageError("--format parquet needs --out FILE")
+        pq.write_table(table, out)
+        click.echo(f"{table.num_rows} rows -> {out}")
+    elif fmt == "csv":
+        pacsv.write_csv(table, out or sys.stdout.buffer)
+    else:
+        click.echo(table.to_pandas().to_string(index=False, max_rows=200))
+
+
+@click.command()
+@click.option("--purpose", "purposes", multiple=True, help="Publish only these purposes (default: all).")
+def publish(purposes: tuple[str, ...]) -> None:
+    """Publish each purpose's dataset from the warehouse (fails closed on the column tags)."""
+    import json
+
+    from governance.publish import PublicationRefused
+    from governance.publish import publish as publish_one
+    from governance.purposes import load
+    from orchestration.dbt_manifest import ensure_manifest
+    from pseudonymisation.keys import KeyStore
+
+    paths = HubPaths.from_env().ensure()
+    manifest = json.loads(ensure_manifest().read_text())
+    for pid in purposes or tuple(load().purposes):
+        try:
+            pub = publish_one(pid, paths.warehouse, paths.published, manifest, KeyStore(paths.keys))
+        except PublicationRefused as refusal:
+            click.echo(f"refused: {refusal}", err=True)
+            sys.exit(5)
+        click.echo(f"{pid}: " + ", ".join(f"{t.name} ({t.rows} rows, {len(t.columns)} columns)" for t in pub.tables))

@@ -1,0 +1,118 @@
+"""Publication per purpose in Dagster: one asset per purpose downstream of the marts it publishes, tagged with the
+purpose, with checks for the column-tag policy and, in aggregate purposes, for small cells."""
+
+import json
+
+import dagster as dg
+import duckdb
+
+from governance.publish import PublicationRefused, column_tags, publish, unseal
+from governance.purposes import Purpose, load
+from orchestration.dbt_manifest import ensure_manifest
+from orchestration.resources import HubPathsResource
+from pseudonymisation.keys import KeyStore
+
+PUBLICATION_GROUP = "publication"
+
+
+def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["published", purpose.id])
+    checks = [
+        dg.AssetCheckSpec(
+            "column_tags_allow_publication",
+            asset=key,
+            description="Every column is tagged, and none has a class this purpose may not see.",
+        )
+    ]
+    if purpose.min_cell:
+        checks.append(
+            dg.AssetCheckSpec("no_small_cells", asset=key, description=f"No published count under {purpose.min_cell}.")
+        )
+
+    @dg.multi_asset(
+        name=f"publish_{purpose.id}",
+        specs=[
+            dg.AssetSpec(
+                key,
+                deps=[dg.AssetKey(["warehouse", t]) for t in purpose.tables],
+                group_name=PUBLICATION_GROUP,
+                kinds={"duckdb"},
+                tags={f"purpose/{purpose.id}": "", "privacy": "published"},
+                description=f"{purpose.name}: {purpose.description}",
+                metadata={
+                    "legal_basis": dg.MetadataValue.json(purpose.legal_basis),
+                    "privacy_classes": ", ".join(purpose.privacy_classes),
+                    "row_scope": purpose.row_scope,
+                    "retention": purpose.retention,
+                },
+            )
+        ],
+        check_specs=checks,
+        pool="duckdb",
+    )
+    def _publish(context: dg.AssetExecutionContext, hub: HubPathsResource):
+        paths = hub.paths()
+        manifest = json.loads(ensure_manifest().read_text())
+        keystore = KeyStore(paths.keys)
+        try:
+            pub = publish(purpose.id, paths.warehouse, paths.published, manifest, keystore)
+        except PublicationRefused as refusal:
+            yield dg.AssetCheckResult(
+                check_name="column_tags_allow_publication",
+                asset_key=key,
+                passed=False,
+                metadata={"refused": str(refusal)},
+            )
+            raise
+        tags = column_tags(manifest)
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "tables": dg.MetadataValue.json(pub.summary()["tables"]),
+                "path": dg.MetadataValue.path(str(pub.path)),
+                "column_tags": dg.MetadataValue.json(
+                    {t.name: {c: tags[t.name][c] for c in t.columns} for t in pub.tables}
+                ),
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name="column_tags_allow_publication",
+            asset_key=key,
+            passed=True,
+            metadata={"left_out": dg.MetadataValue.json({t.name: t.left_out for t in pub.tables})},
+        )
+        if purpose.min_cell:
+            small = small_cells(pub.path, purpose, tags, keystore, paths.published)
+            yield dg.AssetCheckResult(
+                check_name="no_small_cells",
+                asset_key=key,
+                passed=not small,
+                metadata={"small_cells": dg.MetadataValue.json(small)},
+            )
+
+    return _publish
+
+
+def small_cells(sealed, purpose: Purpose, tags, keystore, published) -> list[str]:
+    """Every published count (tag `count`) under the purpose's minimum, read back from the sealed dataset."""
+    import tempfile
+    from pathlib import Path
+
+    found = []
+    with tempfile.TemporaryDirectory() as d:
+        plain = Path(d) / "check.duckdb"
+        unseal(sealed, plain, keystore, purpose.id)
+        con = duckdb.connect(str(plain), read_only=True)
+        for table in purpose.tables:
+            for column, meta in tags.get(table, {}).items():
+                if meta.get("count") and purpose.id in meta.get("purposes", []):
+                    (n,) = con.execute(
+                        f"select count(*) from {table} where {column} < ?", [purpose.min_cell]
+                    ).fetchall()[0]
+                    if n:
+                        found.append(f"{table}.{column}: {n} cell(s) under {purpose.min_cell}")
+        con.close()
+    return found
+
+
+PUBLICATION_ASSETS = [build_publication_asset(p) for p in load().purposes.values()]
