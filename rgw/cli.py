@@ -117,9 +117,10 @@ def summary() -> None:
 
 def _register_commands() -> None:
     from rgw.commands.address import address
+    from rgw.commands.link import link
     from rgw.commands.privacy import access, audit, publish, query, reidentify
 
-    for command in (address, access, audit, publish, query, reidentify):
+    for command in (address, access, audit, link, publish, query, reidentify):
         main.add_command(command)
 
 
