@@ -8,7 +8,7 @@ from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.landing import LANDING_ASSETS
 from orchestration.assets.linkage import LINKAGE_ASSETS
 from orchestration.assets.overview import ingest_overview
-from orchestration.assets.publication import PUBLICATION_ASSETS
+from orchestration.assets.publication import PUBLICATION_ASSETS, signaleringsrapport
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
 from orchestration.resources import HubPathsResource
@@ -21,7 +21,15 @@ INGEST_JOBS = [
 ]
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, *LANDING_ASSETS, *LINKAGE_ASSETS, warehouse_models, *PUBLICATION_ASSETS, ingest_overview],
+    assets=[
+        *INGEST_ASSETS,
+        *LANDING_ASSETS,
+        *LINKAGE_ASSETS,
+        warehouse_models,
+        *PUBLICATION_ASSETS,
+        signaleringsrapport,
+        ingest_overview,
+    ],
     jobs=[*INGEST_JOBS, downstream_job],
     sensors=DELIVERY_SENSORS,
     schedules=[nightly_downstream_schedule],

@@ -116,3 +116,19 @@ def small_cells(sealed, purpose: Purpose, tags, keystore, published) -> list[str
 
 
 PUBLICATION_ASSETS = [build_publication_asset(p) for p in load().purposes.values()]
+
+
+@dg.asset(
+    key=["reports", "signaleringsrapport"],
+    deps=[dg.AssetKey(["published", "signalering"])],
+    group_name=PUBLICATION_GROUP,
+    kinds={"html"},
+    tags={"purpose/signalering": ""},
+    description="The yearly signalling report: trends per focus neighbourhood and subject, small cells suppressed.",
+)
+def signaleringsrapport(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.MaterializeResult:
+    from governance.signalling_report import render
+
+    paths = hub.paths()
+    path = render(paths.published, KeyStore(paths.keys), paths.reports)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
