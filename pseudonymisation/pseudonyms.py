@@ -12,8 +12,11 @@ identifier scan never mistakes it for a number), and carrying the key version so
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,6 +50,28 @@ def normalise(domain: str, value: str) -> str | None:
     return " ".join(v.lower().split())
 
 
+PARALLEL_FROM = 300_000  # distinct values from which keying is spread over processes
+
+
+def _key_chunk(job: tuple[bytes, str, str, list[str]]) -> list[str | None]:
+    """Key one chunk of distinct values (runs in a worker process, or inline for small columns)."""
+    key, prefix, domain, values = job
+    mac = hmac.HMAC(key, hashes.SHA256())
+    fast = domain in ("bsn", "rsin")
+    out: list[str | None] = []
+    append = out.append
+    for v in values:
+        if not (fast and len(v) == 9 and v.isdigit()):
+            v = normalise(domain, v)
+            if v is None:
+                append(None)
+                continue
+        h = mac.copy()
+        h.update(v.encode())
+        append(prefix + h.finalize()[:16].hex())
+    return out
+
+
 class Pseudonymiser:
     """Pseudonyms of one identifier domain for one purpose ("linkage" inside the hub)."""
 
@@ -57,7 +82,8 @@ class Pseudonymiser:
         self.purpose = purpose
         self.version = version or keystore.version
         info = f"pseudonym/{domain}/linkage" if purpose == "linkage" else f"pseudonym/{domain}/purpose:{purpose}"
-        self._mac = hmac.HMAC(keystore.derive(info, self.version), hashes.SHA256())
+        self._key = keystore.derive(info, self.version)
+        self._mac = hmac.HMAC(self._key, hashes.SHA256())
         self._prefix = f"{domain}.{self.version}."
         self._cache: dict[str, str] = {}
 
@@ -81,22 +107,29 @@ class Pseudonymiser:
             self._cache[value] = out
         return out
 
-    def pseudonymise_array(self, values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
-        """Pseudonyms of a whole column; nulls stay null, each distinct value is keyed once (dictionary-encoded)."""
+    def pseudonymise_array(
+        self, values: pa.Array | pa.ChunkedArray | Iterable[str | None], workers: int | None = None
+    ) -> pa.Array:
+        """Pseudonyms of a whole column; nulls stay null, each distinct value is keyed once (dictionary-encoded).
+
+        Large columns are keyed in `workers` processes (default: every core), each with its own pre-keyed HMAC.
+        """
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         if not isinstance(values, pa.Array):
             values = pa.array(list(values), pa.string())
         encoded = pc.dictionary_encode(values)
-        mac_of, domain = self._mac_of, self.domain
-        fast = domain in ("bsn", "rsin")
-        out = []
-        for v in encoded.dictionary.to_pylist():
-            if fast and len(v) == 9 and v.isdigit():
-                out.append(mac_of(v))  # already canonical: skip normalisation
-            else:
-                norm = normalise(domain, v)
-                out.append(None if norm is None else mac_of(norm))
+        uniques = encoded.dictionary.to_pylist()
+        workers = workers or os.cpu_count() or 1
+        if workers > 1 and len(uniques) >= PARALLEL_FROM:
+            size = -(-len(uniques) // workers)
+            chunks = [uniques[i : i + size] for i in range(0, len(uniques), size)]
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                parts = pool.map(_key_chunk, [(self._key, self._prefix, self.domain, c) for c in chunks])
+                out = [p for part in parts for p in part]
+        else:
+            out = _key_chunk((self._key, self._prefix, self.domain, uniques))
         return pa.array(out, pa.string()).take(encoded.indices)
 
     def from_linkage(self, linkage_pseudonym: str | None) -> str | None:
