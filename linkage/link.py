@@ -119,40 +119,38 @@ def _levels_from_similarity(sim: np.ndarray, missing: np.ndarray, cuts: tuple[fl
     return lv
 
 
-def compare_plain(kind: str, a: list[str | None], b: list[str | None]) -> np.ndarray:
-    missing = np.array([x is None or x == "" or y is None or y == "" for x, y in zip(a, b, strict=True)])
-    sa = [fold(x) if x else "" for x in a]
-    sb = [fold(y) if y else "" for y in b]
+def compare_plain(kind: str, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
+    """Levels for aligned arrays of folded strings ('' where missing)."""
+    missing = (sa == "") | (sb == "")
     if kind in ("name", "string", "address"):
-        sim = process.cpdist(sa, sb, scorer=JaroWinkler.normalized_similarity, workers=1)
-        return _levels_from_similarity(np.asarray(sim), missing, (0.999, 0.92, 0.8))
+        sim = np.asarray(process.cpdist(sa.tolist(), sb.tolist(), scorer=JaroWinkler.normalized_similarity, workers=-1))
+        return _levels_from_similarity(sim, missing, (0.999, 0.92, 0.8))
     if kind == "date":
-        dist = np.asarray(process.cpdist(sa, sb, scorer=Levenshtein.distance, workers=1))
-        same_year = np.array([x[:4] == y[:4] for x, y in zip(sa, sb, strict=True)])
+        dist = np.asarray(process.cpdist(sa.tolist(), sb.tolist(), scorer=Levenshtein.distance, workers=-1))
+        same_year = _prefix(sa, 4) == _prefix(sb, 4)
         lv = np.where(dist == 0, 3, np.where(dist == 1, 2, np.where(same_year, 1, 0))).astype(np.int8)
-        lv[missing] = -1
-        return lv
-    if kind == "postcode":
-        lv = np.array([3 if x == y else 2 if x[:3] == y[:3] else 0 for x, y in zip(sa, sb, strict=True)], np.int8)
-        lv[missing] = -1
-        return lv
-    if kind == "numeric":
-
-        def num(v):
-            try:
-                return float(v)
-            except ValueError:
-                return np.nan
-
-        xa, xb = np.array([num(x) for x in sa]), np.array([num(y) for y in sb])
+    elif kind == "postcode":
+        lv = np.where(sa == sb, 3, np.where(_prefix(sa, 3) == _prefix(sb, 3), 2, 0)).astype(np.int8)
+    elif kind == "numeric":
+        xa = pd.to_numeric(pd.Series(sa), errors="coerce").to_numpy(float)
+        xb = pd.to_numeric(pd.Series(sb), errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = np.abs(xa - xb) / np.maximum(np.abs(xa), np.abs(xb))
         lv = np.where(xa == xb, 3, np.where(rel <= 0.05, 2, 0)).astype(np.int8)
-        lv[missing | np.isnan(xa) | np.isnan(xb)] = -1
-        return lv
-    lv = np.array([3 if x == y else 0 for x, y in zip(sa, sb, strict=True)], np.int8)  # exact
+        missing = missing | np.isnan(xa) | np.isnan(xb)
+    else:  # exact
+        lv = np.where(sa == sb, 3, 0).astype(np.int8)
     lv[missing] = -1
     return lv
+
+
+def _prefix(a: np.ndarray, n: int) -> np.ndarray:
+    return np.array([x[:n] for x in a], dtype=object)
+
+
+def folded_column(series: pd.Series) -> np.ndarray:
+    """A column folded once (lower case, no diacritics or punctuation), '' for missing values."""
+    return np.array([fold(str(v)) if v is not None and v == v and str(v) != "" else "" for v in series], dtype=object)
 
 
 def compare_encoded(ma: np.ndarray, mb: np.ndarray) -> np.ndarray:
@@ -274,33 +272,19 @@ def link_tables(
         lk = rule_keys(left, config.blocking, lambda c: by_left.get(c, c))
         rk = rule_keys(right, config.blocking, lambda c: by_right.get(c, c))
         pairs = candidate_pairs(lk, rk, len(config.blocking))
-        lcols = {
-            f.name: left[f.left_column].where(left[f.left_column].notna(), None).astype(object).to_numpy()
-            for f in config.fields
-        }
-        rcols = {
-            f.name: right[f.right_column].where(right[f.right_column].notna(), None).astype(object).to_numpy()
-            for f in config.fields
-        }
+        lcols = {f.name: folded_column(left[f.left_column]) for f in config.fields}
+        rcols = {f.name: folded_column(right[f.right_column]) for f in config.fields}
 
         def levels_for(li: np.ndarray, ri: np.ndarray) -> np.ndarray:
             return np.stack(
-                [
-                    compare_plain(
-                        f.kind,
-                        [None if v is None else str(v) for v in lcols[f.name][li]],
-                        [None if v is None else str(v) for v in rcols[f.name][ri]],
-                    )
-                    for f in config.fields
-                ],
-                axis=1,
+                [compare_plain(f.kind, lcols[f.name][li], rcols[f.name][ri]) for f in config.fields], axis=1
             )
 
     if len(pairs) > config.max_pairs:
         raise ValueError(f"blocking yields {len(pairs):,} pairs, over max_pairs {config.max_pairs:,}: tighten it")
     if len(pairs) == 0:
         return _empty()
-    n_random = min(200_000, len(left) * len(right))
+    n_random = min(100_000, len(left) * len(right))
     rl, rr = rng.integers(0, len(left), n_random), rng.integers(0, len(right), n_random)
     u = estimate_u(levels_for(rl, rr))
     levels = levels_for(pairs[:, 0], pairs[:, 1])

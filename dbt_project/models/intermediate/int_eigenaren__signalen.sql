@@ -54,12 +54,14 @@ select
     w.laatste_waarschuwing,
     w.laatste_waarschuwing is not null and w.laatste_waarschuwing + interval 1 year >= peil.peildatum as onder_monitoring,
     s.eerste_signaal_na_waarschuwing as recidive_op,
-    p.n_woningen_met_meldingen >= {{ var('eigenaar_min_woningen_met_signaal') }}
+    (p.n_woningen_met_meldingen >= {{ var('eigenaar_min_woningen_met_signaal') }}
+        and p.n_woningen_met_meldingen >= {{ var('eigenaar_min_aandeel_met_signaal') }} * p.n_woningen)
         or coalesce(h.n_overtredingen, 0) > 0
         or (w.laatste_waarschuwing is not null and w.laatste_waarschuwing + interval 1 year >= peil.peildatum)
         as is_recidiverend,
     concat_ws(', ',
         case when p.n_woningen_met_meldingen >= {{ var('eigenaar_min_woningen_met_signaal') }}
+                  and p.n_woningen_met_meldingen >= {{ var('eigenaar_min_aandeel_met_signaal') }} * p.n_woningen
              then format('meldingen bij {} van {} woningen', p.n_woningen_met_meldingen, p.n_woningen) end,
         case when coalesce(h.n_overtredingen, 0) > 0 then format('{} eerdere overtreding(en)', h.n_overtredingen) end,
         case when w.laatste_waarschuwing + interval 1 year >= peil.peildatum
