@@ -9,6 +9,7 @@ column, the kind and how many values; never the value itself, so the scan's own 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,4 +127,26 @@ def scan_zone(roots: Iterable[Path], raw_person_files: Iterable[Path] = ()) -> l
             continue
         for path in sorted(root.rglob("*.parquet")):
             findings.extend(scan_file(con, path, names))
+    return findings
+
+
+def scan_duckdb(path: Path, raw_person_files: Iterable[Path] = ()) -> list[Finding]:
+    """Scan every table of a DuckDB file (the warehouse, an unsealed published dataset) the same way."""
+    con = duckdb.connect()
+    raw_person_files = list(raw_person_files)
+    names = load_raw_names(con, raw_person_files) if raw_person_files else None
+    con.execute(f"attach '{_sql_path(Path(path))}' as scanned (read_only)")
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = 'scanned'"
+    ).fetchall()
+    findings: list[Finding] = []
+    for schema, table in tables:
+        export = Path(tempfile.mkdtemp()) / f"{table}.parquet"
+        con.execute(
+            f"copy (select * from scanned.{_quote(schema)}.{_quote(table)}) to '{_sql_path(export)}' (format parquet)"
+        )
+        for f in scan_file(con, export, names):
+            findings.append(Finding(f"{path}:{table}", f.column, f.kind, f.count))
+        export.unlink()
+    con.close()
     return findings

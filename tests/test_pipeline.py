@@ -247,3 +247,21 @@ def test_aggregates_have_no_cell_under_five(analyst):
     assert con.execute("select count(*) from signalering_buurt_jaar where aantal < 5").fetchall()[0][0] == 0
     con.close()
     plain.unlink()
+
+
+def test_publication_checks_pass_and_the_warehouse_holds_no_identifier(hub):
+    from governance.identifier_scan import scan_duckdb
+
+    paths, instance, _ = hub
+    for purpose in (
+        "casusbehandeling",
+        "selectie_integrale_acties",
+        "eigenaarsaanpak",
+        "signalering",
+        "programmamonitoring",
+    ):
+        for check in ("column_tags_allow_publication", "no_direct_identifiers"):
+            key = dg.AssetCheckKey(dg.AssetKey(["published", purpose]), check)
+            record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+            assert record.event.dagster_event.event_specific_data.passed, (purpose, check)
+    assert scan_duckdb(paths.warehouse, raw_person_files(paths.raw)) == []

@@ -8,6 +8,7 @@ import duckdb
 
 from governance.publish import PublicationRefused, column_tags, publish, unseal
 from governance.purposes import Purpose, load
+from orchestration.assets.landing import raw_person_files
 from orchestration.dbt_manifest import ensure_manifest
 from orchestration.resources import HubPathsResource
 from pseudonymisation.keys import KeyStore
@@ -81,6 +82,13 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
             passed=True,
             metadata={"left_out": dg.MetadataValue.json({t.name: t.left_out for t in pub.tables})},
         )
+        findings = scan_published(pub.path, purpose, keystore, raw_person_files(paths.raw))
+        yield dg.AssetCheckResult(
+            check_name="no_direct_identifiers",
+            asset_key=key,
+            passed=not findings,
+            metadata={"findings": dg.MetadataValue.json([str(f) for f in findings][:50])},
+        )
         if purpose.min_cell:
             small = small_cells(pub.path, purpose, tags, keystore, paths.published)
             yield dg.AssetCheckResult(
@@ -113,6 +121,18 @@ def small_cells(sealed, purpose: Purpose, tags, keystore, published) -> list[str
                         found.append(f"{table}.{column}: {n} cell(s) under {purpose.min_cell}")
         con.close()
     return found
+
+
+def scan_published(sealed, purpose: Purpose, keystore, person_files) -> list:
+    import tempfile
+    from pathlib import Path
+
+    from governance.identifier_scan import scan_duckdb
+
+    with tempfile.TemporaryDirectory() as d:
+        plain = Path(d) / "scan.duckdb"
+        unseal(sealed, plain, keystore, purpose.id)
+        return scan_duckdb(plain, person_files)
 
 
 PUBLICATION_ASSETS = [build_publication_asset(p) for p in load().purposes.values()]
