@@ -23,7 +23,13 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
             "column_tags_allow_publication",
             asset=key,
             description="Every column is tagged, and none has a class this purpose may not see.",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "no_direct_identifiers",
+            asset=key,
+            description="The published dataset holds nothing that looks like a direct identifier or a full name "
+            "from the raw deliveries.",
+        ),
     ]
     if purpose.min_cell:
         checks.append(
