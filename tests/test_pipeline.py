@@ -265,3 +265,58 @@ def test_publication_checks_pass_and_the_warehouse_holds_no_identifier(hub):
             record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
             assert record.event.dagster_event.event_specific_data.passed, (purpose, check)
     assert scan_duckdb(paths.warehouse, raw_person_files(paths.raw)) == []
+
+
+# --- the privacy officer's report ---------------------------------------------------------------------------------
+
+
+def test_privacy_report_renders_with_working_links_and_no_findings(hub, tmp_path):
+    import re as _re
+
+    from governance.privacy_report import build
+
+    paths, _, _ = hub
+    data = build(paths, tmp_path / "site")
+    pages = {p.name: p.read_text() for p in (tmp_path / "site").glob("*.html")}
+    assert {"index.html", "lineage.html", "verwerkingsregister.html", "indicatoren.html", "bevindingen.html"} <= set(
+        pages
+    )
+    for text in pages.values():
+        for href in _re.findall(r'href="([^"#]+)', text):
+            assert (tmp_path / "site" / href).exists(), href
+    assert "pseudonymised (bsn)" in pages["lineage.html"] and "Huisvestingswet 2014" in pages["index.html"]
+    assert all(not i["protected_traits_in_lineage"] for i in data.indicators)
+    assert [f.__dict__ for f in data.findings if f.kind != "grant past its date, not revoked"] == []
+
+
+def test_privacy_findings_catch_each_planted_violation(hub, tmp_path):
+    import json as _json
+
+    from governance.grants import GrantRegister
+    from governance.privacy_report import collect
+    from governance.purposes import load
+    from orchestration.dbt_manifest import MANIFEST
+    from pseudonymisation.audit import AuditLog
+
+    paths, _, _ = hub
+    manifest = _json.loads(MANIFEST.read_text())
+    node = manifest["nodes"]["model.rgw.selectie_integrale_acties"]
+    node["columns"]["straatnaam"]["config"]["meta"] = {}  # an untagged column
+    node["columns"]["straatnaam"]["meta"] = {}
+    node["columns"]["adres_kort"]["config"]["meta"]["privacy_class"] = "direct_identifier"  # a class not allowed
+    log = tmp_path / "audit.jsonl"
+    for i in range(3):
+        AuditLog(log).append({"action": "query", "user": f"u{i}", "purpose": "signalering"})
+    text = log.read_text().splitlines()
+    text[0] = text[0].replace('"action"', '"actie"')  # tamper with the first record
+    log.write_text("\n".join(text) + "\n")
+    audit = AuditLog(log)
+    grants = GrantRegister(tmp_path / "grants.json", audit)
+    data = collect(load(), manifest, grants, audit, paths.landing, identifier_findings=["landing/x.parquet: bsn"])
+    kinds = {f.kind for f in data.findings}
+    assert {
+        "untagged column",
+        "class not allowed",
+        "audit chain broken",
+        "direct identifier outside the raw area",
+    } <= kinds

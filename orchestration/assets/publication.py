@@ -158,3 +158,35 @@ def signaleringsrapport(context: dg.AssetExecutionContext, hub: HubPathsResource
     paths = hub.paths()
     path = render(paths.published, KeyStore(paths.keys), paths.reports)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+
+@dg.asset(
+    key=["reports", "privacy_report"],
+    deps=[dg.AssetKey(["published", p]) for p in load().purposes],
+    group_name=PUBLICATION_GROUP,
+    kinds={"html", "json"},
+    description="The privacy officer's report: purposes, column lineage, register of processing, indicator register, "
+    "grants and accesses, findings.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_privacy_findings",
+            asset=["reports", "privacy_report"],
+            description="No untagged column, no class a purpose may not see, no identifier "
+            "outside the raw area, no stale grant, an intact audit chain.",
+        )
+    ],
+)
+def privacy_report(context: dg.AssetExecutionContext, hub: HubPathsResource):
+    from governance.privacy_report import build
+
+    paths = hub.paths()
+    data = build(paths, paths.reports / "privacy")
+    yield dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.reports / "privacy" / "index.html")),
+            "findings": len(data.findings),
+        }
+    )
+    yield dg.AssetCheckResult(
+        passed=not data.findings, metadata={"findings": dg.MetadataValue.json([f.__dict__ for f in data.findings])}
+    )

@@ -167,3 +167,21 @@ def publish(purposes: tuple[str, ...]) -> None:
             click.echo(f"refused: {refusal}", err=True)
             sys.exit(5)
         click.echo(f"{pid}: " + ", ".join(f"{t.name} ({t.rows} rows, {len(t.columns)} columns)" for t in pub.tables))
+
+
+@click.group()
+def privacy() -> None:
+    """The privacy officer's report."""
+
+
+@privacy.command("report")
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Accesses from this date (default: a year).")
+def privacy_report(out: Path, since) -> None:
+    """Write the privacy report (HTML site and JSON): purposes, lineage, registers, grants, accesses, findings."""
+    from governance.privacy_report import build
+
+    data = build(HubPaths.from_env().ensure(), out, since.date() if since else None)
+    click.echo(f"privacy report written to {out}/index.html ({len(data.findings)} finding(s))")
+    for f in data.findings:
+        click.echo(f"  finding: {f.kind}: {f.detail}")

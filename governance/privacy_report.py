@@ -1,0 +1,340 @@
+"""The privacy officer's report: purposes with their legal basis, columns, lineage, grants and accesses; the register
+of processing activities (AVG art. 30); the indicator register; and the findings that need attention. Written as a
+static HTML site and as JSON with the same content, from the registers, dbt's manifest, the boundary's record of what
+it did to each column, the access register and the audit log.
+
+Column lineage, per published column: its sources (dbt tags), the dbt models it passes through (the manifest's graph),
+and, at the privacy boundary, what happened to each source field (copied, pseudonymised, encoded, generalised,
+dropped: recorded by every landing in `_landing.json`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.grants import GrantRegister
+from governance.publish import column_tags
+from governance.purposes import Register, load
+from pseudonymisation.audit import AuditLog
+
+INDICATORS = Path(__file__).with_name("indicators.yaml")
+PROTECTED = re.compile(r"\b(nationaliteit\w*|geslacht|geboorteland|etniciteit|religie)\b")
+STEP_KIND = {
+    "keep": "copied",
+    "pseudonymise": "pseudonymised",
+    "encode": "encoded",
+    "generalise": "generalised",
+    "drop": "dropped",
+}
+
+
+@dataclass
+class Finding:
+    kind: str
+    detail: str
+
+
+@dataclass
+class ReportData:
+    generated: str
+    purposes: list[dict[str, Any]] = field(default_factory=list)
+    processing_register: list[dict[str, Any]] = field(default_factory=list)
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+    boundary: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+def _upstream(manifest: dict[str, Any], node: str) -> list[str]:
+    seen, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        for parent in manifest["parent_map"].get(n, []):
+            if parent not in seen:
+                seen.append(parent)
+                todo.append(parent)
+    return seen
+
+
+def boundary_steps(landing: Path) -> list[dict[str, Any]]:
+    """What the latest landing of each source did to each raw field."""
+    steps = {}
+    for report in sorted(landing.glob("*/*/_landing.json")):
+        data = json.loads(report.read_text())
+        for s in data["steps"]:
+            steps[(s["source"], s["entity"], s["column"], s["action"], s.get("argument"))] = {
+                "source": s["source"],
+                "entity": s["entity"],
+                "field": s["column"],
+                "step": STEP_KIND[s["action"]] + (f" ({s['argument']})" if s.get("argument") else ""),
+                "landing_column": s["output"],
+            }
+    return list(steps.values())
+
+
+def collect(
+    register: Register,
+    manifest: dict[str, Any],
+    grants: GrantRegister,
+    audit: AuditLog,
+    landing: Path,
+    since: date | None = None,
+    identifier_findings: list[str] | None = None,
+) -> ReportData:
+    now = datetime.now(UTC)
+    since = since or (now.date() - timedelta(days=365))
+    data = ReportData(generated=now.isoformat(timespec="seconds"))
+    tags = column_tags(manifest)
+    all_grants = grants.all()
+    records = audit.records()
+    verify = audit.verify()
+    data.audit = {
+        "records": verify.records,
+        "intact": verify.ok,
+        "first_broken": verify.first_broken_seq,
+        "reason": verify.reason,
+    }
+    if not verify.ok:
+        data.findings.append(Finding("audit chain broken", f"record {verify.first_broken_seq}: {verify.reason}"))
+    for purpose in register.purposes.values():
+        columns = []
+        for table in purpose.tables:
+            node = f"model.rgw.{table}"
+            models = [n.split(".")[-1] for n in _upstream(manifest, node) if n.startswith("model.")]
+            source_tables = [n.split(".", 2)[-1] for n in _upstream(manifest, node) if n.startswith("source.")]
+            model_columns = manifest["nodes"].get(node, {}).get("columns", {})
+            for col in model_columns:
+                meta = tags.get(table, {}).get(col)
+                if meta is None:
+                    data.findings.append(Finding("untagged column", f"{table}.{col} (purpose {purpose.id})"))
+                    continue
+                if purpose.id not in meta.get("purposes", []):
+                    continue
+                if meta.get("privacy_class") not in purpose.privacy_classes:
+                    data.findings.append(
+                        Finding("class not allowed", f"{table}.{col} is {meta.get('privacy_class')} under {purpose.id}")
+                    )
+                columns.append(
+                    {
+                        "table": table,
+                        "column": col,
+                        "class": meta.get("privacy_class"),
+                        "sources": meta.get("sources", []),
+                        "through_models": models,
+                        "landing_tables": sorted(
+                            {s for s in source_tables if s.split(".")[0] in meta.get("sources", [])}
+                        ),
+                    }
+                )
+        holders = [
+            {
+                "user": g.user,
+                "until": g.until,
+                "state": "revoked" if g.revoked_at else ("valid" if g.valid_on(now.date()) else "expired"),
+                "acknowledged": bool(g.acknowledged_at),
+                "granted_by": g.granted_by,
+                "last_used": g.last_used,
+            }
+            for g in all_grants
+            if g.purpose == purpose.id
+        ]
+        for h in holders:
+            if h["state"] == "expired":
+                data.findings.append(
+                    Finding("grant past its date, not revoked", f"{h['user']} / {purpose.id} (until {h['until']})")
+                )
+            if h["state"] == "valid" and (
+                h["last_used"] is None or datetime.fromisoformat(h["last_used"]) < now - timedelta(days=365)
+            ):
+                granted = next(g for g in all_grants if g.user == h["user"] and g.purpose == purpose.id)
+                if datetime.fromisoformat(granted.granted_at) < now - timedelta(days=365):
+                    data.findings.append(Finding("grant unused for a year", f"{h['user']} / {purpose.id}"))
+        accesses = [
+            r["event"] | {"time": r["time"]}
+            for r in records
+            if r["event"].get("purpose") == purpose.id and r["time"][:10] >= since.isoformat()
+        ]
+        data.purposes.append(
+            {
+                "id": purpose.id,
+                "name": purpose.name,
+                "description": purpose.description,
+                "legal_basis": purpose.legal_basis,
+                "data_categories": purpose.data_categories,
+                "privacy_classes": purpose.privacy_classes,
+                "row_scope": purpose.row_scope,
+                "retention": purpose.retention,
+                "roles": purpose.roles,
+                "owner": purpose.owner,
+                "columns": columns,
+                "grants": holders,
+                "accesses": accesses,
+            }
+        )
+        data.processing_register.append(
+            {
+                "verwerking": purpose.name,
+                "doel": purpose.description,
+                "rechtsgrond": purpose.legal_basis,
+                "categorieen_persoonsgegevens": purpose.data_categories,
+                "categorieen_betrokkenen": ["bewoners", "eigenaren en verhuurders", "melders"],
+                "ontvangers": purpose.roles,
+                "bewaartermijn": purpose.retention,
+                "verwerkingsverantwoordelijke": "College van B&W van Rotterdam",
+                "contact": purpose.owner,
+                "beveiliging": "pseudonimisering aan de poort, doelgebonden datasets, "
+                "versleuteling in rust, toegang per doel met logging (zie docs/privacy-design.md)",
+            }
+        )
+    indicator_doc = yaml.safe_load(INDICATORS.read_text(encoding="utf-8"))
+    lineage_sql = " ".join(
+        manifest["nodes"][n]["raw_code"].lower()
+        for n in _upstream(manifest, "model.rgw.woning_indicatoren")
+        if n in manifest["nodes"]
+    )
+    protected_in_lineage = sorted(set(PROTECTED.findall(lineage_sql)))
+    if protected_in_lineage:
+        data.findings.append(Finding("protected trait in indicator lineage", ", ".join(protected_in_lineage)))
+    from orchestration.dbt_manifest import DBT_PROJECT_DIR
+
+    variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars", {})
+    for ind in indicator_doc["indicators"]:
+        data.indicators.append(
+            {
+                **ind,
+                "register": indicator_doc["register"],
+                "threshold_values": {t: variables.get(t) for t in ind["thresholds"]},
+                "protected_traits_in_lineage": protected_in_lineage,
+            }
+        )
+    data.boundary = boundary_steps(landing)
+    for f in identifier_findings or []:
+        data.findings.append(Finding("direct identifier outside the raw area", f))
+    return data
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in columns) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
+    return "" if v is None else str(v)
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:75em;margin:2em auto;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em;font-size:.9em;"
+    "vertical-align:top}th{background:#eef}nav a{margin-right:1em}.bad{color:#a00}"
+)
+
+
+def _page(title: str, body: str) -> str:
+    nav = (
+        '<nav><a href="index.html">Overzicht</a><a href="lineage.html">Lineage</a>'
+        '<a href="verwerkingsregister.html">Verwerkingsregister</a><a href="indicatoren.html">Indicatoren</a>'
+        '<a href="bevindingen.html">Bevindingen</a></nav>'
+    )
+    return (
+        f'<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>{nav}<h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def write_site(data: ReportData, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    pages = {}
+    overview = [
+        f"<p>Gemaakt op {data.generated}. Auditlog: {data.audit['records']} records, keten "
+        f"{'intact' if data.audit['intact'] else '<span class=bad>GEBROKEN</span>'}.</p>"
+    ]
+    for p in data.purposes:
+        overview.append(
+            f"<h2 id='{p['id']}'>{html.escape(p['name'])}</h2><p>{html.escape(p['description'])}</p>"
+            f"<p><b>Rechtsgrond:</b> {html.escape(_fmt(p['legal_basis']))}<br><b>Gegevens:</b> "
+            f"{html.escape(_fmt(p['data_categories']))}<br><b>Klassen:</b> "
+            f"{html.escape(_fmt(p['privacy_classes']))}<br><b>Rijen:</b> {html.escape(p['row_scope'])}"
+            f"<br><b>Bewaartermijn:</b> {html.escape(p['retention'])}</p>"
+            "<h3>Toegang</h3>"
+            + _table(p["grants"], ["user", "until", "state", "acknowledged", "granted_by", "last_used"])
+            + f"<h3>Raadplegingen ({len(p['accesses'])})</h3>"
+            + _table(p["accesses"][-200:], ["time", "user", "action", "outcome", "statement", "rows"])
+        )
+    pages["index.html"] = _page("Privacyrapport Rotterdams Goed Wonen", "".join(overview))
+    lineage = []
+    for p in data.purposes:
+        lineage.append(
+            f"<h2>{html.escape(p['name'])}</h2>"
+            + _table(p["columns"], ["table", "column", "class", "sources", "landing_tables", "through_models"])
+        )
+    lineage.append(
+        "<h2>Aan de poort: wat er met elk bronveld gebeurde</h2>"
+        + _table(data.boundary, ["source", "entity", "field", "step", "landing_column"])
+    )
+    pages["lineage.html"] = _page("Lineage van bronveld tot gepubliceerde kolom", "".join(lineage))
+    pages["verwerkingsregister.html"] = _page(
+        "Register van verwerkingsactiviteiten (AVG art. 30)",
+        _table(
+            data.processing_register,
+            [
+                "verwerking",
+                "doel",
+                "rechtsgrond",
+                "categorieen_persoonsgegevens",
+                "categorieen_betrokkenen",
+                "ontvangers",
+                "bewaartermijn",
+                "verwerkingsverantwoordelijke",
+                "contact",
+                "beveiliging",
+            ],
+        ),
+    )
+    pages["indicatoren.html"] = _page(
+        "Indicatorenregister",
+        _table(data.indicators, ["id", "name", "rule", "inputs", "threshold_values", "protected_traits_in_lineage"])
+        + "<p>Geen indicator leest nationaliteit, geslacht of een ander beschermd kenmerk: die velden passeren de "
+        "poort niet, en de lineage van elke indicator bevat ze niet.</p>",
+    )
+    pages["bevindingen.html"] = _page(
+        "Bevindingen",
+        _table([f.__dict__ for f in data.findings], ["kind", "detail"])
+        if data.findings
+        else "<p>Geen bevindingen.</p>",
+    )
+    written = []
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    payload = {**data.__dict__, "findings": [f.__dict__ for f in data.findings]}
+    (out / "privacy_report.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str))
+    written.append(out / "privacy_report.json")
+    return written
+
+
+def build(paths, out: Path, since: date | None = None, manifest: dict | None = None) -> ReportData:
+    """Collect and write the report for the hub at `paths` (a HubPaths)."""
+    from governance.identifier_scan import scan_zone
+    from orchestration.assets.landing import raw_person_files
+    from orchestration.dbt_manifest import ensure_manifest
+
+    manifest = manifest or json.loads(ensure_manifest().read_text())
+    audit = AuditLog(paths.audit_log)
+    grants = GrantRegister(paths.access / "grants.json", audit)
+    findings = [str(f) for f in scan_zone([paths.landing], raw_person_files(paths.raw))]
+    data = collect(load(), manifest, grants, audit, paths.landing, since, findings)
+    write_site(data, out)
+    return data
