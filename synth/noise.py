@@ -58,7 +58,10 @@ def house_part(r: random.Random, huisnummer: int, huisletter: str | None, toevoe
         if floor and r.random() < 0.6:
             nr = f"{nr} {r.choice(floor)}"
         else:
-            nr = r.choice([f"{nr}-{toevoeging}", f"{nr} {toevoeging}", f"{nr}{toevoeging}", f"{nr}/{toevoeging}"])
+            ways = [f"{nr}-{toevoeging}", f"{nr} {toevoeging}", f"{nr}/{toevoeging}"]
+            if huisletter or not toevoeging[0].isdigit():
+                ways.append(f"{nr}{toevoeging}")  # 12A01, 12bis; never 1 + 03 as "103", which is another house
+            nr = r.choice(ways)
     return nr
 
 

@@ -7,10 +7,13 @@ registry's format, each with its own view and its own noise, and the ground trut
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from connectors.identifiers import elfproef, gs1_check_digit, is_valid_a_nummer
+import numpy as np
+
+from connectors.identifiers import gs1_check_digit
 from synth import names
 
 TODAY = date(2026, 11, 1)
@@ -69,12 +72,14 @@ class Dwelling:
     oppervlakte: int
     bouwjaar: int
     woning: bool = True
+    gebruiksdoel: str = "woonfunctie"
     owner: Owner | None = None
     corporation: bool = False
     vacant: bool = False
     hidden_occupants: int = 0
     registered: list[Person] = field(default_factory=list)
     abuses: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # abuse -> what was planted, for the ground truth
     permit: bool = False
     tenant_elsewhere: bool = False  # a corporation tenant registered at another address
     ean_elk: str | None = None
@@ -123,6 +128,77 @@ class World:
     persons: list[Person]
     owners: list[Owner]
     outsiders: list[Person]  # owners and tenants who live outside the delivered area
+    retired: list[Dwelling] = field(default_factory=list)  # ingetrokken in BAG (merged or split up years ago)
+    plaatsen: list[Plaats] = field(default_factory=list)  # ligplaatsen (houseboats) and standplaatsen (caravans)
+
+
+@dataclass(slots=True)
+class Plaats:
+    """A ligplaats or standplaats: an address without a verblijfsobject, which BAG delivers in LIG and STA files."""
+
+    kind: str  # "02" ligplaats | "03" standplaats
+    plaats_id: str
+    num_id: str
+    street: Street
+    huisnummer: int
+    postcode: str
+    buurt: Buurt
+    x: float
+    y: float
+
+
+def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
+    """The decimal digits of each number, most significant first: shape (width, len(numbers))."""
+    out = np.empty((width, numbers.size), dtype=np.int64)
+    rest = numbers.copy()
+    for i in range(width - 1, -1, -1):
+        out[i] = rest % 10
+        rest //= 10
+    return out
+
+
+_ELF_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)[:, None]
+
+
+def _elfproef_numbers(candidates: np.ndarray) -> np.ndarray:
+    """The 9-digit candidates that pass the 11-proef (BSN, RSIN), checked for a whole block at once."""
+    return candidates[(_digits(candidates, 9) * _ELF_WEIGHTS).sum(axis=0) % 11 == 0]
+
+
+def _a_nummers(heads: np.ndarray) -> np.ndarray:
+    """Complete 9-digit heads to A-nummers: the last digit makes the weighted sum (weight 2**i, 6 mod 11 for the
+    last) divisible by 11 (2 is the inverse of 6 mod 11); keep those that meet the other GBA rules too (first digit
+    not zero, no equal neighbours, digit sum 0 or 5 mod 11)."""
+    d = _digits(heads, 9)
+    weighted = (d * (2 ** np.arange(9, dtype=np.int64))[:, None]).sum(axis=0)
+    last = (-2 * weighted) % 11
+    digit_sum = (d.sum(axis=0) + last) % 11
+    ok = (
+        (last < 10)
+        & (d[0] != 0)
+        & np.all(d[1:] != d[:-1], axis=0)
+        & (last != d[8])
+        & ((digit_sum == 0) | (digit_sum == 5))
+    )
+    return heads[ok] * 10 + last[ok]
+
+
+class _NumberStream:
+    """Valid numbers in increasing order from `start`, found a block of candidates at a time with numpy: the city
+    needs 700 thousand BSNs and A-nummers, and testing them one by one in Python would take a minute."""
+
+    def __init__(self, start: int, select: Callable[[np.ndarray], np.ndarray], width: int, block: int = 100_000):
+        self.next_start, self.select, self.width, self.block = start, select, width, block
+        self.buffer: list[int] = []
+        self.pos = 0
+
+    def __next__(self) -> str:
+        while self.pos >= len(self.buffer):
+            candidates = np.arange(self.next_start, self.next_start + self.block, dtype=np.int64)
+            self.next_start += self.block
+            self.buffer, self.pos = self.select(candidates).tolist(), 0
+        self.pos += 1
+        return f"{self.buffer[self.pos - 1]:0{self.width}d}"
 
 
 class Ids:
@@ -131,11 +207,13 @@ class Ids:
     def __init__(self, r: random.Random):
         self.r = r
         self.serial = {"01": 0, "10": 0, "20": 0, "30": 0, "02": 0, "03": 0}
-        self.bsn_next = 900_000_000 + r.randrange(0, 5_000_000)  # the 9-range, as test numbers use
-        self.anr_next = 100_000_000 + r.randrange(0, 1_000_000)
+        # the 9-range, as test numbers use; the BSN and RSIN ranges do not meet
+        self.bsns = _NumberStream(900_000_000 + r.randrange(0, 5_000_000), _elfproef_numbers, 9)
+        # heads from 135..., clear of the 100... block where every number has two equal neighbours
+        self.a_nummers = _NumberStream(135_000_000 + r.randrange(0, 1_000_000), _a_nummers, 10)
         self.ean_next = r.randrange(10**9, 10**10)
         self.kvk_next = 90_000_000 + r.randrange(0, 1_000_000)
-        self.rsin_next = 800_000_000 + r.randrange(0, 5_000_000)
+        self.rsins = _NumberStream(800_000_000 + r.randrange(0, 5_000_000), _elfproef_numbers, 9, block=1_000)
         self.brk_next = 59_020_170_000_000 + r.randrange(0, 10_000)
 
     def bag(self, kind: str) -> str:
@@ -143,29 +221,13 @@ class Ids:
         return f"0599{kind}{self.serial[kind] + 100000:010d}"
 
     def bsn(self) -> str:
-        while True:
-            self.bsn_next += 1
-            s = f"{self.bsn_next:09d}"
-            if elfproef(s):
-                return s
+        return next(self.bsns)
 
     def rsin(self) -> str:
-        while True:
-            self.rsin_next += 1
-            s = f"{self.rsin_next:09d}"
-            if elfproef(s):
-                return s
+        return next(self.rsins)
 
     def a_nummer(self) -> str:
-        """Nine leading digits, then the one last digit that makes the weighted sum (weight 2**9 = 6 mod 11 for the
-        last digit) divisible by 11; the other GBA rules are checked as they are."""
-        while True:
-            self.anr_next += 1
-            head = str(self.anr_next)
-            weighted = sum(int(c) * 2**i for i, c in enumerate(head))
-            last = (-2 * weighted) % 11  # 2 is the inverse of 6 modulo 11
-            if last < 10 and is_valid_a_nummer(head + str(last)):
-                return head + str(last)
+        return next(self.a_nummers)
 
     def ean(self) -> str:
         self.ean_next += 1
@@ -227,6 +289,37 @@ def _group(r: random.Random) -> str:
     return "dutch"
 
 
+def _units(r: random.Random) -> list[tuple[str | None, str | None]]:
+    """The (huisletter, huisnummertoevoeging) of the units in one building: 12, 12A/12B, 12-hs/12-1, 12-01..12-08,
+    12A-01 or 12b2, and the odd 12 bis; letters are sometimes lower case, as BAG allows."""
+    layout = r.random()
+    if layout < 0.24:
+        return [(None, None)]
+    if layout < 0.46:
+        letters = "abcd" if r.random() < 0.1 else "ABCD"
+        return [(None, None)] + [(c, None) for c in letters[: r.randint(1, 3)]]
+    if layout < 0.68:
+        return [(None, t) for t in ("hs", "1", "2", "3")][: r.randint(2, 4)]
+    if layout < 0.94:
+        return [(None, f"{k:02d}") for k in range(1, r.randint(3, 9))]
+    if layout < 0.98:
+        letter = r.choice(["A", "B", "b"])
+        flats = [f"{k:02d}" for k in range(1, 4)] if letter.isupper() else [str(k) for k in range(1, 4)]
+        return [(letter, t) for t in flats[: r.randint(2, 3)]]
+    return [(None, None), (None, "bis")]
+
+
+def _area(r: random.Random, gebruiksdoel: str) -> int:
+    if gebruiksdoel != "woonfunctie":
+        return r.randint(30, 240)
+    roll = r.random()
+    if roll < 0.3:
+        return r.randint(20, 45)
+    if roll < 0.92:
+        return r.randint(45, 100)
+    return r.randint(100, 150)
+
+
 class WorldBuilder:
     def __init__(self, scale: str, seed: int):
         self.scale = scale
@@ -236,6 +329,10 @@ class WorldBuilder:
         self.outsiders: list[Person] = []
         self.owners: list[Owner] = []
         self.streets: dict[str, Street] = {}
+        self.retired: list[Dwelling] = []
+        self.n_non_residential: list[str] = []
+        self.n_twins = 0
+        self.plaatsen: list[Plaats] = []
 
     def person(
         self,
@@ -269,6 +366,7 @@ class WorldBuilder:
         return self.streets[naam]
 
     def dwellings(self, buurten: list[Buurt]) -> list[Dwelling]:
+        """Streets of buildings (panden), each with one to eight units addressed the ways Rotterdam's BAG does."""
         r = self.r
         _, per_focus, _, per_other = SCALES[self.scale]
         out: list[Dwelling] = []
@@ -288,23 +386,24 @@ class WorldBuilder:
                     st = self.street(sname)
                     nr = st.next_number
                     st.next_number += r.choice((1, 2))
-                    layout = r.random()
-                    units: list[tuple[str | None, str | None]]
-                    if layout < 0.25:
-                        units = [(None, None)]
-                    elif layout < 0.5:
-                        units = [(None, None), ("A", None), ("B", None), ("C", None)][: r.randint(2, 4)]
-                    elif layout < 0.75:
-                        units = [(None, t) for t in ("hs", "1", "2", "3")][: r.randint(2, 4)]
-                    else:
-                        units = [(None, f"{k:02d}") for k in range(1, r.randint(3, 9))]
+                    units = _units(r)
                     pand = self.ids.bag("10")
                     bouwjaar = r.choice([1905, 1912, 1925, 1931, 1938, 1955, 1962, 1970, 1985, 2005])
                     pc = f"{b.postcode4}{street_pc[sname]}"
                     x = b.x0 + 20 + ((nr * 7 + row * 13) % int(b.size - 40))
                     y = b.y0 + 20 + ((si * 97 + row * 31) % int(b.size - 40))
                     for k, (letter, toev) in enumerate(units):
-                        shop = k == 0 and len(units) > 2 and r.random() < 0.12
+                        doel = "woonfunctie"
+                        if (
+                            k == 0 and len(units) > 2 and (r.random() < 0.12 or len(self.n_non_residential) < 2)
+                        ):  # a shop or office on the ground floor
+                            kinds = ["kantoorfunctie", "winkelfunctie"]  # each at least once, then mostly shops
+                            doel = (
+                                kinds[len(self.n_non_residential)]
+                                if len(self.n_non_residential) < 2
+                                else ("winkelfunctie" if r.random() < 0.7 else "kantoorfunctie")
+                            )
+                            self.n_non_residential.append(doel)
                         out.append(
                             Dwelling(
                                 self.ids.bag("01"),
@@ -318,16 +417,56 @@ class WorldBuilder:
                                 b,
                                 round(x + k * 0.5, 3),
                                 round(y, 3),
-                                r.randint(24, 45) if r.random() < 0.3 else r.randint(45, 120),
+                                _area(r, doel),
                                 bouwjaar,
-                                woning=not shop,
+                                woning=doel == "woonfunctie",
+                                gebruiksdoel=doel,
                             )
                         )
                         count += 1
+                    if r.random() < 0.01 or len(self.retired) < 2:  # a unit merged away years ago
+                        self.retired.append(
+                            Dwelling(
+                                self.ids.bag("01"),
+                                self.ids.bag("20"),
+                                pand,
+                                st,
+                                nr,
+                                None,
+                                "bis" if r.random() < 0.5 else "99",
+                                pc,
+                                b,
+                                round(x + 0.25, 3),
+                                round(y, 3),
+                                r.randint(20, 40),
+                                bouwjaar,
+                            )
+                        )
                 row += 1
+            self._plaatsen(b, street_names)
         return out
 
+    def _plaatsen(self, b: Buurt, street_names: list[str]) -> None:
+        """Two houseboats on the buurt's first street and, in focus buurten, one caravan pitch."""
+        st = self.street(street_names[0])
+        for k, kind in enumerate(["02", "02", "03"] if b.focus_wijk else ["02"]):
+            self.plaatsen.append(
+                Plaats(
+                    kind,
+                    self.ids.bag(kind),
+                    self.ids.bag("20"),
+                    st,
+                    900 + k,
+                    f"{b.postcode4}ZZ",
+                    b,
+                    b.x0 + 5 + 3 * k,
+                    b.y0 + 5,
+                )
+            )
+
     def owners_for(self, dwellings: list[Dwelling]) -> None:
+        """Corporations own about a third, whole buildings at a time; a few private landlords own 20-80 dwellings,
+        more own a handful; the rest is rented out by small landlords or lived in by its owner."""
         r = self.r
         corps = [
             Owner(f"O{i + 1:06d}", "corporation", company=name, kvk=kvk, rsin=self.ids.rsin())
@@ -335,8 +474,9 @@ class WorldBuilder:
         ]
         self.owners.extend(corps)
         n = len(dwellings)
-        big = [self._landlord(company=r.random() < 0.6) for _ in range(max(3, n // 1500))]
-        medium = [self._landlord(company=r.random() < 0.3) for _ in range(max(6, n // 300))]
+        big = [self._landlord(company=r.random() < 0.6) for _ in range(max(2, round(n * 0.12 / 50)))]
+        big_weights = [r.uniform(0.5, 1.5) for _ in big]
+        medium = [self._landlord(company=r.random() < 0.3) for _ in range(max(4, round(n * 0.10 / 8)))]
         by_pand: dict[str, list[Dwelling]] = {}
         for d in dwellings:
             by_pand.setdefault(d.pand_id, []).append(d)
@@ -346,9 +486,9 @@ class WorldBuilder:
                 owner = r.choice(corps)
                 for d in units:
                     d.corporation = True
-            elif roll < 0.5:
-                owner = r.choice(big)
-            elif roll < 0.65:
+            elif roll < 0.47:
+                owner = r.choices(big, weights=big_weights)[0]
+            elif roll < 0.57:
                 owner = r.choice(medium)
             else:
                 owner = None  # single owners per dwelling below
@@ -388,7 +528,7 @@ class WorldBuilder:
             if r.random() < 0.03:
                 d.vacant = True
                 continue
-            size = r.choices([1, 2, 3, 4, 5, 6], weights=[35, 30, 15, 12, 6, 2])[0]
+            size = r.choices([1, 2, 3, 4, 5, 6], weights=[30, 30, 17, 13, 8, 2])[0]
             size = max(1, min(size, d.oppervlakte // 15))  # households fit their homes; overcrowding is planted
             lead = self.person()
             household = [lead]
@@ -397,13 +537,17 @@ class WorldBuilder:
                     household.append(self.person(group=lead.group, surname=(lead.prefix, lead.surname), age=(0, 60)))
                 else:
                     household.append(self.person(group=lead.group))
-            if (
-                size >= 3 and d.oppervlakte >= 15 * (size + 1) and r.random() < 0.05
-            ):  # twins: same surname, same birth date, same address
+            sibling = next((m for m in reversed(household[1:]) if m.surname == lead.surname), None)
+            room = size >= 3 and d.oppervlakte >= 15 * (size + 1)
+            if sibling and room and (r.random() < 0.05 or self.n_twins < 2):
+                # twins: same surname, same birth date, same address; only the first names (and BSNs) differ
                 twin = self.person(group=lead.group, surname=(lead.prefix, lead.surname))
-                twin.birth = household[-1].birth
-                twin.twin_of = household[-1].pid
+                twin.birth = sibling.birth
+                twin.twin_of = sibling.pid
+                while twin.given == sibling.given:
+                    twin.given = r.choice(names.GROUPS[twin.group][2])
                 household.append(twin)
+                self.n_twins += 1
             since = TODAY - timedelta(days=r.randint(30, 25 * 365))
             for p in household:
                 self._move_in(p, d, since)
@@ -454,23 +598,30 @@ class WorldBuilder:
             for _ in range(r.randint(6, 9)):
                 self._move_in(self.person(group=lead.group), d, TODAY - timedelta(days=r.randint(60, 900)))
             d.abuses.append("overbewoning")
+            d.details["overbewoning"] = f"{len(d.registered)} ingeschreven op {d.oppervlakte} m2"
         for _ in range(per):
             d = take(lambda d: len(d.registered) <= 2)  # one or two registered, a crowd actually living there
             d.hidden_occupants = r.randint(4, 7)
             d.abuses.append("niet_ingeschreven")
+            d.details["niet_ingeschreven"] = (
+                f"{len(d.registered)} ingeschreven, {len(d.registered) + d.hidden_occupants} wonen er (energieverbruik)"
+            )
         for _ in range(per):
             d = take()
             for p in list(d.registered):
                 self._leave(p, moved_out=TODAY - timedelta(days=r.randint(240, 600)))
             d.vacant = True
             d.abuses.append("leegstand")
+            d.details["leegstand"] = "niemand ingeschreven sinds 8-20 maanden, verbruik bijna nul"
         corp = [d for d in focus if d.corporation and d.registered and not d.abuses]
         for d in r.sample(corp, min(per, len(corp))):
             d.tenant_elsewhere = True
             d.abuses.append("niet_ingeschreven")
+            d.details["niet_ingeschreven"] = "huurder van de corporatie staat op een ander adres ingeschreven"
         for _ in range(per):
             d = take()
             d.abuses.append("huur_te_hoog")
+            d.details["huur_te_hoog"] = "twee meldingen ongewenst verhuurgedrag (borg, servicekosten of geen contract)"
         for _ in range(per):
             d = take()
             for p in list(d.registered):
@@ -481,9 +632,13 @@ class WorldBuilder:
                 if k % 2 == 0:  # they came and went within the year
                     p.history.append((d, TODAY - timedelta(days=r.randint(350, 364)), p.since))
             d.abuses.append("arbeidsmigranten_contract")
+            d.details["arbeidsmigranten_contract"] = (
+                f"{len(d.registered)} EU-arbeidsmigranten ingeschreven, meldingen over contract aan werk gekoppeld"
+            )
         for _ in range(per):
             d = take()
-            for p in list(d.registered)[:3]:
+            leaving = list(d.registered)[:3]
+            for p in leaving:
                 self._leave(p, moved_out=TODAY - timedelta(days=r.randint(20, 300)))
             for _ in range(2):
                 p = self.person()
@@ -494,6 +649,7 @@ class WorldBuilder:
                 p.history.append((d, end - timedelta(days=r.randint(40, 180)), end))
                 p.home, p.since = None, end
             d.abuses.append("verloop")
+            d.details["verloop"] = f"4 vestigingen en {len(leaving) + 2} vertrekken in 12 maanden"
         # recurring owners: a big private landlord with signals at several of his dwellings
         landlords = sorted(
             {id(d.owner): d.owner for d in private if len(d.owner.dwellings) >= 6}.values(), key=lambda o: o.oid
@@ -501,6 +657,9 @@ class WorldBuilder:
         for o in landlords[: max(2, per // 2)]:
             for d in [x for x in o.dwellings if x.woning and x.buurt.focus_wijk][:4]:
                 d.abuses.append("recidiverende_eigenaar")
+                d.details["recidiverende_eigenaar"] = (
+                    f"eigenaar met {len(o.dwellings)} woningen; meldingen, waarschuwing en stopgesprek op 4 ervan"
+                )
         # permits: private rentals in permit areas hold one, except the planted ones
         for d in dwellings:
             if (
@@ -515,6 +674,9 @@ class WorldBuilder:
             d = take(lambda d: d.buurt.code in PERMIT_AREAS and d.permit)
             d.permit = False
             d.abuses.append("verhuur_zonder_vergunning")
+            d.details["verhuur_zonder_vergunning"] = (
+                f"particulier verhuurd in {d.buurt.naam} (vergunninggebied), geen vergunning"
+            )
 
     def _leave(self, p: Person, moved_out: date | None = None) -> None:
         d = p.home
@@ -543,4 +705,4 @@ def build(scale: str, seed: int) -> World:
         if d.woning:
             d.ean_elk = b.ids.ean()
             d.ean_gas = b.ids.ean() if b.r.random() < 0.85 else None
-    return World(scale, seed, buurten, b.streets, dwellings, b.persons, b.owners, b.outsiders)
+    return World(scale, seed, buurten, b.streets, dwellings, b.persons, b.owners, b.outsiders, b.retired, b.plaatsen)

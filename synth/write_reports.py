@@ -115,22 +115,12 @@ def write_meldpunten(world: World, folder: Path, r: random.Random, truth: Truth)
             lon, lat = _lonlat(d)
             if not planted_code and len(meldingen) == 3:
                 subjects = ["verzonnen_onderwerp"]  # planted: not in the code list
-                truth.invalid.append(
-                    {"source": "meldpunten", "file": "meldingen.json", "source_key": uid, "reason_code": "invalid_code"}
-                )
+                truth.planted("meldpunten", "meldingen.json", uid, "invalid_code")
                 planted_code = True
             else:
                 truth.address("meldpunten", "melding", uid, text, d)
                 if landlord and d.owner:
-                    truth.owners.append(
-                        {
-                            "source": "meldpunten",
-                            "entity": "melding",
-                            "source_key": uid,
-                            "true_owner_id": d.owner.oid,
-                            "owner_kind": "person" if d.owner.kind == "person" else "company",
-                        }
-                    )
+                    truth.owner("meldpunten", "melding", uid, d.owner)
             closed = when + timedelta(days=r.randint(20, 120)) if when.date() < TODAY - timedelta(days=150) else None
             meldingen.append(
                 {
@@ -189,6 +179,10 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
             days=r.randint(1, 10)
         )
         opened = min(opened, TODAY - timedelta(days=1))
+        if "recidiverende_eigenaar" in d.abuses:
+            # the owner's case was opened in January after earlier complaints: warned in February, the reports
+            # from April on join the same case (a case absorbs later reports; its interventions follow its opening)
+            opened = date(2026, 1, r.randint(5, 25))
         counter[opened.year] = counter.get(opened.year, 0) + 1
         zid = f"RGW-{opened.year}-{counter[opened.year]:06d}"
         subjects = {s for m in reports for s in m["onderwerpen"]}
@@ -224,15 +218,7 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
         by_wijk.setdefault(d.buurt.focus_wijk, []).append(row)
         truth.address("meldpunten", "zaak", zid, text, d)
         if owner_text and d.owner:
-            truth.owners.append(
-                {
-                    "source": "meldpunten",
-                    "entity": "zaak",
-                    "source_key": zid,
-                    "true_owner_id": d.owner.oid,
-                    "owner_kind": "person" if d.owner.kind == "person" else "company",
-                }
-            )
+            truth.owner("meldpunten", "zaak", zid, d.owner)
     # case tables every two weeks per neighbourhood, integral actions twelve times a year
     for _wijk, zaken in sorted(by_wijk.items()):
         day = date(2025, 1, 8)
@@ -257,20 +243,33 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
 
 
 def _write_vergunningen(world: World, folder: Path, r: random.Random, truth: Truth) -> int:
+    """The permit register: a valid verhuurvergunning for every private rental in the permit areas except the planted
+    ones; some dwellings also hold their earlier, expired permit. The team types the address, mostly cleanly."""
     n = 0
     with open(folder / "vergunningen.csv", "w", encoding="utf-8", newline="") as f:
         f.write("vergunning_id;bag_vbo_id;adres_tekst;soort;verleend_op;geldig_tot;status\n")
         for d in world.dwellings:
             if not d.permit:
                 continue
-            n += 1
-            vid = f"VV-{n:06d}"
             start = date(2022 + r.randint(0, 3), r.randint(1, 12), 1)  # valid until 2027-2030
-            f.write(
-                f"{vid};{d.vbo_id if r.random() < 0.8 else ''};{clean_address(d)};verhuurvergunning;{start};"
-                f"{start.replace(year=start.year + 5)};verleend\n"
-            )
-            truth.address("meldpunten", "vergunning", vid, clean_address(d), d)
+            periods = [(start, "verleend")]
+            if r.random() < 0.05:
+                periods.insert(0, (start.replace(year=start.year - 5), "verlopen"))
+            for begin, status in periods:
+                n += 1
+                vid = f"VV-{n:06d}"
+                text = (
+                    clean_address(d)
+                    if r.random() < 0.7
+                    else noise.written_address(
+                        r, d.street.naam, d.huisnummer, d.huisletter, d.toevoeging, d.postcode, sloppiness=0.2
+                    )
+                )
+                f.write(
+                    f"{vid};{d.vbo_id if r.random() < 0.8 else ''};{text};verhuurvergunning;{begin};"
+                    f"{begin.replace(year=begin.year + 5)};{status}\n"
+                )
+                truth.address("meldpunten", "vergunning", vid, text, d)
     return n
 
 
