@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,12 +20,12 @@ from typing import Any
 import yaml
 
 from governance.grants import GrantRegister
+from governance.lineage import protected_traits_in_lineage, upstream
 from governance.publish import column_tags
 from governance.purposes import Register, load
 from pseudonymisation.audit import AuditLog
 
 INDICATORS = Path(__file__).with_name("indicators.yaml")
-PROTECTED = re.compile(r"\b(nationaliteit\w*|geslacht|geboorteland|etniciteit|religie)\b")
 STEP_KIND = {
     "keep": "copied",
     "pseudonymise": "pseudonymised",
@@ -51,17 +50,6 @@ class ReportData:
     boundary: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
-
-
-def _upstream(manifest: dict[str, Any], node: str) -> list[str]:
-    seen, todo = [], [node]
-    while todo:
-        n = todo.pop()
-        for parent in manifest["parent_map"].get(n, []):
-            if parent not in seen:
-                seen.append(parent)
-                todo.append(parent)
-    return seen
 
 
 def boundary_steps(landing: Path) -> list[dict[str, Any]]:
@@ -108,8 +96,8 @@ def collect(
         columns = []
         for table in purpose.tables:
             node = f"model.rgw.{table}"
-            models = [n.split(".")[-1] for n in _upstream(manifest, node) if n.startswith("model.")]
-            source_tables = [n.split(".", 2)[-1] for n in _upstream(manifest, node) if n.startswith("source.")]
+            models = [n.split(".")[-1] for n in upstream(manifest, node) if n.startswith("model.")]
+            source_tables = [n.split(".", 2)[-1] for n in upstream(manifest, node) if n.startswith("source.")]
             model_columns = manifest["nodes"].get(node, {}).get("columns", {})
             for col in model_columns:
                 meta = tags.get(table, {}).get(col)
@@ -195,12 +183,7 @@ def collect(
             }
         )
     indicator_doc = yaml.safe_load(INDICATORS.read_text(encoding="utf-8"))
-    lineage_sql = " ".join(
-        manifest["nodes"][n]["raw_code"].lower()
-        for n in _upstream(manifest, "model.rgw.woning_indicatoren")
-        if n in manifest["nodes"]
-    )
-    protected_in_lineage = sorted(set(PROTECTED.findall(lineage_sql)))
+    protected_in_lineage = protected_traits_in_lineage(manifest, "woning_indicatoren")
     if protected_in_lineage:
         data.findings.append(Finding("protected trait in indicator lineage", ", ".join(protected_in_lineage)))
     from orchestration.dbt_manifest import DBT_PROJECT_DIR

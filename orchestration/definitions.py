@@ -9,9 +9,10 @@ from orchestration.assets.landing import LANDING_ASSETS
 from orchestration.assets.linkage import LINKAGE_ASSETS
 from orchestration.assets.overview import ingest_overview
 from orchestration.assets.publication import PUBLICATION_ASSETS, signaleringsrapport
+from orchestration.assets.quality import indicator_recall_and_precision
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
-from orchestration.resources import HubPathsResource
+from orchestration.resources import HubPathsResource, WarehouseResource
 from orchestration.schedules import nightly_downstream_schedule
 from orchestration.sensors import DELIVERY_SENSORS
 
@@ -33,5 +34,10 @@ defs = dg.Definitions(
     jobs=[*INGEST_JOBS, downstream_job],
     sensors=DELIVERY_SENSORS,
     schedules=[nightly_downstream_schedule],
-    resources={"hub": HubPathsResource(), "dbt": dbt_resource()},
+    asset_checks=[indicator_recall_and_precision],
+    resources={
+        "hub": HubPathsResource(),
+        "dbt": dbt_resource(),
+        "warehouse": WarehouseResource(hub=HubPathsResource()),
+    },
 )

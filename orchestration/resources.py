@@ -16,3 +16,17 @@ class HubPathsResource(dg.ConfigurableResource):
 
     def paths(self) -> HubPaths:
         return (HubPaths(Path(self.data_dir).resolve()) if self.data_dir else HubPaths.from_env()).ensure()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Read-only DuckDB connections to the warehouse, for checks and reports that read what dbt built.
+
+    dbt is the only writer of the warehouse file; everything else opens it read-only through this resource.
+    """
+
+    hub: HubPathsResource
+
+    def connect(self):
+        import duckdb
+
+        return duckdb.connect(str(self.hub.paths().warehouse), read_only=True)

@@ -71,6 +71,7 @@ def test_linkage_checks_meet_the_goals(hub):
     for asset, check in (
         (["linkage", "address_links"], "address_quality_vs_ground_truth"),
         (["linkage", "entity_links"], "entity_quality_vs_ground_truth"),
+        (["warehouse", "woning_indicatoren"], "indicator_recall_and_precision"),
     ):
         key = dg.AssetCheckKey(dg.AssetKey(asset), check)
         record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
@@ -320,3 +321,16 @@ def test_privacy_findings_catch_each_planted_violation(hub, tmp_path):
         "audit chain broken",
         "direct identifier outside the raw area",
     } <= kinds
+
+
+def test_the_lineage_check_fails_when_a_protected_trait_is_wired_into_an_indicator():
+    import json as _json
+
+    from governance.lineage import protected_traits_in_lineage
+    from orchestration.dbt_manifest import MANIFEST
+
+    manifest = _json.loads(MANIFEST.read_text())
+    assert protected_traits_in_lineage(manifest, "woning_indicatoren") == []
+    staging = manifest["nodes"]["model.rgw.stg_brp__verblijfplaatsen"]  # upstream of every residence indicator
+    staging["raw_code"] = staging["raw_code"].replace("    volgnummer,", "    volgnummer,\n    nationaliteiten,")
+    assert protected_traits_in_lineage(manifest, "woning_indicatoren") == ["nationaliteiten"]
