@@ -8,7 +8,14 @@ from orchestration.assets.ingest import INGEST_ASSETS
 from orchestration.assets.landing import LANDING_ASSETS
 from orchestration.assets.linkage import LINKAGE_ASSETS
 from orchestration.assets.overview import ingest_overview
-from orchestration.assets.publication import PUBLICATION_ASSETS, signaleringsrapport
+from orchestration.assets.publication import (
+    PUBLICATION_ASSETS,
+    privacy_report,
+    raw_retention,
+    retention_job,
+    retention_schedule,
+    signaleringsrapport,
+)
 from orchestration.assets.quality import indicator_recall_and_precision
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
@@ -29,11 +36,13 @@ defs = dg.Definitions(
         warehouse_models,
         *PUBLICATION_ASSETS,
         signaleringsrapport,
+        privacy_report,
+        raw_retention,
         ingest_overview,
     ],
-    jobs=[*INGEST_JOBS, downstream_job],
+    jobs=[*INGEST_JOBS, downstream_job, retention_job],
     sensors=DELIVERY_SENSORS,
-    schedules=[nightly_downstream_schedule],
+    schedules=[nightly_downstream_schedule, retention_schedule],
     asset_checks=[indicator_recall_and_precision],
     resources={
         "hub": HubPathsResource(),

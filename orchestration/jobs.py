@@ -20,7 +20,7 @@ def build_ingest_job(source: str, *assets_defs: dg.AssetsDefinition) -> dg.Unres
 
 downstream_job = dg.define_asset_job(
     "downstream_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest", "landing")
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest", "landing", "governance")
     | dg.AssetSelection.keys(["reports", "ingest_overview"]),
     description="Everything after the boundary: overview, linkage, warehouse and publication.",
 )
