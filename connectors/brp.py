@@ -1,41 +1,36 @@
-"""BRP connector: the GBA-V persoonslijst CSV (the RvIG test-set layout) and Haal Centraal BRP Personen v2 JSON.
+"""BRP connector: GBA-V persoonslijsten (CSV, the RvIG test-set layout) and Haal Centraal BRP Personen v2 JSON.
 
-GBA-V CSV: one header row of element codes (`cc.gg.ee`), `;`-separated, UTF-8 with BOM, several rows per person. A
-person's block starts at a row whose first column (empty header) holds the persoonslijst id. Within a block each
-category fills its columns row by row: the first row with category 08 data is the current address, later rows with
-08 data are the history (category 58), most recent first. Columns `cc.H` mark where history follows; this
-connector does not need them for 08, because a person has one address at a time. Rows of category 58 marked
-onjuist (08.84.10) are corrections, not spells, and are skipped (counted in info).
+A delivery is one file or a folder holding `*.csv` (GBA-V, read by connectors/brp_gbav.py) and/or `*.json` (Haal
+Centraal responses, connectors/brp_haalcentraal.py). Both formats yield the same two entities, so a city can switch
+from the bulk extract to the API without the hub noticing:
 
-Haal Centraal: a response `{"type": ..., "personen": [...]}`. The API returns only the fields asked for, so a
-person may lack the BSN; without it the record has no key in the hub and goes to quarantine saying so.
+- `persoon`: one row per person (per persoonslijst, per element of `personen`).
+- `verblijfplaats_historie`: one row per address spell ("adreshouding"), `volgnummer` 0 and `is_current` for the
+  current address (GBA category 08), then the earlier ones (category 58), most recent first. `datum_einde` is the
+  start of the next later spell: the BRP records when a spell began, never when it ended.
 
-Output entities: `persoon` (one row per person) and `verblijfplaats_historie` (one row per address spell,
-`volgnummer` 0 for the current address). Nationality is read because it is in the registry, and kept only in the
-raw zone: the pseudonymisation policy drops it at the door.
+The rules every person passes, whatever the format (here, so both formats apply them alike): a BSN or an A-nummer
+(without either the record can be linked to nothing), a BSN that passes the 11-proef, an A-nummer that passes the GBA
+checks, and a BSN or A-nummer not seen before in the delivery (the second persoonslijst is the duplicate). A person
+that fails takes its address spells along into quarantine, so no spell lands without its person. An address spell
+that fails on its own (a date, postcode, house number or BAG id) goes to quarantine alone: the person and the rest of
+the history still land.
+
+Nationality is read because the registry holds it; it lands only in the restricted raw zone, and the
+pseudonymisation policy drops it at the door, so it can never feed an indicator or a selection.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging, detect_drift
-from connectors.identifiers import (
-    PartialDate,
-    is_valid_a_nummer,
-    is_valid_bag_id,
-    is_valid_bsn,
-    normalise_postcode,
-    parse_gba_date,
-    parse_iso_date,
-)
+from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging
+from connectors.identifiers import is_valid_a_nummer, is_valid_bag_id, is_valid_bsn
 
 SOURCE = "brp"
 PERSOON_SCHEMA = pa.schema(
@@ -81,438 +76,241 @@ VERBLIJF_SCHEMA = pa.schema(
         ("record_ref", pa.string()),
     ]
 )
-REQUIRED_ANY_ID = ("01.01.20", "01.01.10")
-REQUIRED = ("01.02.40",)
-# The elements this connector reads; any other column of the RvIG layout is allowed and ignored.
-USED = [
-    "01.01.10",
-    "01.01.20",
-    "01.02.10",
-    "01.02.30",
-    "01.02.40",
-    "01.03.10",
-    "01.04.10",
-    "04.05.10",
-    "07.70.10",
-    "08.09.10",
-    "08.10.30",
-    "08.11.10",
-    "08.11.15",
-    "08.11.20",
-    "08.11.30",
-    "08.11.40",
-    "08.11.50",
-    "08.11.60",
-    "08.11.70",
-    "08.11.80",
-    "08.11.90",
-    "08.12.10",
-    "08.13.10",
-    "08.84.10",
-]
-ADDRESS_CODES = [c for c in USED if c.startswith("08.")]
+PERSOON_FIELDS = tuple(PERSOON_SCHEMA.names)
+VERBLIJF_FIELDS = tuple(VERBLIJF_SCHEMA.names)
+# An adresseerbaar object (GBA 08.11.80) is a verblijfsobject, ligplaats or standplaats: BAG type 01, 02 or 03.
+_ADRESSEERBAAR_OBJECT_TYPES = {"01", "02", "03"}
+_FLUSH_ROWS = 50_000
 
 
-@dataclass
-class _Block:
-    """The rows of one persoonslijst, collected until the next one starts."""
+@dataclass(frozen=True)
+class Problem:
+    """Why a record goes to quarantine: the field (as the source names it), the reason code and a plain reason."""
 
-    pl_id: str
-    first_line: int
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)
-
-
-def _decoded_lines(path: Path) -> Iterator[str]:
-    """Yield text lines, raising a DeliveryError with the line number on bytes that are not UTF-8."""
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DeliveryError(
-                    path, f"line {number}", f"bytes that are not UTF-8 ({exc.reason}): wrong encoding?"
-                ) from exc
-            if number == 1:
-                text = text.removeprefix("\ufeff")
-            yield text
+    field: str
+    code: str
+    reason: str
 
 
-def _header(path: Path, header: list[str]) -> dict[str, int]:
-    if len(header) < 5:
-        sample = ",".join(header)[:60]
-        guess = "tab" if "\t" in sample else "comma" if "," in sample else "another character"
-        raise DeliveryError(
-            path, "line 1", f"the header does not split on ';' (it looks {guess}-separated): wrong delimiter?"
+def is_valid_adresseerbaar_object_id(value: str) -> bool:
+    """GBA 08.11.80, Haal Centraal adresseerbaarObjectIdentificatie: a BAG verblijfsobject, ligplaats or standplaats."""
+    return is_valid_bag_id(value) and value.strip()[4:6] in _ADRESSEERBAAR_OBJECT_TYPES
+
+
+def check_house_number(value: str | int | None) -> tuple[int | None, Problem | None]:
+    """A huisnummer is a whole number 1-99999 (BAG); returns it as int, or the problem."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None, Problem("huisnummer", "invalid_number", "huisnummer is not a whole number")
+    if not 1 <= number <= 99999:
+        return None, Problem("huisnummer", "invalid_number", "huisnummer is not in 1-99999")
+    return number, None
+
+
+def check_bag_ids(vbo: str | None, num: str | None, vbo_field: str, num_field: str) -> Problem | None:
+    """The BAG references of an address: a wrong one would link the person to another dwelling, so it is not landed."""
+    if vbo is not None and not is_valid_adresseerbaar_object_id(vbo):
+        return Problem(
+            vbo_field, "invalid_bag_id", "not the 16-digit id of a verblijfsobject, ligplaats or standplaats"
         )
-    index: dict[str, int] = {}
-    for i, name in enumerate(header):
-        index.setdefault(name.strip(), i)
-    if not any(c in index for c in REQUIRED_ANY_ID):
-        raise DeliveryError(
-            path, "line 1", "required column 01.01.20 (BSN) or 01.01.10 (A-nummer) is missing", "01.01.20"
-        )
-    for c in REQUIRED:
-        if c not in index:
-            raise DeliveryError(path, "line 1", f"required column {c} (geslachtsnaam) is missing", c)
-    return index
+    if num is not None and not is_valid_bag_id(num, "nummeraanduiding"):
+        return Problem(num_field, "invalid_bag_id", "not the 16-digit id of a nummeraanduiding (type 20)")
+    return None
 
 
-def _blocks(path: Path) -> tuple[dict[str, int], list[SchemaDrift], Iterator[_Block]]:
-    lines = _decoded_lines(path)
-    reader = csv.reader(lines, delimiter=";")
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DeliveryError(path, "line 1", "empty file: no header") from None
-    index = _header(path, header)
-    drift = [d for d in detect_drift(index, USED) if d.kind == "missing" and d.column not in REQUIRED]
+class _Buffer:
+    """Clean rows of one entity on their way to its collector: tuples (Haal Centraal) and tables (GBA-V), in order.
 
-    def gen() -> Iterator[_Block]:
-        block: _Block | None = None
-        width = len(header)
-        for row in reader:
-            line = reader.line_num
-            if not row or row == [""]:
-                continue  # a blank line
-            if len(row) != width:
-                raise DeliveryError(
-                    path, f"line {line}", f"row has {len(row)} fields where the header has {width}: truncated row?"
-                )
-            if row[0].strip():
-                if block is not None:
-                    yield block
-                block = _Block(row[0].strip(), line)
-            elif block is None:
-                raise DeliveryError(path, f"line {line}", "data before the first persoonslijst id (column 1)")
-            block.rows.append((line, row))
-        if block is not None:
-            yield block
+    Written in chunks of some 50,000 rows, so the Parquet row groups stay large however the rows arrive.
+    """
 
-    return index, drift, gen()
+    def __init__(self, collector: EntityCollector, schema: pa.Schema):
+        self.collector = collector
+        self.schema = schema
+        self.rows: list[tuple[Any, ...]] = []
+        self.tables: list[pa.Table] = []
+        self.size = 0
 
+    def add_row(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+        self.size += 1
+        if self.size >= _FLUSH_ROWS:
+            self.flush()
 
-_GBA_UNKNOWN_IDS = {"0000000000000000"}  # the GBA standard value for "not known" in 08.11.80 and 08.11.90
+    def add_table(self, table: pa.Table) -> None:
+        self._rows_to_table()
+        self.tables.append(table)
+        self.size += table.num_rows
+        if self.size >= _FLUSH_ROWS:
+            self.flush()
 
+    def _rows_to_table(self) -> None:
+        if self.rows:
+            columns = list(zip(*self.rows, strict=True))
+            arrays = [pa.array(c, type=f.type) for c, f in zip(columns, self.schema, strict=True)]
+            self.tables.append(pa.table(arrays, schema=self.schema))
+            self.rows = []
 
-def _get(row: list[str], index: dict[str, int], code: str) -> str | None:
-    i = index.get(code)
-    if i is None:
-        return None
-    v = row[i].strip()
-    if v in _GBA_UNKNOWN_IDS:
-        return None
-    return v or None
+    def flush(self) -> None:
+        self._rows_to_table()
+        if self.tables:
+            self.collector.add_table(pa.concat_tables(self.tables))
+            self.tables = []
+            self.size = 0
 
 
-def _date(value: str | None) -> tuple[PartialDate | None, bool]:
-    """Parse a GBA date; returns (date, ok) where ok is False only for a present but invalid value."""
-    if value is None:
-        return None, True
-    parsed = parse_gba_date(value)
-    return parsed, parsed is not None
+class BrpSink:
+    """The two entities of one BRP read and the identifiers seen so far, shared by every file of the delivery.
 
-
-class _Reader:
-    """Shared state of one BRP read: the collectors, the BSNs seen, the counts for info."""
+    Clean rows arrive as tuples in schema order or as whole tables and are written in bulk (`add_table`):
+    converting a dict per row would cost more than reading a city's extract itself.
+    """
 
     def __init__(self, staging_dir: Path):
         self.persons = EntityCollector("persoon", PERSOON_SCHEMA, staging_dir)
         self.spells = EntityCollector("verblijfplaats_historie", VERBLIJF_SCHEMA, staging_dir)
-        self.seen: set[str] = set()
-        self.info: dict[str, Any] = {"onjuist_skipped": 0, "requests_skipped": []}
+        self._persons = _Buffer(self.persons, PERSOON_SCHEMA)
+        self._spells = _Buffer(self.spells, VERBLIJF_SCHEMA)
+        self._bsns: set[str] = set()
+        self._anrs: set[str] = set()
+        self.info: dict[str, Any] = {
+            "persoonslijsten": 0,
+            "data_rows": 0,
+            "verblijfplaats_rows": 0,
+            "onjuist_skipped": 0,
+            "versions_merged": 0,
+            "requests_skipped": [],
+        }
 
-    def reject(self, file: str, ref: str, fld: str, code: str, reason: str, raw: Any, spells: list[Any]) -> None:
-        self.persons.quarantine(file=file, record_ref=ref, field=fld, reason_code=code, reason=reason, raw=raw)
-        for sref, sraw in spells:
-            self.spells.quarantine(
-                file=file,
-                record_ref=sref,
-                field=fld,
-                reason_code=code,
-                reason=f"the person of this address ({ref}) was quarantined: {reason}",
-                raw=sraw,
-            )
+    def check_person(
+        self,
+        bsn: str | None,
+        anr: str | None,
+        bsn_field: str,
+        anr_field: str,
+        *,
+        bsn_passed: bool = False,
+        anr_passed: bool = False,
+    ) -> Problem | None:
+        """The identifier rules of the module docstring; the reason never repeats the identifier itself.
 
-    def check_ids(self, bsn: str | None, anr: str | None) -> tuple[str, str, str] | None:
+        `bsn_passed` / `anr_passed`: the caller already saw the value pass the same check (a vectorised pass over
+        many persons); otherwise identifiers.is_valid_bsn / is_valid_a_nummer decide.
+        """
         if bsn is None and anr is None:
-            return ("burgerservicenummer", "missing_required", "neither BSN nor A-nummer")
-        if bsn is not None and not is_valid_bsn(bsn):
-            return ("burgerservicenummer", "invalid_bsn", "BSN fails the 11-proef")
-        if anr is not None and not is_valid_a_nummer(anr):
-            return ("a_nummer", "invalid_a_nummer", "A-nummer fails the GBA checks")
-        if bsn is not None and bsn in self.seen:
-            return ("burgerservicenummer", "duplicate", "this BSN already appeared in the delivery")
+            return Problem(bsn_field, "missing_required", "neither a BSN nor an A-nummer: the person cannot be linked")
+        if bsn is not None and not (bsn_passed or is_valid_bsn(bsn)):
+            return Problem(bsn_field, "invalid_bsn", "the BSN fails the 11-proef")
+        if anr is not None and not (anr_passed or is_valid_a_nummer(anr)):
+            return Problem(anr_field, "invalid_a_nummer", "the A-nummer fails the GBA checks")
+        if bsn is not None and bsn in self._bsns:
+            return Problem(bsn_field, "duplicate", "an earlier person in this delivery has the same BSN")
+        if anr is not None and anr in self._anrs:
+            return Problem(anr_field, "duplicate", "an earlier person in this delivery has the same A-nummer")
         return None
 
+    def remember(self, bsn: str | None, anr: str | None) -> None:
+        """Note the identifiers of a landed person, so a later person with the same one is the duplicate."""
+        if bsn is not None:
+            self._bsns.add(bsn)
+        if anr is not None:
+            self._anrs.add(anr)
 
-def _spell_from_gba(row: list[str], index: dict[str, int]) -> dict[str, Any]:
-    g = {c: _get(row, index, c) for c in ADDRESS_CODES}
-    if g["08.13.10"]:
-        kind = "Buitenland"
-    elif g["08.12.10"] and not g["08.11.20"]:
-        kind = "Locatie"
-    elif g["08.11.20"] or g["08.11.10"]:
-        kind = "Adres"
-    else:
-        kind = "Onbekend"
-    return {"g": g, "verblijfplaats_type": kind}
+    def add_person(self, row: tuple[Any, ...]) -> None:
+        """Land a person (a tuple in PERSOON_FIELDS order) and remember its identifiers."""
+        self.remember(row[0], row[1])
+        self._persons.add_row(row)
 
+    def add_person_table(self, table: pa.Table) -> None:
+        """Land persons built column-wise; the caller has called `remember` for each."""
+        self._persons.add_table(table)
 
-def _check_spell(g: dict[str, str | None]) -> tuple[str, str, str] | None:
-    _, ok = _date(g["08.10.30"])
-    if not ok:
-        return ("08.10.30", "invalid_date", "datum aanvang adreshouding is not a (partial) GBA date")
-    if g["08.11.20"] is not None and not (g["08.11.20"].isdigit() and 1 <= int(g["08.11.20"]) <= 99999):
-        return ("08.11.20", "invalid_number", "huisnummer is not a number in 1-99999")
-    if g["08.11.60"] is not None and normalise_postcode(g["08.11.60"]) is None:
-        return ("08.11.60", "invalid_postcode", "postcode does not match [1-9][0-9]{3}[A-Z]{2}")
-    if g["08.11.80"] is not None and not is_valid_bag_id(g["08.11.80"]):
-        return ("08.11.80", "invalid_bag_id", "identificatiecode verblijfplaats is not a BAG id")
-    if g["08.11.90"] is not None and not is_valid_bag_id(g["08.11.90"], "nummeraanduiding"):
-        return ("08.11.90", "invalid_bag_id", "identificatiecode nummeraanduiding is not a nummeraanduiding id")
-    return None
+    def add_spell(self, row: tuple[Any, ...]) -> None:
+        """Land an address spell (a tuple in VERBLIJF_FIELDS order)."""
+        self._spells.add_row(row)
 
+    def add_spell_table(self, table: pa.Table) -> None:
+        """Land address spells built column-wise."""
+        self._spells.add_table(table)
 
-def _read_gba(path: Path, r: _Reader) -> list[SchemaDrift]:
-    index, drift, blocks = _blocks(path)
-    file = str(path)
-    for block in blocks:
-        first = block.rows[0][1]
-        bsn, anr = _get(first, index, "01.01.20"), _get(first, index, "01.01.10")
-        ref = f"line {block.first_line} ({block.pl_id})"
-        spells_raw = []
-        for line, row in block.rows:
-            if not any(_get(row, index, c) for c in ADDRESS_CODES):
-                continue
-            if _get(row, index, "08.84.10") and spells_raw:
-                r.info["onjuist_skipped"] += 1
-                continue
-            spells_raw.append((f"line {line} ({block.pl_id}, categorie {'08' if not spells_raw else '58'})", row))
-        raw_person = {
-            k: v
-            for k, v in zip(["pl_id", *index], [block.pl_id, *[first[i] for i in index.values()]], strict=False)
-            if v
-        }
-        problem = r.check_ids(bsn, anr)
-        geboorte, ok = _date(_get(first, index, "01.03.10"))
-        if problem is None and not ok:
-            problem = ("01.03.10", "invalid_date", "geboortedatum is not a (partial) GBA date")
-        spell_refs = [(sref, {c: _get(row, index, c) for c in ADDRESS_CODES}) for sref, row in spells_raw]
-        if problem:
-            r.reject(file, ref, *problem, raw=raw_person, spells=spell_refs)
-            continue
-        if bsn:
-            r.seen.add(bsn)
-        nationaliteiten = sorted({v for _, row in block.rows if (v := _get(row, index, "04.05.10"))})
-        r.persons.add(
-            {
-                "bsn": bsn,
-                "a_nummer": anr,
-                "voornamen": _get(first, index, "01.02.10"),
-                "voorvoegsel": _get(first, index, "01.02.30"),
-                "geslachtsnaam": _get(first, index, "01.02.40"),
-                "volledige_naam": None,
-                "geboortedatum": geboorte.iso() if geboorte else None,
-                "geboortedatum_precision": geboorte.precision if geboorte else "unknown",
-                "geslacht": _get(first, index, "01.04.10"),
-                "nationaliteiten": nationaliteiten,
-                "gemeente_van_inschrijving": _get(first, index, "08.09.10"),
-                "geheimhouding": int(_get(first, index, "07.70.10") or 0),
-                "source_file": file,
-                "record_ref": ref,
-            },
-            record_ref=ref,
+    def reject_person(
+        self, file: str, ref: str, problem: Problem, raw: Any, spells: Sequence[tuple[str, Any]] = ()
+    ) -> None:
+        """Quarantine a person and, with the same reason, every address spell of it (`spells`: (ref, raw) pairs)."""
+        self.persons.quarantine(
+            file=file, record_ref=ref, field=problem.field, reason_code=problem.code, reason=problem.reason, raw=raw
         )
-        previous_start: str | None = None
-        for volgnummer, (sref, row) in enumerate(spells_raw):
-            spell = _spell_from_gba(row, index)
-            g = spell["g"]
-            start, _ = _date(g["08.10.30"])
-            spell_problem = _check_spell(g)
-            if spell_problem:
-                # One bad address line costs that spell, not the person: the rest of the history still lands.
-                fld, code, reason = spell_problem
-                r.spells.quarantine(
-                    file=file,
-                    record_ref=sref,
-                    field=fld,
-                    reason_code=code,
-                    reason=reason,
-                    raw={k: v for k, v in g.items() if v},
-                )
-                previous_start = start.iso() if start else previous_start
-                continue
-            postcode = normalise_postcode(g["08.11.60"]) if g["08.11.60"] else None
-            r.spells.add(
-                {
-                    "bsn": bsn,
-                    "a_nummer": anr,
-                    "volgnummer": volgnummer,
-                    "is_current": volgnummer == 0,
-                    "datum_aanvang": start.iso() if start else None,
-                    "datum_aanvang_precision": start.precision if start else "unknown",
-                    "datum_einde": previous_start,
-                    "straatnaam": g["08.11.10"],
-                    "naam_openbare_ruimte": g["08.11.15"],
-                    "huisnummer": int(g["08.11.20"]) if g["08.11.20"] else None,
-                    "huisletter": g["08.11.30"],
-                    "huisnummertoevoeging": g["08.11.40"],
-                    "aanduiding_bij_huisnummer": g["08.11.50"],
-                    "postcode": postcode,
-                    "woonplaats": g["08.11.70"],
-                    "gemeente_code": g["08.09.10"],
-                    "verblijfsobject_id": g["08.11.80"],
-                    "nummeraanduiding_id": g["08.11.90"],
-                    "verblijfplaats_type": spell["verblijfplaats_type"],
-                    "source_file": file,
-                    "record_ref": sref,
-                },
-                record_ref=sref,
+        for spell_ref, spell_raw in spells:
+            self.spells.quarantine(
+                file=file,
+                record_ref=spell_ref,
+                field=problem.field,
+                reason_code=problem.code,
+                reason=f"its person ({ref}) is quarantined: {problem.reason}",
+                raw=spell_raw,
             )
-            previous_start = start.iso() if start else None
-    return drift
 
-
-def _hc_date(node: dict[str, Any] | None) -> tuple[PartialDate | None, bool]:
-    """Haal Centraal dates: {type: Datum|JaarMaandDatum|JaarDatum|DatumOnbekend, datum|jaar|maand}."""
-    if not node:
-        return None, True
-    kind = node.get("type")
-    if kind == "DatumOnbekend":
-        return PartialDate(None, None, None), True
-    if kind == "JaarDatum":
-        return (PartialDate(int(node["jaar"]), None, None), True) if node.get("jaar") else (None, False)
-    if kind == "JaarMaandDatum":
-        if node.get("jaar") and node.get("maand"):
-            return PartialDate(int(node["jaar"]), int(node["maand"]), None), True
-        return None, False
-    parsed = parse_iso_date(node.get("datum"))
-    return parsed, parsed is not None
-
-
-def _read_haal_centraal(path: Path, r: _Reader) -> None:
-    file = str(path)
-    text = path.read_bytes()
-    if not text.strip():
-        raise DeliveryError(path, "byte 0", "empty file")
-    try:
-        doc = json.loads(text.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise DeliveryError(path, f"byte {exc.start}", "bytes that are not UTF-8: wrong encoding?") from exc
-    except json.JSONDecodeError as exc:
-        raise DeliveryError(path, f"line {exc.lineno} column {exc.colno}", f"malformed JSON ({exc.msg})") from exc
-    if isinstance(doc, dict) and "personen" not in doc and ("fields" in doc or "burgerservicenummer" in doc):
-        r.info["requests_skipped"].append(path.name)  # a request beside its response: nothing to land
-        return
-    if not isinstance(doc, dict) or not isinstance(doc.get("personen"), list):
-        raise DeliveryError(path, "root", "not a Haal Centraal BRP Personen response: no 'personen' list")
-    for n, p in enumerate(doc["personen"], start=1):
-        ref = f"personen[{n - 1}]"
-        bsn = p.get("burgerservicenummer")
-        naam = p.get("naam") or {}
-        problem = r.check_ids(bsn, p.get("aNummer"))
-        if problem and problem[1] == "missing_required":
-            problem = (
-                "burgerservicenummer",
-                "missing_required",
-                "no burgerservicenummer: the request's field selection left it out, and the hub keys persons on it",
-            )
-        geboorte, ok = _hc_date((p.get("geboorte") or {}).get("datum"))
-        if problem is None and not ok:
-            problem = ("geboorte.datum", "invalid_date", "geboortedatum is not a valid date")
-        vp = p.get("verblijfplaats") or {}
-        adres = vp.get("verblijfadres") or {}
-        postcode = adres.get("postcode")
-        if problem is None and postcode and normalise_postcode(postcode) is None:
-            problem = ("verblijfplaats.verblijfadres.postcode", "invalid_postcode", "postcode is not valid")
-        if problem:
-            r.reject(file, ref, *problem, raw=p, spells=[(f"{ref}.verblijfplaats", vp)] if vp else [])
-            continue
-        r.seen.add(bsn)
-        r.persons.add(
-            {
-                "bsn": bsn,
-                "a_nummer": p.get("aNummer"),
-                "voornamen": naam.get("voornamen"),
-                "voorvoegsel": naam.get("voorvoegsel"),
-                "geslachtsnaam": naam.get("geslachtsnaam"),
-                "volledige_naam": naam.get("volledigeNaam"),
-                "geboortedatum": geboorte.iso() if geboorte else None,
-                "geboortedatum_precision": geboorte.precision if geboorte else "unknown",
-                "geslacht": (p.get("geslacht") or {}).get("code"),
-                "nationaliteiten": [
-                    str((x.get("nationaliteit") or {}).get("code"))
-                    for x in p.get("nationaliteiten") or []
-                    if (x.get("nationaliteit") or {}).get("code")
-                ],
-                "gemeente_van_inschrijving": (p.get("gemeenteVanInschrijving") or {}).get("code"),
-                "geheimhouding": int(bool(p.get("geheimhoudingPersoonsgegevens"))),
-                "source_file": file,
-                "record_ref": ref,
-            },
-            record_ref=ref,
+    def reject_spell(self, file: str, ref: str, problem: Problem, raw: Any) -> None:
+        self.spells.quarantine(
+            file=file, record_ref=ref, field=problem.field, reason_code=problem.code, reason=problem.reason, raw=raw
         )
-        if vp:
-            start, _ = _hc_date(vp.get("datumVan"))
-            r.spells.add(
-                {
-                    "bsn": bsn,
-                    "a_nummer": p.get("aNummer"),
-                    "volgnummer": 0,
-                    "is_current": True,
-                    "datum_aanvang": start.iso() if start else None,
-                    "datum_aanvang_precision": start.precision if start else "unknown",
-                    "datum_einde": None,
-                    "straatnaam": adres.get("korteStraatnaam") or adres.get("officieleStraatnaam"),
-                    "naam_openbare_ruimte": adres.get("officieleStraatnaam"),
-                    "huisnummer": adres.get("huisnummer"),
-                    "huisletter": adres.get("huisletter"),
-                    "huisnummertoevoeging": adres.get("huisnummertoevoeging"),
-                    "aanduiding_bij_huisnummer": adres.get("aanduidingBijHuisnummer"),
-                    "postcode": normalise_postcode(postcode) if postcode else None,
-                    "woonplaats": adres.get("woonplaats"),
-                    "gemeente_code": (p.get("gemeenteVanInschrijving") or {}).get("code"),
-                    "verblijfsobject_id": vp.get("adresseerbaarObjectIdentificatie"),
-                    "nummeraanduiding_id": vp.get("nummeraanduidingIdentificatie"),
-                    "verblijfplaats_type": {
-                        "VerblijfplaatsBuitenland": "Buitenland",
-                        "VerblijfplaatsOnbekend": "Onbekend",
-                    }.get(vp.get("type"), vp.get("type")),
-                    "source_file": file,
-                    "record_ref": f"{ref}.verblijfplaats",
-                },
-                record_ref=f"{ref}.verblijfplaats",
-            )
+
+    def finish(self) -> dict[str, Any]:
+        self._persons.flush()
+        self._spells.flush()
+        return {"persoon": self.persons.finish(), "verblijfplaats_historie": self.spells.finish()}
+
+    def abort(self) -> None:
+        self.persons.abort()
+        self.spells.abort()
 
 
 def brp_files(path: Path) -> list[Path]:
+    """The files of a delivery: the file itself, or the `*.csv` and `*.json` files of a folder in name order."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".json"))
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".json"))
+        if not files:
+            raise DeliveryError(path, "folder", "no *.csv (GBA-V) or *.json (Haal Centraal) files in the delivery")
+        return files
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise DeliveryError(path, "file name", "not a .csv (GBA-V) or .json (Haal Centraal) file")
     return [path]
 
 
 def read_brp(path: Path, *, delivery_id: str | None = None, staging_root: Path | None = None) -> DeliveryResult:
-    """Read a BRP delivery: GBA-V CSV files and/or Haal Centraal JSON responses in a folder, or one file."""
+    """Read a BRP delivery: one GBA-V CSV or Haal Centraal JSON file, or a folder of them.
+
+    `result.info` tells what was read besides the entities: data rows and persoonslijsten of the CSV files, rows with
+    an address (category 08/58), how many were skipped as onjuist (corrected) or merged as an older version of the
+    same spell, and request files found beside the responses.
+    """
+    from connectors.brp_gbav import read_gbav  # the format modules use BrpSink from here
+    from connectors.brp_haalcentraal import read_haal_centraal
+
     path = Path(path)
     if not path.exists():
         raise DeliveryError(path, "path", "no such file or folder")
     files = brp_files(path)
     with Staging(staging_root) as staging_dir:
-        r = _Reader(staging_dir)
+        sink = BrpSink(staging_dir)
         drift: list[SchemaDrift] = []
         try:
             for f in files:
                 if f.stat().st_size == 0:
                     raise DeliveryError(f, "byte 0", "empty file")
                 if f.suffix.lower() == ".csv":
-                    drift.extend(_read_gba(f, r))
+                    drift.extend(read_gbav(f, sink))
                 else:
-                    _read_haal_centraal(f, r)
+                    read_haal_centraal(f, sink)
+            entities = sink.finish()
         except BaseException:
-            r.persons.abort()
-            r.spells.abort()
+            sink.abort()
             raise
-        entities = {"persoon": r.persons.finish(), "verblijfplaats_historie": r.spells.finish()}
         return DeliveryResult(
             source=SOURCE,
             delivery_id=delivery_id or path.stem,
@@ -520,5 +318,5 @@ def read_brp(path: Path, *, delivery_id: str | None = None, staging_root: Path |
             entities=entities,
             drift=drift,
             staging_dir=staging_dir,
-            info=r.info,
+            info=sink.info,
         )

@@ -99,11 +99,11 @@ def load_json(path: Path) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DeliveryError(path, f"line {line}", "bytes that are not UTF-8: wrong encoding?") from exc
+        raise DeliveryError(path, f"line {line}", "bytes that are not UTF-8: wrong encoding?") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DeliveryError(path, f"line {exc.lineno} column {exc.colno}", f"malformed JSON ({exc.msg})") from exc
+        raise DeliveryError(path, f"line {exc.lineno} column {exc.colno}", f"malformed JSON ({exc.msg})") from None
 
 
 def split_list(value: str | None, sep: str = "|") -> list[str]:

@@ -80,10 +80,19 @@ def scan_file(
             if hits:
                 findings.append(Finding(str(path), column, kind, len(hits)))
         if names_table is not None:
+            # Word pairs and triples of each value, joined on equality with the raw names: a hash join, so the
+            # cost grows with the data, not with data times names.
             (count,) = con.execute(
-                f"select count(*) from {values} and exists (select 1 from {names_table} n "
-                f"where contains(lower(v), n.naam))"
-            ).fetchone()
+                f"""with w as (select regexp_split_to_array(trim(regexp_replace(lower(v), '[^[:alnum:] ]', ' ', 'g')),
+                                                            '\\s+') as ws from {values}),
+                    grams as (
+                        select unnest(list_transform(generate_series(1, len(ws) - 1),
+                                                     lambda i: ws[i] || ' ' || ws[i + 1])) as g from w
+                        union all
+                        select unnest(list_transform(generate_series(1, len(ws) - 2),
+                                                     lambda i: ws[i] || ' ' || ws[i + 1] || ' ' || ws[i + 2])) from w)
+                    select count(*) from grams join {names_table} n on n.naam = grams.g"""
+            ).fetchall()[0]
             if count:
                 findings.append(Finding(str(path), column, "name from the raw delivery", int(count)))
     return findings
