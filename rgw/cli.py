@@ -118,9 +118,9 @@ def summary() -> None:
 def _register_commands() -> None:
     from rgw.commands.address import address
     from rgw.commands.link import link
-    from rgw.commands.privacy import access, audit, privacy, publish, query, reidentify
+    from rgw.commands.privacy import access, audit, privacy, publish, query, reidentify, subject
 
-    for command in (address, access, audit, link, privacy, publish, query, reidentify):
+    for command in (address, access, audit, link, privacy, publish, query, reidentify, subject):
         main.add_command(command)
 
 

@@ -334,3 +334,31 @@ def test_the_lineage_check_fails_when_a_protected_trait_is_wired_into_an_indicat
     staging = manifest["nodes"]["model.rgw.stg_brp__verblijfplaatsen"]  # upstream of every residence indicator
     staging["raw_code"] = staging["raw_code"].replace("    volgnummer,", "    volgnummer,\n    nationaliteiten,")
     assert protected_traits_in_lineage(manifest, "woning_indicatoren") == ["nationaliteiten"]
+
+
+def test_subject_access_report_finds_a_resident_everywhere_and_is_logged(hub):
+    import pyarrow.parquet as _pq
+
+    from governance.subject import subject_report
+    from pseudonymisation.audit import AuditLog
+    from pseudonymisation.keys import KeyStore
+
+    paths, _, _ = hub
+    raw = _pq.read_table(next(paths.raw.glob("brp/*/persoon.parquet")), columns=["bsn"]).column("bsn").to_pylist()
+    spells = _pq.read_table(
+        next(paths.raw.glob("brp/*/verblijfplaats_historie.parquet")),
+        columns=["bsn", "is_current", "verblijfsobject_id"],
+    ).to_pylist()
+    bsn = next(s["bsn"] for s in spells if s["is_current"] and s["verblijfsobject_id"] and s["bsn"] in raw)
+    report = subject_report(
+        paths, KeyStore(paths.keys), AuditLog(paths.audit_log), officer="po", request="AVG-15-1", bsn=bsn
+    )
+    zones = {(p["zone"], p["table"].split(".")[-1]) for p in report["places"]}
+    assert {
+        ("landing", "persoon"),
+        ("landing", "verblijfplaats_historie"),
+        ("linkage", "entity_links"),
+        ("warehouse", "fct_bewoningsperioden"),
+    } <= zones
+    last = AuditLog(paths.audit_log).records()[-1]["event"]
+    assert last["action"] == "subject_access" and bsn not in json.dumps(last)

@@ -185,3 +185,27 @@ def privacy_report(out: Path, since) -> None:
     click.echo(f"privacy report written to {out}/index.html ({len(data.findings)} finding(s))")
     for f in data.findings:
         click.echo(f"  finding: {f.kind}: {f.detail}")
+
+
+@click.group()
+def subject() -> None:
+    """Requests of data subjects."""
+
+
+@subject.command("report")
+@click.option("--officer", required=True, help="The privacy officer handling the request.")
+@click.option("--request", "request_ref", required=True, help="The request's reference.")
+@click.option("--bsn", required=True, help="The person's BSN, as given in the request (never logged).")
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+def subject_report(officer: str, request_ref: str, bsn: str, out: Path) -> None:
+    """Every place the hub holds data about one person, with purposes (AVG art. 15); the request is logged."""
+    from governance.subject import subject_report as build
+    from governance.subject import write_subject_report
+    from pseudonymisation.keys import KeyStore
+
+    paths, log, _ = _registers()
+    report = build(paths, KeyStore(paths.keys), log, officer=officer, request=request_ref, bsn=bsn)
+    path = write_subject_report(report, out)
+    click.echo(f"{len(report['places'])} place(s) hold data about this person -> {path}")
+    for place in report["places"]:
+        click.echo(f"  {place['zone']:<10} {place.get('purpose', ''):<26} {place['table']:<32} {place['rows']} row(s)")
