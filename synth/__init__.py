@@ -5,7 +5,7 @@
 a `_READY` marker, and writes `out/ground_truth/*.parquet`: who and what every record really is, and which abuses
 were planted where. The pipeline never reads the ground truth; tests and benchmarks score against it. Same scale and
 seed, same bytes. Scales: tiny (one buurt, ~300 dwellings), focus (the six buurten of the five focus areas, ~35k),
-city (focus plus 74 synthetic buurten BU05999xxx, ~330k addresses).
+city (focus plus 74 synthetic buurten BU059980xx-BU059992xx, ~330k addresses).
 
 Ground truth (all string columns unless said otherwise):
 - persons.parquet: source, entity, source_key, true_person_id. BRP persoon (key BSN), BRK persoon (persoon

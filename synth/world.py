@@ -252,13 +252,14 @@ def _buurten(scale: str) -> list[Buurt]:
             Buurt(code, naam, wijkcode, wijknaam, focus_wijk, pc4, 91_000 + (i % 3) * 1500, 432_000 + (i // 3) * 1500)
         )
     for j in range(n_other):
-        # Synthetic codes for the rest of the city: BU0599 + 9xxx, a range CBS does not use.
-        code = f"BU05999{j:03d}"
+        # Synthetic codes for the rest of the city, in wijken 80-92 (a range CBS does not use for Rotterdam):
+        # BU0599 + wijk (2 digits) + buurt (2 digits), so every buurt nests under its WK0599 + wijk.
+        code = f"BU0599{80 + j // 6:02d}{j % 6:02d}"
         out.append(
             Buurt(
                 code,
                 f"Buurt {j + 1}",
-                f"WK05999{j // 6}",
+                f"WK0599{80 + j // 6:02d}",
                 f"Wijk {j // 6 + 1}",
                 None,
                 str(3010 + (j % 60)),
