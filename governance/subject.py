@@ -20,6 +20,7 @@ from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
+from pseudonymisation.vault import Vault
 
 
 def _count(con: duckdb.DuckDBPyConnection, source: str, column: str, value: str) -> int:
@@ -98,7 +99,7 @@ def subject_report(
                     )
             pub.close()
     con.close()
-    in_vault = (paths.vault / "bsn.parquet").exists()
+    in_vault = Vault(paths.vault, keystore).holds("bsn", psn)
     report = {
         "request": request,
         "officer": officer,

@@ -1,12 +1,22 @@
-"""Apply the pseudonymisation policy (pseudonymisation/policy.yaml) to one raw table: fail closed, column by column.
+"""The pseudonymisation policy (pseudonymisation/policy.yaml), applied to one raw table: fail closed, column by column.
 
-`apply_policy` returns the landing form of a raw table and what it did to each column (for lineage and the privacy
-report). A column the policy does not name stops the landing with an error naming source, entity and column: a new
-column in a delivery never slips through the boundary by default.
+For every column of every entity a connector delivers, the policy says one of
+
+- `keep`                    not identifying (BAG ids, dwelling addresses, codes, event dates);
+- `pseudonymise:<domain>`   keyed linkage pseudonym, column renamed `<column>_psn`;
+- `encode:<field>`          keyed Bloom filter for linkage without plaintext, column renamed `<column>_bf`;
+- `generalise:<rule>`       `year` (date -> birth year, column `<column>_jaar`), `month` (date -> YYYY-MM) or
+                            `round<n>` (coordinates rounded to n decimals);
+- `drop`                    not needed by any purpose (or free text that may hold anything).
+
+A list applies several actions to one column (a birth date encoded for linkage and generalised to its year).
+A column the policy does not name stops the landing with an error naming source, entity and every such column:
+a new column in a delivery never slips through the boundary by default.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +32,9 @@ from pseudonymisation.pseudonyms import Pseudonymiser
 from pseudonymisation.vault import Vault
 
 POLICY = Path(__file__).with_name("policy.yaml")
+ACTIONS = ("keep", "pseudonymise", "encode", "generalise", "drop")
+# The encoding fields: one key per field, shared by every source column holding that kind of value, so sources
+# can be compared (a corporation's achternaam with the BRP's geslachtsnaam).
 ENCODING_KINDS = {
     "voornaam": "name",
     "tussenvoegsel": "name",
@@ -31,6 +44,9 @@ ENCODING_KINDS = {
     "geboortedatum": "date",
     "adres": "address",
 }
+
+PseudonymiserFactory = Callable[[str], Pseudonymiser]
+Encoders = Mapping[str, FieldEncoder] | Callable[[str], FieldEncoder]
 
 
 class PolicyError(ValueError):
@@ -50,34 +66,63 @@ class ColumnStep:
 
 
 @cache
-def load_policy(path: Path = POLICY) -> dict[str, dict[str, dict[str, Any]]]:
+def load_policy(path: Path = POLICY) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
-def actions_for(source: str, entity: str, column: str) -> list[tuple[str, str | None]]:
+def encoding_taps() -> int:
+    """The diffusion taps the boundary's encodings use (policy.yaml `_encoding.taps`; 0 = plain keyed filters)."""
+    return int(load_policy().get("_encoding", {}).get("taps", 0))
+
+
+def _entry(source: str, entity: str) -> dict[str, Any]:
     policy = load_policy()
-    entry = {**policy.get("_boundary", {}), **policy.get(source, {}).get(entity, {})}
+    if source.startswith("_") or entity not in (policy.get(source) or {}):
+        raise PolicyError(
+            f"{source}.{entity} has no pseudonymisation policy; add the entity to pseudonymisation/policy.yaml"
+        )
+    return {**policy.get("_boundary", {}), **policy[source][entity]}
+
+
+def _parse(source: str, entity: str, column: str, spec: Any) -> list[tuple[str, str | None]]:
+    out = []
+    for item in spec if isinstance(spec, list) else [spec]:
+        action, _, arg = str(item).partition(":")
+        if action not in ACTIONS:
+            raise PolicyError(f"{source}.{entity}.{column}: unknown action {item!r}; known: {', '.join(ACTIONS)}")
+        if action in ("pseudonymise", "encode", "generalise") and not arg:
+            raise PolicyError(f"{source}.{entity}.{column}: {action} needs an argument ({action}:<...>)")
+        out.append((action, arg or None))
+    return out
+
+
+def actions_for(source: str, entity: str, column: str) -> list[tuple[str, str | None]]:
+    """The (action, argument) pairs the policy prescribes for one column; PolicyError when it prescribes none."""
+    entry = _entry(source, entity)
     if column not in entry:
         raise PolicyError(
             f"{source}.{entity}: column {column!r} has no pseudonymisation policy; add it to "
             f"pseudonymisation/policy.yaml before this delivery can land"
         )
-    spec = entry[column]
-    out = []
-    for item in spec if isinstance(spec, list) else [spec]:
-        action, _, arg = str(item).partition(":")
-        if action not in ("keep", "pseudonymise", "encode", "generalise", "drop"):
-            raise PolicyError(f"{source}.{entity}.{column}: unknown action {item!r}")
-        out.append((action, arg or None))
-    return out
+    return _parse(source, entity, column, entry[column])
 
 
-def check_policy_covers(table: pa.Table, source: str, entity: str) -> None:
-    for column in table.column_names:
-        actions_for(source, entity, column)
+def check_policy_covers(table: pa.Table | pa.Schema, source: str, entity: str) -> None:
+    """Raise PolicyError naming every column of `table` the policy does not cover (fail closed)."""
+    entry = _entry(source, entity)
+    names = table.names if isinstance(table, pa.Schema) else table.column_names
+    unknown = [c for c in names if c not in entry]
+    if unknown:
+        raise PolicyError(
+            f"{source}.{entity}: column(s) {', '.join(repr(c) for c in unknown)} have no pseudonymisation policy; "
+            f"add them to pseudonymisation/policy.yaml before this delivery can land"
+        )
+    for column in names:
+        _parse(source, entity, column, entry[column])
 
 
-def _output_name(column: str, action: str, arg: str | None) -> str | None:
+def output_name(column: str, action: str, arg: str | None) -> str | None:
+    """The landing column an action writes (None for drop)."""
     return {
         "keep": column,
         "pseudonymise": f"{column}_psn",
@@ -87,23 +132,67 @@ def _output_name(column: str, action: str, arg: str | None) -> str | None:
     }[action]
 
 
-def _generalise(values: pa.ChunkedArray, rule: str) -> pa.Array:
+def plan(table: pa.Table | pa.Schema, source: str, entity: str) -> list[ColumnStep]:
+    """The steps the policy prescribes for each column of `table`, in column order (for lineage and reports)."""
+    check_policy_covers(table, source, entity)
+    names = table.names if isinstance(table, pa.Schema) else table.column_names
+    return [
+        ColumnStep(source, entity, column, action, arg, output_name(column, action, arg))
+        for column in names
+        for action, arg in actions_for(source, entity, column)
+    ]
+
+
+def generalise(values: pa.ChunkedArray | pa.Array, rule: str) -> pa.Array | pa.ChunkedArray:
+    """A coarser form of a column: `year` and `month` of an ISO date, `round<n>` of a number."""
     if rule == "year":
-        text = pc.cast(values, pa.string())
-        return pc.cast(pc.utf8_slice_codeunits(text, 0, 4), pa.int32())
-    if rule == "round3":
-        return pc.round(pc.cast(values, pa.float64()), 3)
-    raise PolicyError(f"unknown generalisation {rule!r}")
+        return pc.cast(pc.utf8_slice_codeunits(pc.cast(values, pa.string()), 0, 4), pa.int32())
+    if rule == "month":
+        return pc.utf8_slice_codeunits(pc.cast(values, pa.string()), 0, 7)
+    if rule.startswith("round") and rule[5:].isdigit():
+        return pc.round(pc.cast(values, pa.float64()), int(rule[5:]))
+    raise PolicyError(f"unknown generalisation {rule!r}; known: year, month, round<n>")
+
+
+def apply_policy(
+    table: pa.Table,
+    source: str,
+    entity: str,
+    pseudonymiser_factory: PseudonymiserFactory,
+    encoders: Encoders,
+) -> pa.Table:
+    """The landing form of `table`: every column kept, pseudonymised, encoded, generalised or dropped.
+
+    `pseudonymiser_factory(domain)` gives the linkage pseudonymiser of a domain; `encoders` maps an encoding field
+    to its FieldEncoder (a mapping or a callable). Raises PolicyError before touching any column when the policy
+    does not cover them all.
+    """
+    encoder_of = encoders if callable(encoders) else encoders.__getitem__
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for step in plan(table, source, entity):
+        values = table.column(step.column)
+        if step.action == "keep":
+            columns[step.output] = values
+        elif step.action == "pseudonymise":
+            columns[step.output] = pseudonymiser_factory(step.argument).pseudonymise_array(values)
+        elif step.action == "encode":
+            columns[step.output] = encoder_of(step.argument).encode_array(values)
+        elif step.action == "generalise":
+            columns[step.output] = generalise(values, step.argument or "")
+    return pa.table(columns)
 
 
 class Boundary:
-    """The keys and stores one landing run needs, with caches shared across tables of the run."""
+    """The keys and stores one landing run needs, with pseudonymisers and encoders shared across its tables."""
 
     def __init__(self, keystore: KeyStore, vault: Vault | None):
         self.keystore = keystore
         self.vault = vault
         self._pseudonymisers: dict[str, Pseudonymiser] = {}
         self._encoders: dict[str, FieldEncoder] = {}
+
+    def __repr__(self) -> str:
+        return f"Boundary(keystore={self.keystore!r}, vault={self.vault!r})"
 
     def pseudonymiser(self, domain: str) -> Pseudonymiser:
         if domain not in self._pseudonymisers:
@@ -114,28 +203,15 @@ class Boundary:
         if field not in ENCODING_KINDS:
             raise PolicyError(f"unknown encoding field {field!r}; known: {', '.join(ENCODING_KINDS)}")
         if field not in self._encoders:
-            self._encoders[field] = FieldEncoder(self.keystore, field, ENCODING_KINDS[field])
+            self._encoders[field] = FieldEncoder(self.keystore, field, ENCODING_KINDS[field], taps=encoding_taps())
         return self._encoders[field]
 
     def apply_policy(self, table: pa.Table, source: str, entity: str) -> tuple[pa.Table, list[ColumnStep]]:
-        """The landing form of `table` and the step taken for each of its columns."""
-        check_policy_covers(table, source, entity)
-        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
-        steps: list[ColumnStep] = []
-        for column in table.column_names:
-            values = table.column(column)
-            for action, arg in actions_for(source, entity, column):
-                name = _output_name(column, action, arg)
-                steps.append(ColumnStep(source, entity, column, action, arg, name))
-                if action == "keep":
-                    columns[name] = values
-                elif action == "pseudonymise":
-                    text = pc.cast(values, pa.string())
-                    columns[name] = self.pseudonymiser(arg).pseudonymise_array(text)
-                    if self.vault is not None:
-                        self.vault.put_many(arg, pc.unique(text.combine_chunks()).drop_null())
-                elif action == "encode":
-                    columns[name] = self.encoder(arg).encode_array(pc.cast(values, pa.string()))
-                elif action == "generalise":
-                    columns[name] = _generalise(values, arg or "")
-        return pa.table(columns), steps
+        """The landing form of `table` and the step taken for each of its columns; identifiers go to the vault."""
+        steps = plan(table, source, entity)
+        landed = apply_policy(table, source, entity, self.pseudonymiser, self.encoder)
+        if self.vault is not None:
+            for step in steps:
+                if step.action == "pseudonymise":
+                    self.vault.put_many(step.argument, table.column(step.column), landed.column(step.output))
+        return landed, steps

@@ -2,142 +2,431 @@
 
 A plain hash of a BSN protects nothing (the ~91 million 11-proef numbers are hashed in about a minute), so every
 pseudonym is an HMAC under a key derived for its domain (`bsn`, `a_nummer`, `kvk`, `rsin`, `ean`, `email`, `phone`,
-...): equal digits in a BSN and an RSIN give unrelated pseudonyms. Inside the hub each identifier has one linkage
-pseudonym; each purpose's published data gets its own pseudonym, computed from the linkage pseudonym under the
-purpose's key, so no plaintext is needed to publish and two purposes' datasets cannot be joined without the hub.
+`person_name`, or any other `[a-z_]+` name): equal digits in a BSN and an RSIN give unrelated pseudonyms.
 
-The form is `<domain>.<version>.<32 hex characters>` (128 bits): readable in a table, visibly a pseudonym (the
-identifier scan never mistakes it for a number), and carrying the key version so rotation shows.
+Inside the hub each identifier has one *linkage* pseudonym. Each purpose's published data gets its own pseudonym,
+computed from the linkage pseudonym and not from the identifier: `HMAC(purpose key, linkage pseudonym)`. Publishing
+therefore needs no plaintext, and because the purpose keys are independent HKDF outputs, two purposes' pseudonyms of
+one person are unrelated strings: their datasets cannot be joined without the hub's keys.
+
+The form is `<domain>.<version>.<26 base32 characters>` (128 bits, lower case, no padding): readable in a table,
+visibly a pseudonym (the identifier scan never mistakes it for a number), and carrying the key version so a rotation
+shows in the data.
+
+Speed: a column is factorised so each distinct value is keyed once, with a pre-keyed HMAC object copied per value;
+base32 and the output column are built with numpy. Keying runs in process by default (on a loaded machine a second
+process gains little); with `workers` > 1 (or RGW_PSEUDONYM_WORKERS) columns of PARALLEL_FROM rows or more are
+split over forked processes that write straight into one shared output buffer.
 """
 
 from __future__ import annotations
 
+import base64
+import mmap
 import multiprocessing
+import os
 import re
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from cryptography.hazmat.primitives import hashes, hmac
 
+from pseudonymisation.encodings import fold
 from pseudonymisation.keys import KeyStore
 
+KNOWN_DOMAINS = ("bsn", "a_nummer", "kvk", "rsin", "ean", "email", "phone", "person_name")
+LINKAGE = "linkage"
+DIGEST_BYTES = 16  # 128 bits of the HMAC
+B32_CHARS = 26  # 128 bits in base32 without padding
+PSEUDONYM = re.compile(r"^(?P<domain>[a-z][a-z_]*)\.(?P<version>v[1-9][0-9]*)\.(?P<digest>[a-z2-7]{26})$")
+PARALLEL_FROM = 200_000  # rows from which a column is keyed in several processes
+
 _DOMAIN = re.compile(r"^[a-z][a-z_]*$")
-_DIGITS = re.compile(r"\D+")
+_PURPOSE = re.compile(r"^[a-z][a-z0-9_]*$")
+_NON_DIGIT = re.compile(r"[^0-9]+")  # ASCII digits only, as the Arrow path
+_PHONE_JUNK = re.compile(r"[^0-9+]+")
+
+
+# --- normalisation -----------------------------------------------------------------------------------------------
+
+
+def _phone(value: str) -> str | None:
+    """E.164-like form: '06-1234 5678', '+31 6 12345678' and '0031612345678' all become '+31612345678'."""
+    v = _PHONE_JUNK.sub("", value)
+    plus = v.startswith("+")
+    digits = v.replace("+", "")
+    if not digits:
+        return None
+    if plus:
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0"):
+        return "+31" + digits[1:]
+    if digits.startswith("31") and len(digits) == 11:
+        return "+" + digits
+    return digits
 
 
 def normalise(domain: str, value: str) -> str | None:
-    """The canonical form of an identifier before keying, so that '012345678' and '12345678' agree."""
+    """The canonical form of an identifier before keying, so that '012345678' and '12345678' agree.
+
+    None means the value holds nothing to key (empty, or no digits where digits are the identifier).
+    """
     v = value.strip()
     if not v:
         return None
     if domain in ("bsn", "rsin"):
-        digits = _DIGITS.sub("", v)
+        digits = _NON_DIGIT.sub("", v)
         return digits.zfill(9) if digits else None
     if domain in ("a_nummer", "kvk", "ean"):
-        return _DIGITS.sub("", v) or None
+        return _NON_DIGIT.sub("", v) or None
     if domain == "email":
         return v.lower()
     if domain == "phone":
-        digits = _DIGITS.sub("", v)
-        if digits.startswith("0031"):
-            digits = "0" + digits[4:]
-        elif digits.startswith("31") and len(digits) == 11:
-            digits = "0" + digits[2:]
-        return digits or None
+        return _phone(v)
+    if domain == "person_name":
+        return fold(v) or None
     return " ".join(v.lower().split())
 
 
-PARALLEL_FROM = 300_000  # distinct values from which keying is spread over processes
+def normalise_array(domain: str, values: pa.Array) -> pa.Array:
+    """`normalise` over a string column: vectorised (Arrow) for the digit and e-mail domains, per value otherwise."""
+    values = pc.cast(values, pa.string())
+    if domain in ("bsn", "rsin", "a_nummer", "kvk", "ean"):
+        digits = pc.replace_substring_regex(values, r"[^0-9]+", "")
+        empty = pc.equal(pc.utf8_length(digits), 0)
+        if domain in ("bsn", "rsin"):
+            digits = pc.utf8_lpad(digits, 9, "0")
+        return pc.if_else(empty, pa.scalar(None, pa.string()), digits)
+    if domain == "email":
+        low = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+        return pc.if_else(pc.equal(pc.utf8_length(low), 0), pa.scalar(None, pa.string()), low)
+    return pa.array([None if v is None else normalise(domain, v) for v in values.to_pylist()], pa.string())
 
 
-def _key_chunk(job: tuple[bytes, str, str, list[str]]) -> list[str | None]:
-    """Key one chunk of distinct values (runs in a worker process, or inline for small columns)."""
-    key, prefix, domain, values = job
-    mac = hmac.HMAC(key, hashes.SHA256())
-    fast = domain in ("bsn", "rsin")
-    out: list[str | None] = []
-    append = out.append
-    for v in values:
-        if not (fast and len(v) == 9 and v.isdigit()):
-            v = normalise(domain, v)
-            if v is None:
-                append(None)
-                continue
-        h = mac.copy()
-        h.update(v.encode())
-        append(prefix + h.finalize()[:16].hex())
-    return out
+def valid_domain(name: str) -> bool:
+    """Whether `name` can be an identifier domain (lower-case letters and underscores)."""
+    return bool(_DOMAIN.match(name))
+
+
+def parse_pseudonym(text: str) -> tuple[str, str] | None:
+    """(domain, key version) of a pseudonym, or None when `text` is not one."""
+    m = PSEUDONYM.match(text or "")
+    return (m["domain"], m["version"]) if m else None
+
+
+# --- keying and base32 -------------------------------------------------------------------------------------------
+
+
+def _b32_one(digest: bytes) -> str:
+    return base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def b32_matrix(digests: np.ndarray) -> np.ndarray:
+    """Base32 (RFC 4648 alphabet, lower case) of an (n, 16) uint8 matrix: an (n, 26) matrix of ASCII codes.
+
+    The standard library's b32encode is pure Python in 3.11 (slower than the HMAC itself), hence numpy: each 5-byte
+    group gives 8 characters by shifts and masks.
+    """
+    n = len(digests)
+    padded = np.zeros((n, 20), np.uint8)
+    padded[:, :DIGEST_BYTES] = digests
+    b0, b1, b2, b3, b4 = np.ascontiguousarray(padded.reshape(n * 4, 5).T)
+    out = np.empty((8, n * 4), np.uint8)
+    out[0] = b0 >> 3
+    out[1] = ((b0 & 7) << 2) | (b1 >> 6)
+    out[2] = (b1 >> 1) & 31
+    out[3] = ((b1 & 1) << 4) | (b2 >> 4)
+    out[4] = ((b2 & 15) << 1) | (b3 >> 7)
+    out[5] = (b3 >> 2) & 31
+    out[6] = ((b3 & 3) << 3) | (b4 >> 5)
+    out[7] = b4 & 31
+    chars = out + np.uint8(ord("a"))  # 0..25 -> a..z
+    chars -= (out > 25).view(np.uint8) * np.uint8(ord("a") - ord("2") + 26)  # 26..31 -> 2..7
+    return np.ascontiguousarray(chars.T).reshape(n, 32)[:, :B32_CHARS]
+
+
+def _key_values(key: bytes, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """HMAC-SHA256/128 of each (already normalised) value: base32 characters (n, 26) and a validity mask.
+
+    The loop is the hot path: bytes straight from Arrow (no str.encode), one pre-keyed HMAC copied per value, the
+    digests gathered into one bytearray.
+    """
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    copy = hmac.HMAC(key, hashes.SHA256()).copy
+    blob = bytearray()
+    extend = blob.extend
+    for v in pc.cast(values.drop_null(), pa.binary()).to_pylist():
+        h = copy()
+        h.update(v)
+        extend(h.finalize())
+    digests = np.frombuffer(blob, np.uint8).reshape(-1, 32)[:, :DIGEST_BYTES]
+    chars = np.empty((len(digests), B32_CHARS), np.uint8)
+    for start in range(0, len(digests), 1 << 16):  # chunks that stay in cache
+        chars[start : start + (1 << 16)] = b32_matrix(digests[start : start + (1 << 16)])
+    if len(digests) == len(values):
+        return chars, valid
+    out = np.zeros((len(values), B32_CHARS), np.uint8)
+    out[valid] = chars
+    return out, valid
+
+
+def _digit_numbers(values: pa.Array) -> np.ndarray | None:
+    """The values as integers (-1 for null) when every value is 1 to 9 ASCII digits, else None.
+
+    For such values zero-padding the integer to 9 digits gives exactly `normalise` for BSN and RSIN, so the common
+    case at scale can be factorised and partitioned as integers; anything else (spaces, signs, longer numbers) takes
+    the general path.
+    """
+    if values.null_count == len(values):
+        return None
+    lengths = pc.utf8_length(values)
+    if pc.max(lengths).as_py() > 9 or pc.min(lengths).as_py() < 1 or not pc.all(pc.utf8_is_digit(values)).as_py():
+        return None
+    try:
+        return pc.cast(values, pa.int64()).fill_null(-1).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _numbers_as_bsn(numbers: np.ndarray) -> pa.Array:
+    return pc.utf8_lpad(pc.cast(pa.array(numbers, pa.int64()), pa.string()), 9, "0")
+
+
+def _digits_factorize(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
+    """Fast path for BSN/RSIN columns of plain digit strings: factorize as integers (see `_digit_numbers`)."""
+    numbers = _digit_numbers(values)
+    if numbers is None:
+        return None
+    present = numbers >= 0
+    codes, uniques = pd.factorize(numbers[present])
+    indices = np.full(len(numbers), -1, dtype=np.int32)
+    indices[present] = codes
+    return _numbers_as_bsn(uniques), indices
+
+
+def _factorize(domain: str | None, values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(distinct normalised values, row -> distinct index with -1 for null): each distinct value is keyed once."""
+    if domain in ("bsn", "rsin"):
+        fast = _digits_factorize(values)
+        if fast is not None:
+            return fast
+    encoded = pc.dictionary_encode(values)
+    uniques = encoded.dictionary if domain is None else normalise_array(domain, encoded.dictionary)
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return uniques, indices
+
+
+def _pseudonym_table(key: bytes, prefix: bytes, uniques: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whole pseudonyms (prefix included) of distinct normalised values as fixed-size records, plus one extra record
+    for null at the end; and the validity of each (the extra one False)."""
+    chars, valid = _key_values(key, uniques)
+    table = np.empty((len(chars) + 1, width), np.uint8)
+    table[:, : len(prefix)] = np.frombuffer(prefix, np.uint8)
+    table[: len(chars), len(prefix) :] = chars
+    table[len(chars), len(prefix) :] = ord("a")  # what a null row holds (hidden by the validity bitmap)
+    return table.view(np.dtype(f"V{width}")).ravel(), np.append(valid, False)
+
+
+def _fill(
+    key: bytes, prefix: bytes, domain: str | None, values: pa.Array, data: np.ndarray, present: np.ndarray
+) -> None:
+    """Key `values` into its rows of the output: `data` (rows, prefix + 26 bytes, C-contiguous), `present` (rows,).
+
+    Each distinct value is keyed once into a table of whole pseudonyms; the rows are gathered from it as fixed-size
+    records in one np.take.
+    """
+    uniques, indices = _factorize(domain, values)
+    table, valid = _pseudonym_table(key, prefix, uniques, data.shape[1])
+    rows = np.where(indices >= 0, indices, len(table) - 1)
+    np.take(table, rows, out=data.view(table.dtype).ravel())
+    present[:] = valid[rows]
+
+
+_JOB: dict[str, Any] = {}  # the column, key and shared output of a parallel run, set before the workers are forked
+
+
+def _shared_output() -> tuple[np.ndarray, np.ndarray]:
+    job = _JOB
+    data = np.frombuffer(job["data"], np.uint8)[: job["rows"] * job["width"]].reshape(job["rows"], job["width"])
+    return data, np.frombuffer(job["present"], bool)[: job["rows"]]
+
+
+def _key_share(bounds: tuple[int, int]) -> None:
+    """One worker's share: rows [start, stop) of the column in _JOB (inherited through fork, not pickled), written
+    straight into the shared output buffers."""
+    start, stop = bounds
+    data, present = _shared_output()
+    values = _JOB["values"].slice(start, stop - start)
+    _fill(_JOB["key"], _JOB["prefix"], _JOB["domain"], values, data[start:stop], present[start:stop])
+
+
+def _key_partition(part: int) -> None:
+    """One worker's share of a BSN/RSIN column partitioned by value (number mod workers): every distinct value lives
+    in exactly one partition, so none is keyed twice, and the worker scatters its pseudonyms to its rows."""
+    numbers, workers = _JOB["numbers"], _JOB["workers"]
+    rows = np.flatnonzero((numbers >= 0) & (numbers % workers == part))
+    codes, uniques = pd.factorize(numbers[rows])
+    data, present = _shared_output()
+    table, _ = _pseudonym_table(_JOB["key"], _JOB["prefix"], _numbers_as_bsn(uniques), _JOB["width"])
+    data.view(table.dtype).ravel()[rows] = table[codes]
+    present[rows] = True
+
+
+def _worker_count(workers: int | None, rows: int) -> int:
+    if workers is None:
+        workers = int(os.environ.get("RGW_PSEUDONYM_WORKERS", "1"))
+    if rows < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(workers, rows // (PARALLEL_FROM // 2)))
+
+
+def key_column(key: bytes, prefix: str, domain: str | None, values: pa.Array, workers: int | None = None) -> pa.Array:
+    """`prefix` + base32(HMAC(key, normalised value)) for every row; nulls and values with nothing to key stay null.
+
+    Every pseudonym has the same width, so the output is one fixed-stride buffer that the workers (forked, sharing
+    an anonymous memory map with this process) fill directly; offsets are a plain range. A BSN/RSIN column of plain
+    digits is split by value (number mod workers), so no distinct value is keyed twice; any other column by row range.
+    """
+    values = pc.cast(values, pa.string()) if values.type != pa.string() else values
+    rows = len(values)
+    width = len(prefix) + B32_CHARS
+    data_buf = mmap.mmap(-1, max(rows * width, 1))
+    present_buf = mmap.mmap(-1, max(rows, 1))
+    data = np.frombuffer(data_buf, np.uint8)[: rows * width].reshape(rows, width)
+    present = np.frombuffer(present_buf, bool)[:rows]
+    n_workers = _worker_count(workers, rows)
+    numbers = _digit_numbers(values) if n_workers > 1 and domain in ("bsn", "rsin") else None
+    if n_workers == 1:
+        _fill(key, prefix.encode(), domain, values, data, present)
+    else:
+        _JOB.update(key=key, prefix=prefix.encode(), domain=domain, values=values, numbers=numbers)
+        _JOB.update(data=data_buf, present=present_buf, rows=rows, width=width, workers=n_workers)
+        if numbers is not None:
+            task, shares = _key_partition, list(range(n_workers))
+        else:
+            size = -(-rows // n_workers)
+            task, shares = _key_share, [(i, min(rows, i + size)) for i in range(0, rows, size)]
+        try:
+            with multiprocessing.get_context("fork").Pool(len(shares)) as pool:
+                pool.map(task, shares)
+        finally:
+            _JOB.clear()
+    nulls = int(rows - np.count_nonzero(present))
+    bitmap = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
+    total = rows * width
+    offsets_type, string_type = (np.int32, pa.string()) if total < 2**31 else (np.int64, pa.large_string())
+    offsets = np.arange(0, total + 1, width, dtype=offsets_type)
+    return pa.Array.from_buffers(
+        string_type, rows, [bitmap, pa.py_buffer(offsets), pa.py_buffer(data_buf)], null_count=nulls
+    )
+
+
+def _as_string_array(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if not isinstance(values, pa.Array):
+        values = pa.array(list(values), pa.string())
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return values
+
+
+# --- the pseudonymiser -------------------------------------------------------------------------------------------
 
 
 class Pseudonymiser:
-    """Pseudonyms of one identifier domain for one purpose ("linkage" inside the hub)."""
+    """Pseudonyms of one identifier domain for one purpose ("linkage" inside the hub).
 
-    def __init__(self, keystore: KeyStore, domain: str, purpose: str = "linkage", version: str | None = None):
+    For a purpose other than linkage, `pseudonym(value)` is `from_linkage(linkage pseudonym of value)`: one
+    definition, whether the purpose pseudonym is made from the identifier or, as publication does, from the linkage
+    pseudonym alone.
+    """
+
+    def __init__(self, keystore: KeyStore, domain: str, purpose: str = LINKAGE, version: str | None = None):
         if not _DOMAIN.match(domain):
             raise ValueError(f"identifier domain must be lower-case letters and underscores, got {domain!r}")
+        if not _PURPOSE.match(purpose):
+            raise ValueError(f"purpose must be lower-case letters, digits and underscores, got {purpose!r}")
         self.domain = domain
         self.purpose = purpose
         self.version = version or keystore.version
-        info = f"pseudonym/{domain}/linkage" if purpose == "linkage" else f"pseudonym/{domain}/purpose:{purpose}"
-        self._key = keystore.derive(info, self.version)
-        self._mac = hmac.HMAC(self._key, hashes.SHA256())
         self._prefix = f"{domain}.{self.version}."
-        self._cache: dict[str, str] = {}
+        self._linkage_key = keystore.derive(f"pseudonym/{domain}/linkage", self.version)
+        self._purpose_key = (
+            None if purpose == LINKAGE else keystore.derive(f"pseudonym/{domain}/purpose:{purpose}", self.version)
+        )
+        self._linkage_mac = hmac.HMAC(self._linkage_key, hashes.SHA256())
+        self._purpose_mac = None if self._purpose_key is None else hmac.HMAC(self._purpose_key, hashes.SHA256())
+        self._cache: dict[str, str | None] = {}
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # never the keys
         return f"Pseudonymiser(domain={self.domain!r}, purpose={self.purpose!r}, version={self.version!r})"
 
-    def _mac_of(self, text: str) -> str:
-        h = self._mac.copy()
-        h.update(text.encode())
-        return self._prefix + h.finalize()[:16].hex()
+    __str__ = __repr__
 
-    def pseudonym(self, value: str | None) -> str | None:
+    def _mac(self, mac: hmac.HMAC, text: str) -> str:
+        h = mac.copy()
+        h.update(text.encode())
+        return self._prefix + _b32_one(h.finalize()[:DIGEST_BYTES])
+
+    def _remember(self, key: str, value: str | None) -> None:
+        if len(self._cache) < 1_000_000:
+            self._cache[key] = value
+
+    def linkage_pseudonym(self, value: str | None) -> str | None:
+        """The hub's linkage pseudonym of one identifier (whatever this pseudonymiser's purpose)."""
         if value is None:
             return None
-        cached = self._cache.get(value)
-        if cached is not None:
-            return cached
         norm = normalise(self.domain, value)
-        out = None if norm is None else self._mac_of(norm)
-        if len(self._cache) < 2_000_000:
-            self._cache[value] = out
+        return None if norm is None else self._mac(self._linkage_mac, norm)
+
+    def pseudonym(self, value: str | None) -> str | None:
+        """This purpose's pseudonym of one identifier; None for None or a value with nothing to key."""
+        if value is None:
+            return None
+        if value in self._cache:
+            return self._cache[value]
+        out = self.linkage_pseudonym(value)
+        if self._purpose_mac is not None and out is not None:
+            out = self._mac(self._purpose_mac, out)
+        self._remember(value, out)
         return out
+
+    def from_linkage(self, linkage_pseudonym: str | None) -> str | None:
+        """A purpose pseudonym made from a linkage pseudonym, without the plaintext: HMAC(purpose key, pseudonym).
+
+        For the linkage purpose itself this is the identity.
+        """
+        if linkage_pseudonym is None or self._purpose_mac is None:
+            return linkage_pseudonym
+        key = "\x00" + linkage_pseudonym  # cannot collide with an identifier in the shared cache
+        if key not in self._cache:
+            self._remember(key, self._mac(self._purpose_mac, linkage_pseudonym))
+        return self._cache[key]
 
     def pseudonymise_array(
         self, values: pa.Array | pa.ChunkedArray | Iterable[str | None], workers: int | None = None
     ) -> pa.Array:
-        """Pseudonyms of a whole column; nulls stay null, each distinct value is keyed once (dictionary-encoded).
+        """This purpose's pseudonyms of a whole column; nulls stay null; each distinct value is keyed once.
 
-        With `workers` > 1, large columns are keyed in that many forked processes, each with its own pre-keyed HMAC
-        (measured: it pays only on an idle machine; the default keys in process).
+        With `workers` > 1 (default: RGW_PSEUDONYM_WORKERS, else 1) columns of PARALLEL_FROM rows or more are keyed
+        in that many forked processes.
         """
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        if not isinstance(values, pa.Array):
-            values = pa.array(list(values), pa.string())
-        encoded = pc.dictionary_encode(values)
-        uniques = encoded.dictionary.to_pylist()
-        workers = workers or 1
-        if workers > 1 and len(uniques) >= PARALLEL_FROM:
-            size = -(-len(uniques) // workers)
-            chunks = [uniques[i : i + size] for i in range(0, len(uniques), size)]
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                parts = pool.map(_key_chunk, [(self._key, self._prefix, self.domain, c) for c in chunks])
-                out = [p for part in parts for p in part]
-        else:
-            out = _key_chunk((self._key, self._prefix, self.domain, uniques))
-        return pa.array(out, pa.string()).take(encoded.indices)
+        column = _as_string_array(values)
+        linkage = key_column(self._linkage_key, self._prefix, self.domain, column, workers)
+        return linkage if self._purpose_key is None else self.rekey_array(linkage, workers)
 
-    def from_linkage(self, linkage_pseudonym: str | None) -> str | None:
-        """A purpose pseudonym made from a linkage pseudonym, without the plaintext: HMAC(purpose key, pseudonym)."""
-        if linkage_pseudonym is None:
-            return None
-        cached = self._cache.get(linkage_pseudonym)
-        if cached is None:
-            cached = self._mac_of(linkage_pseudonym)
-            self._cache[linkage_pseudonym] = cached
-        return cached
+    def rekey_array(
+        self, linkage_pseudonyms: pa.Array | pa.ChunkedArray | Iterable[str | None], workers: int | None = None
+    ) -> pa.Array:
+        """`from_linkage` over a column: this purpose's pseudonyms from linkage pseudonyms, no plaintext needed."""
+        column = _as_string_array(linkage_pseudonyms)
+        if self._purpose_key is None:
+            return column
+        return key_column(self._purpose_key, self._prefix, None, column, workers)

@@ -1,22 +1,31 @@
 """The route back: a linkage pseudonym to its identifier, for an authorised user, for one case, always logged.
 
-Four things must hold: the purpose allows re-identification (case handling), the user holds a valid, acknowledged
-grant for it, a case reference in the programme's form (RGW-2026-000123) is given, and the vault holds the
-pseudonym. Granted or refused, one audit record says who asked, when, under which purpose, for which case and which
-pseudonym, and the outcome; the identifier itself is never logged.
+Four things must hold, checked in this order: the purpose allows re-identification (in the purpose register only
+case handling, `casusbehandeling`, does), a case reference in the programme's form (RGW-2026-000123) is given, the
+user holds a valid grant for the purpose, and the vault holds the pseudonym. Granted or refused, one audit record
+says who asked, under which purpose, for which case and which pseudonym, and the outcome (the record's own time says
+when); the identifier itself is never logged. What the user typed is logged only when it has the expected form, so
+a BSN pasted into the case or pseudonym field is refused and logged as "<not a ...>", never written down.
+
+If the audit record cannot be written, nothing is returned: no route back without a trace.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from governance.grants import AccessDenied, GrantRegister
+from governance.grants import AccessDenied
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
+from pseudonymisation.grants import GrantChecker
+from pseudonymisation.pseudonyms import parse_pseudonym
 from pseudonymisation.vault import Vault
 
 CASE = re.compile(r"^RGW-\d{4}-\d{6}$")
+_PURPOSE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -25,23 +34,63 @@ class Reidentified:
     pseudonym: str
     identifier: str
 
+    def __repr__(self) -> str:  # a stray print or log line shows which pseudonym, never the identifier
+        return f"Reidentified(domain={self.domain!r}, pseudonym={self.pseudonym!r}, identifier=<hidden>)"
+
+
+def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
+    """The register's own check when it has one (it says what is missing), else the plain has_grant question."""
+    check = getattr(grants, "check", None)
+    if callable(check):
+        check(user, purpose)
+        return
+    if not isinstance(grants, GrantChecker):
+        raise TypeError(f"{type(grants).__name__} can say nothing about grants (needs has_grant or check)")
+    if not grants.has_grant(user, purpose, at):
+        raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
+
+
+def _allows_reidentification(purpose: str) -> None:
+    register = load()
+    if purpose not in register.purposes:  # the message does not repeat what was typed: it might be anything
+        raise AccessDenied(f"unknown purpose; the purpose register holds: {', '.join(sorted(register.purposes))}")
+    if not register.get(purpose).reidentification:
+        raise AccessDenied(f"purpose {purpose!r} does not allow re-identification; only case handling does")
+
 
 def reidentify(
-    vault: Vault, audit: AuditLog, grants: GrantRegister, *, user: str, purpose: str, case: str, pseudonym: str
+    vault: Vault,
+    audit: AuditLog,
+    grants: GrantChecker | Any,
+    *,
+    user: str,
+    purpose: str,
+    case: str,
+    pseudonym: str,
+    at: datetime | None = None,
 ) -> Reidentified:
-    event = {"action": "reidentify", "user": user, "purpose": purpose, "case": case, "pseudonym": pseudonym}
+    """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first."""
+    at = at or datetime.now(UTC)
+    parsed = parse_pseudonym(pseudonym or "")
+    event: dict[str, Any] = {
+        "action": "reidentify",
+        "user": user,
+        "purpose": purpose if _PURPOSE_ID.match(purpose or "") else "<not a purpose id>",
+        "case": case if CASE.match(case or "") else "<not a case reference>",
+        "pseudonym": pseudonym if parsed else "<not a pseudonym>",
+    }
     try:
-        if not load().get(purpose).reidentification:
-            raise AccessDenied(f"purpose {purpose!r} does not allow re-identification; only case handling does")
+        _allows_reidentification(purpose)
         if not CASE.match(case or ""):
-            raise AccessDenied(f"a case reference like RGW-2026-000123 is required, got {case!r}")
-        grants.check(user, purpose)
-        domain = pseudonym.split(".", 1)[0] if "." in pseudonym else ""
-        identifier = vault.resolve(domain, pseudonym) if domain else None
+            raise AccessDenied("a case reference like RGW-2026-000123 is required")
+        if parsed is None:
+            raise AccessDenied("not a linkage pseudonym (expected <domain>.<version>.<26 characters>)")
+        _check_grant(grants, user, purpose, at)
+        identifier = vault.resolve(parsed[0], pseudonym)
         if identifier is None:
             raise AccessDenied(f"the vault holds no identifier for pseudonym {pseudonym!r}")
     except AccessDenied as refusal:
         audit.append({**event, "outcome": "refused", "reason": str(refusal)})
         raise
-    audit.append({**event, "outcome": "granted", "domain": domain})
-    return Reidentified(domain, pseudonym, identifier)
+    audit.append({**event, "outcome": "granted", "domain": parsed[0], "key_version": parsed[1]})
+    return Reidentified(parsed[0], pseudonym, identifier)

@@ -1,0 +1,240 @@
+"""The vault, the hash-chained audit log and the route back between them."""
+
+import json
+import multiprocessing
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from governance.grants import AccessDenied, GrantRegister
+from pseudonymisation.audit import AuditError, AuditLog
+from pseudonymisation.grants import GrantChecker, YamlGrants
+from pseudonymisation.keys import KeyStore
+from pseudonymisation.pseudonyms import Pseudonymiser
+from pseudonymisation.reidentify import reidentify
+from pseudonymisation.vault import Vault
+
+BSN, OTHER = "999993653", "999990019"  # test BSNs (11-proef valid)
+
+
+@pytest.fixture
+def keystore(tmp_path, monkeypatch):
+    monkeypatch.setenv("RGW_MASTER_KEY", "44" * 32)
+    return KeyStore(tmp_path / "keys")
+
+
+@pytest.fixture
+def vault(tmp_path, keystore):
+    v = Vault(tmp_path / "vault", keystore)
+    v.put_many("bsn", [BSN, OTHER])
+    return v
+
+
+# --- the vault ---------------------------------------------------------------------------------------------------
+
+
+def test_the_vault_round_trip_and_only_ciphertext_on_disk(tmp_path, keystore):
+    v = Vault(tmp_path / "vault", keystore)
+    assert v.put_many("bsn", [BSN, f" {BSN} ", None, OTHER, "n.v.t."]) == 2  # one per identifier
+    assert v.put_many("bsn", [BSN]) == 0  # already held
+    p = Pseudonymiser(keystore, "bsn")
+    column = ["123456782", None, "123456782"]
+    assert v.put_many("bsn", column, p.pseudonymise_array(column)) == 1  # with the boundary's pseudonyms
+    with pytest.raises(ValueError, match="not linkage pseudonyms"):
+        v.put_many("rsin", column, p.pseudonymise_array(column))
+    assert v.resolve("bsn", p.pseudonym(BSN)) == BSN and v.resolve("bsn", p.pseudonym(OTHER)) == OTHER
+    assert v.resolve("bsn", "bsn.v1." + "a" * 26) is None and v.resolve("rsin", p.pseudonym(BSN)) is None
+    assert v.holds("bsn", p.pseudonym(BSN)) and not v.holds("bsn", "bsn.v1." + "a" * 26)
+    parts = list((tmp_path / "vault" / "bsn").glob("part-*.parquet"))
+    assert parts and all(f.stat().st_mode & 0o777 == 0o600 for f in parts)
+    for f in parts:
+        raw = f.read_bytes()
+        assert BSN.encode() not in raw and OTHER.encode() not in raw
+        assert pq.read_table(f).column_names == ["pseudonym", "nonce", "ciphertext"]
+
+
+def test_a_ciphertext_moved_to_another_pseudonym_does_not_decrypt(vault, tmp_path, keystore):
+    (part,) = (tmp_path / "vault" / "bsn").glob("part-*.parquet")
+    table = pq.read_table(part)
+    swapped = table.set_column(0, "pseudonym", pc.cast(table["pseudonym"].to_pylist()[::-1], table["pseudonym"].type))
+    pq.write_table(swapped, part)
+    with pytest.raises(InvalidTag):
+        vault.resolve("bsn", Pseudonymiser(keystore, "bsn").pseudonym(BSN))
+
+
+def test_old_pseudonyms_stay_resolvable_after_rotation(vault, keystore):
+    old = Pseudonymiser(keystore, "bsn").pseudonym(BSN)
+    keystore.rotate()
+    vault.put_many("bsn", [BSN])
+    new = Pseudonymiser(keystore, "bsn").pseudonym(BSN)
+    assert new.startswith("bsn.v2.") and vault.resolve("bsn", new) == BSN and vault.resolve("bsn", old) == BSN
+
+
+def _put(args):
+    folder, keys, values = args
+    return Vault(folder, KeyStore(keys)).put_many("phone", values)
+
+
+def test_two_processes_filling_the_vault_store_each_identifier_once(tmp_path, keystore):
+    keystore.derive("vault")  # the key exists before the workers start
+    phones = [f"06{n:08d}" for n in range(3000)]
+    jobs = [(tmp_path / "vault", tmp_path / "keys", phones[:2000]), (tmp_path / "vault", tmp_path / "keys", phones)]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        added = pool.map(_put, jobs)
+    held = Vault(tmp_path / "vault", keystore).pseudonyms("phone").to_pylist()
+    assert sum(added) == 3000 and len(held) == len(set(held)) == 3000
+
+
+# --- the audit log -----------------------------------------------------------------------------------------------
+
+
+def _write(path, lines):
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_the_chain_verifies_and_names_the_first_broken_record(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    for i in range(6):
+        log.append({"action": "query", "user": f"analist{i}", "purpose": "signalering"})
+    assert log.verify().ok and log.verify().records == 6
+    head = log.head()
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[0])
+    assert set(first) == {"seq", "time", "prev_hash", "event", "hash"} and first["prev_hash"] == "0" * 64
+    assert datetime.fromisoformat(first["time"]).tzinfo is not None
+
+    edited = json.loads(lines[2])
+    edited["event"]["user"] = "iemand anders"
+    _write(path, [*lines[:2], json.dumps(edited, sort_keys=True), *lines[3:]])
+    result = log.verify()
+    assert (result.ok, result.first_broken_seq) == (False, 3) and "changed" in result.reason
+
+    _write(path, [*lines[:2], *lines[3:]])  # a record deleted
+    assert log.verify().first_broken_seq == 3
+
+    rehashed = dict(edited)  # edited and re-hashed: the next record's link breaks
+    from pseudonymisation.audit import record_hash
+
+    rehashed["hash"] = record_hash(rehashed)
+    _write(path, [*lines[:2], json.dumps(rehashed, sort_keys=True), *lines[3:]])
+    assert log.verify().first_broken_seq == 4
+
+    _write(path, lines[:4])  # the tail cut off: a valid chain, caught only against a head kept elsewhere
+    assert log.verify().ok
+    truncated = log.verify(expected_head=head)
+    assert (truncated.ok, truncated.first_broken_seq) == (False, 5)
+
+
+def _append_many(args):
+    path, who = args
+    log = AuditLog(path)
+    for i in range(150):
+        log.append({"action": "query", "user": who, "n": i})
+
+
+def test_two_processes_appending_never_interleave(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_append_many, [(path, "a"), (path, "b")])
+    result = AuditLog(path).verify()
+    assert result.ok and result.records == 300
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"note": f"bsn {BSN}"},
+        {"note": "a-nummer 1010101010"},
+        {"note": "mail a.b@example.nl"},
+        {"nested": {"tel": ["bel 06-12345678"]}},
+        {"note": "010 1234567"},
+        {"note": "ean 871687120000000004"},
+    ],
+)
+def test_the_audit_log_refuses_plaintext_identifiers(tmp_path, event):
+    log = AuditLog(tmp_path / "audit.jsonl")
+    with pytest.raises(AuditError):
+        log.append(event)
+    assert not (tmp_path / "audit.jsonl").exists()
+
+
+def test_pseudonyms_counts_and_case_references_are_not_mistaken_for_identifiers(tmp_path, keystore):
+    log = AuditLog(tmp_path / "audit.jsonl")
+    psn = Pseudonymiser(keystore, "bsn").pseudonym(BSN)
+    log.append({"pseudonym": psn, "case": "RGW-2026-000123", "rows": 123456789, "at": "2026-11-25"})
+    assert log.verify().ok
+
+
+# --- the route back ----------------------------------------------------------------------------------------------
+
+
+def _outcomes(audit: AuditLog) -> list[str]:
+    return [r["event"]["outcome"] for r in audit.records() if r["event"]["action"] == "reidentify"]
+
+
+def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_path, vault, keystore):
+    grants_file = tmp_path / "access" / "grants.yaml"
+    grants_file.parent.mkdir()
+    grants_file.write_text(
+        "grants:\n"
+        "  - {user: inspecteur1, purpose: casusbehandeling, until: 2099-12-31, granted_by: po}\n"
+        "  - {user: analist1, purpose: signalering, until: 2099-12-31, granted_by: po}\n"
+        "  - {user: oud, purpose: casusbehandeling, from: 2020-01-01, until: 2020-12-31, granted_by: po}\n"
+    )
+    grants = YamlGrants(grants_file)
+    assert isinstance(grants, GrantChecker)
+    audit = AuditLog(tmp_path / "audit" / "audit.jsonl")
+    psn = Pseudonymiser(keystore, "bsn").pseudonym(BSN)
+    ask = dict(user="inspecteur1", purpose="casusbehandeling", case="RGW-2026-000123", pseudonym=psn)
+    refusals = [
+        ({"user": "analist1", "purpose": "signalering"}, "does not allow re-identification"),
+        ({"purpose": "onbekend_doel"}, "unknown purpose"),
+        ({"case": "zomaar"}, "case reference"),
+        ({"case": BSN}, "case reference"),  # a BSN typed in the case field: refused and never written down
+        ({"pseudonym": BSN}, "not a linkage pseudonym"),
+        ({"user": "analist1"}, "no valid grant"),
+        ({"user": "oud"}, "no valid grant"),  # expired
+        ({"pseudonym": Pseudonymiser(keystore, "bsn").pseudonym("123456782")}, "holds no identifier"),
+    ]
+    for change, reason in refusals:
+        with pytest.raises(AccessDenied, match=reason):
+            reidentify(vault, audit, grants, **{**ask, **change})
+    found = reidentify(vault, audit, grants, **ask)
+    assert found.identifier == BSN and BSN not in repr(found)
+    assert _outcomes(audit) == ["refused"] * len(refusals) + ["granted"]
+    records = audit.records()
+    last = records[-1]["event"]
+    assert (last["user"], last["purpose"], last["case"], last["pseudonym"]) == (
+        "inspecteur1",
+        "casusbehandeling",
+        "RGW-2026-000123",
+        psn,
+    )
+    assert records[3]["event"]["case"] == "<not a case reference>"
+    text = audit.path.read_text()
+    assert BSN not in text and OTHER not in text
+    assert audit.verify().ok
+
+
+def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_path, vault, keystore):
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    register = GrantRegister(tmp_path / "grants.json", audit)
+    ask = dict(
+        user="inspecteur1",
+        purpose="casusbehandeling",
+        case="RGW-2026-000123",
+        pseudonym=Pseudonymiser(keystore, "bsn").pseudonym(OTHER),
+    )
+    with pytest.raises(AccessDenied, match="holds no grant"):
+        reidentify(vault, audit, register, **ask)
+    register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+    with pytest.raises(AccessDenied, match="not yet acknowledged"):
+        reidentify(vault, audit, register, **ask)
+    register.acknowledge("inspecteur1", "casusbehandeling")
+    assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC)).identifier == OTHER
+    assert _outcomes(audit) == ["refused", "refused", "granted"]
+    assert OTHER not in audit.path.read_text() and audit.verify().ok
