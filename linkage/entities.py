@@ -1,11 +1,30 @@
 """Persons and owners resolved to entities across sources, on pseudonymised and encoded data only.
 
-Stages, kept apart as in Splink: (1) exact links on linkage pseudonyms (the same BSN or KvK pseudonym is the same
-entity), (2) blocking (a tenant is compared with the persons registered at the dwelling of the contract; a landlord
-named in a report with the owner of the reported dwelling, then with every owner of the same name tokens),
-(3) comparison of keyed Bloom-filter encodings by Dice, (4) a decision by threshold, (5) entity ids taken from the
-strongest stable key (the person's BSN pseudonym, the company's KvK pseudonym, the Kadaster person id), so that ids
-stay the same across re-runs and new deliveries. Every link keeps its evidence: method, scores, and the threshold.
+What the Dagster layer calls: `entity_links_table(landing, previous=None)`, one row per (record, role) with the entity
+it belongs to, the match probability, the method and the evidence (LINK_SCHEMA). The stages, kept apart as in the
+generic linker:
+
+1. **Exact on pseudonyms.** The same BSN pseudonym (BRP persoon, BRK natural person, a corporation tenant who
+   carries one) or the same KvK pseudonym (a BRK company, a corporation's relation of soort rechtspersoon) is one
+   entity: the pseudonym itself is a node every such record hangs from.
+2. **Persons without a BSN pseudonym** (tenants, rare Kadaster persons) are linked to BRP persons by Fellegi-Sunter
+   on encodings: surname, given name and birth date (Dice levels on keyed Bloom filters) and "registered at the
+   tenant's dwelling". Candidates: the persons registered at the dwelling of the tenant's contract, and everyone
+   with the same encoded birth date (a tenant may live elsewhere: that is the signal). The m-probabilities are
+   *supervised by the BSN pseudonym*: the tenants that do carry one show how a true match's encodings differ between
+   VERA and the BRP; u comes from random pairs, and the prior from the share of tenants found in the BRP.
+3. **Landlords named in reports and cases** (`verhuurder_genoemd`, `eigenaar_genoemd`, normalised by
+   linkage.companies before encoding) are linked to Kadaster owners by the Dice (above chance) of the encoded names:
+   first with the owners of the reported dwelling (a loose cut-off: there are one or two candidates and the reporter
+   wrote "Zuidhaven Holding" for "Zuidhaven Vastgoed B.V."), then with any owner found by locality-sensitive hashing
+   of the filters (a strict cut-off). A corporation relation of soort rechtspersoon links by KvK pseudonym, or else
+   by name.
+4. **Entity ids** come from linkage.clustering.EntityMap: derived from the smallest member key, and BSN and KvK nodes
+   sort first, so a person's id is derived from their BSN pseudonym and is the same in every run; a natural person's
+   owner entity is their person entity. Given the previous run's table, records linked before keep their entity and
+   are not compared again: a new delivery links incrementally.
+
+Cut-offs on Dice assume the boundary's plain keyed filters (no diffusion layer, see pseudonymisation/encodings.py).
 """
 
 from __future__ import annotations
@@ -18,7 +37,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pseudonymisation.encodings import as_matrix, dice
+from linkage.blocking import candidate_pairs, lsh_bands
+from linkage.clustering import EntityMap
+from linkage.comparison import Comparison, FieldValues, encoded_values
+from linkage.config import Field
+from linkage.prediction import partial_weights, probability
+from linkage.training import Model, estimate_u
 
 LINK_SCHEMA = pa.schema(
     [
@@ -32,10 +56,22 @@ LINK_SCHEMA = pa.schema(
         ("evidence", pa.string()),
     ]
 )
-NAME_THRESHOLD = 0.75  # combined Dice of surname, given name and birth date for a tenant without BSN
-GLOBAL_NAME_THRESHOLD = 0.9  # ... when compared outside the dwelling, with everyone of the same birth date
-PARTY_THRESHOLD = 0.55  # Dice of a written landlord name with the owner of the reported dwelling
-PARTY_GLOBAL_THRESHOLD = 0.8  # ... with any owner, when the reported dwelling's owner does not match
+PERSON_THRESHOLD = 0.5  # match probability for a person link without BSN
+AMBIGUOUS_BITS = 1.0  # a runner-up within this many bits of the best candidate: no link (twins, father and son)
+M_FLOOR = 0.01  # least m of any level: the labelled records (with a BSN) are tidier than the ones we link
+PARTY_THRESHOLD = 0.25  # Dice above chance of a written landlord name with an owner of the reported dwelling
+PARTY_GLOBAL_THRESHOLD = 0.7  # ... with any owner, when no owner of the reported dwelling matches
+MIN_LABELLED = 30  # labelled (BSN-linked) pairs needed to estimate m; fewer: DEFAULT_M
+# m per level (else ... exact) when too few labelled pairs exist: what FEBRL4 and the synthetic city both show.
+DEFAULT_M = {2: [0.05, 0.95], 4: [0.03, 0.03, 0.09, 0.85]}
+PERSON_FIELDS = (
+    Field("achternaam", "name"),
+    Field("voornaam", "name"),
+    Field("geboortedatum", "date"),
+    Field("woning", "exact"),
+)
+# methods whose links a later run carries instead of comparing again
+LINKED_METHODS = {"fellegi_sunter", "encoded_name_owner_of_dwelling", "encoded_name_any_owner"}
 
 
 @dataclass
@@ -44,258 +80,502 @@ class Link:
     entity: str
     record_key: str
     entity_kind: str
-    entity_id: str
     match_probability: float
     method: str
     evidence: dict
+    node: str = ""  # the record's node in the entity graph
 
-    def row(self) -> dict:
-        return {**self.__dict__, "evidence": json.dumps(self.evidence, sort_keys=True)}
+    def row(self, entity_id: str) -> dict:
+        return {
+            "source": self.source,
+            "entity": self.entity,
+            "record_key": self.record_key,
+            "entity_kind": self.entity_kind,
+            "entity_id": entity_id,
+            "match_probability": self.match_probability,
+            "method": self.method,
+            "evidence": json.dumps(self.evidence, sort_keys=True) if self.evidence else "{}",
+        }
 
 
-def _latest(landing: Path, source: str, entity: str) -> str:
-    folders = sorted(p for p in (landing / source).glob("*") if p.is_dir() and not p.name.startswith("."))
-    if not folders:
-        raise FileNotFoundError(f"nothing landed for {source}")
+def node(source: str, entity: str, key: str) -> str:
+    return f"1:{source}:{entity}:{key}"
+
+
+def bsn_node(psn: str) -> str:
+    return f"0:bsn:{psn}"
+
+
+def kvk_node(psn: str) -> str:
+    return f"0:kvk:{psn}"
+
+
+def id_prefix(smallest_key: str) -> str:
+    """Entity ids read as what they are: a person (BSN), a company (KvK), or an entity known only by its records."""
+    if smallest_key.startswith("0:bsn:"):
+        return "persoon"
+    if smallest_key.startswith("0:kvk:"):
+        return "bedrijf"
+    return "entiteit"
+
+
+# --- reading the landing zone --------------------------------------------------------------------------------------
+
+
+def _latest(landing: Path, source: str, entity: str) -> str | None:
+    folders = sorted(p for p in (Path(landing) / source).glob("*") if p.is_dir() and not p.name.startswith("."))
+    if not folders or not (folders[-1] / f"{entity}.parquet").exists():
+        return None
     return str(folders[-1] / f"{entity}.parquet")
 
 
-def person_entity_id(bsn_psn: str) -> str:
-    return "persoon:" + bsn_psn.split(".")[-1][:20]
+def _required(landing: Path, source: str, entity: str) -> str:
+    path = _latest(landing, source, entity)
+    if path is None:
+        raise FileNotFoundError(f"nothing landed for {source}.{entity} in {landing}")
+    return path
 
 
-def link_persons(landing: Path) -> list[Link]:
-    """BRP persons, corporation tenants and Kadaster natural persons as person entities."""
-    con = duckdb.connect()
-    links: list[Link] = []
-    brp = con.sql(
-        "select bsn_psn, voornamen_bf, geslachtsnaam_bf, geboortedatum_bf "
-        f"from read_parquet('{_latest(landing, 'brp', 'persoon')}') where bsn_psn is not null"
-    ).to_arrow_table()
-    for psn in brp["bsn_psn"].to_pylist():
-        links.append(Link("brp", "persoon", psn, "persoon", person_entity_id(psn), 1.0, "bsn_pseudonym", {}))
-    known = set(brp["bsn_psn"].to_pylist())
-    brk = con.sql(
-        f"select persoon_id, bsn_psn from read_parquet('{_latest(landing, 'brk', 'persoon')}') "
-        "where persoon_type = 'natuurlijk'"
-    ).fetchall()
-    for pid, psn in brk:
-        if psn:
-            links.append(
-                Link(
-                    "brk",
-                    "persoon",
-                    pid,
-                    "persoon",
-                    person_entity_id(psn),
-                    1.0,
-                    "bsn_pseudonym",
-                    {"in_brp": psn in known},
-                )
-            )
-    relaties = _latest(landing, "corporaties", "relatie")
-    contracts = _latest(landing, "corporaties", "huurovereenkomst")
+def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndarray]:
+    table = con.sql(sql).to_arrow_table()
+    out = {}
+    for c in table.column_names:
+        column = np.empty(table.num_rows, dtype=object)
+        column[:] = table.column(c).to_pylist()
+        out[c] = column
+    return out
+
+
+def _nbytes(column: np.ndarray, default: int) -> int:
+    for v in column:
+        if v is not None:
+            return len(v)
+    return default
+
+
+# --- persons -------------------------------------------------------------------------------------------------------
+
+
+def _person_values(left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> list[FieldValues]:
+    """The four compared fields of persons, left (tenants) against right (BRP persons), coded jointly."""
+    names = ("achternaam", "voornaam", "geboortedatum")
+    out = [encoded_values(left[n], right[n], _nbytes(np.concatenate([left[n], right[n]]), 64)) for n in names]
+    out.append(encoded_values(left["woning"], right["woning"], None))
+    return out
+
+
+def _levels(comparisons: list[Comparison], values: list[FieldValues], li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    out = np.empty((len(li), len(comparisons)), dtype=np.int8)
+    for f, comp in enumerate(comparisons):
+        out[:, f] = comp.levels(values[f], li, ri)
+    return out
+
+
+def _supervised_m(levels: np.ndarray, comparisons: list[Comparison]) -> np.ndarray:
+    """m per field and level from labelled true pairs (smoothed, floored); DEFAULT_M for a field seen too rarely."""
+    width = max(c.n_levels for c in comparisons)
+    m = np.zeros((len(comparisons), width))
+    for f, comp in enumerate(comparisons):
+        col = levels[:, f]
+        col = col[col >= 0]
+        if len(col) >= MIN_LABELLED:
+            counts = np.bincount(col, minlength=comp.n_levels)[: comp.n_levels] + 0.5
+            share = np.maximum(counts / counts.sum(), M_FLOOR)  # records with a BSN are the tidier ones
+            m[f, : comp.n_levels] = share / share.sum()
+        else:
+            m[f, : comp.n_levels] = DEFAULT_M[comp.n_levels]
+    return m
+
+
+def person_model(
+    left: dict[str, np.ndarray],
+    right: dict[str, np.ndarray],
+    labelled: tuple[np.ndarray, np.ndarray],
+    with_bsn: int,
+    seed: int = 1,
+) -> tuple[Model, list[Comparison], list[FieldValues]]:
+    """The Fellegi-Sunter model of persons: m from the BSN-labelled pairs, u from random pairs, the prior from the
+    share of labelled records found on the right."""
+    comparisons = [Comparison.of(f, encoded=True) for f in PERSON_FIELDS]
+    values = _person_values(left, right)
+    nl, nr = len(left["achternaam"]), len(right["achternaam"])
+    li, ri = labelled
+    m = _supervised_m(_levels(comparisons, values, li, ri), comparisons)
+    rng = np.random.default_rng(seed)
+    n_random = int(min(200_000, nl * nr))
+    random_levels = _levels(comparisons, values, rng.integers(0, nl, n_random), rng.integers(0, nr, n_random))
+    u = estimate_u(random_levels, comparisons, values)
+    found = len(li) / max(with_bsn, 1)  # share of the labelled records that the right side knows
+    prior = float(np.clip(min(found, 0.99) / max(nr, 1), 1e-9, 0.5))
+    model = Model(tuple(c.name for c in comparisons), tuple(c.labels for c in comparisons), m, u, prior, 0, True)
+    return model, comparisons, values
+
+
+def _best_per_left(li: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Index of the best-scoring pair of every left record (ties: the first)."""
+    order = np.lexsort((np.arange(len(li)), -score))
+    _, first = np.unique(li[order], return_index=True)
+    return np.sort(order[first])
+
+
+def _runner_up(li: np.ndarray, weight: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """For each best pair, the weight of the second-best candidate of its left record (-inf if it has none)."""
+    rest = np.ones(len(li), dtype=bool)
+    rest[best] = False
+    second = np.full(int(li.max()) + 1 if len(li) else 0, -np.inf)
+    np.maximum.at(second, li[rest], weight[rest])
+    return second[li[best]]
+
+
+def match_people(
+    left: dict[str, np.ndarray],
+    right: dict[str, np.ndarray],
+    todo: np.ndarray,
+    labelled: tuple[np.ndarray, np.ndarray],
+    with_bsn: int,
+) -> list[tuple[int, int, float, dict]]:
+    """(left row, right row, probability, evidence) for the left rows in `todo` that link.
+
+    Candidates: the right records at the same dwelling, and those with the same encoded birth date. A link needs
+    PERSON_THRESHOLD and a lead of AMBIGUOUS_BITS over the runner-up.
+    """
+    if not len(todo) or not len(right["achternaam"]):
+        return []
+    model, comparisons, values = person_model(left, right, labelled, with_bsn)
+    sub = np.zeros(len(left["achternaam"]), dtype=bool)
+    sub[todo] = True
+    # blocks: the same dwelling (field 3), the same encoded birth date (field 2); only the rows to do
+    rules = [(np.where(sub, values[f].left, -1), values[f].right) for f in (3, 2)]
+    li, ri, rule = candidate_pairs(rules, len(right["achternaam"]), 50_000_000)
+    if not len(li):
+        return []
+    levels = _levels(comparisons, values, li, ri)
+    partial = partial_weights(levels, model)
+    weight = model.prior_weight + partial.sum(axis=1)
+    prob = probability(weight)
+    best = _best_per_left(li, weight)
+    runner_up = _runner_up(li, weight, best)
+    best = best[(prob[best] >= PERSON_THRESHOLD) & (weight[best] - runner_up >= AMBIGUOUS_BITS)]
+    blocks = ("registered at the contract's dwelling", "same encoded birth date")
+    out = []
+    for k in best:
+        evidence = {
+            "block": blocks[int(rule[k])],
+            "prior": round(model.prior_weight, 2),
+            "fields": {
+                c.name: {
+                    "level": c.labels[levels[k, f]] if levels[k, f] >= 0 else "missing",
+                    "weight": round(float(partial[k, f]), 2),
+                }
+                for f, c in enumerate(comparisons)
+            },
+            "match_weight": round(float(weight[k]), 2),
+        }
+        out.append((int(li[k]), int(ri[k]), round(float(prob[k]), 6), evidence))
+    return out
+
+
+def _person_sources(con, landing: Path) -> tuple[dict, dict, dict]:
+    brp = _columns(
+        con,
+        f"""
+        select p.bsn_psn, p.voornamen_bf as voornaam, p.geslachtsnaam_bf as achternaam,
+               p.geboortedatum_bf as geboortedatum, any_value(s.adres_verblijfsobject_id) as woning
+        from read_parquet('{_required(landing, "brp", "persoon")}') p
+        left join read_parquet('{_required(landing, "brp", "verblijfplaats_historie")}') s
+            on s.bsn_psn = p.bsn_psn and s.is_current
+        where p.bsn_psn is not null
+        group by all order by p.bsn_psn
+        """,
+    )
+    brk = _columns(
+        con,
+        f"""
+        select persoon_id, bsn_psn, voornamen_bf as voornaam, geslachtsnaam_bf as achternaam,
+               geboortedatum_bf as geboortedatum, null::varchar as woning
+        from read_parquet('{_required(landing, "brk", "persoon")}') where persoon_type = 'natuurlijk'
+        order by persoon_id
+        """,
+    )
+    relaties = _required(landing, "corporaties", "relatie")
+    contracts = _required(landing, "corporaties", "huurovereenkomst")
     contract_rel = _latest(landing, "corporaties", "huurovereenkomst_relatie")
-    units = _latest(landing, "corporaties", "eenheid")
-    tenants = (
-        con.sql(f"""
-        select r.relatie_id, r.bsn_psn, r.voornaam_bf, r.achternaam_bf, r.geboortedatum_bf,
-               any_value(e.adres_verblijfsobject_id) as vbo
+    units = _required(landing, "corporaties", "eenheid")
+    if contract_rel:
+        join = (
+            f"left join read_parquet('{contract_rel}') hr on hr.relatie_id = r.relatie_id "
+            f"left join read_parquet('{contracts}') h on h.huurovereenkomst_id = hr.huurovereenkomst_id"
+        )
+    else:
+        join = f"left join read_parquet('{contracts}') h on h.relatie_id = r.relatie_id"
+    tenants = _columns(
+        con,
+        f"""
+        select r.relatie_id, r.bsn_psn, r.voornaam_bf as voornaam, r.achternaam_bf as achternaam,
+               r.geboortedatum_bf as geboortedatum, min(e.adres_verblijfsobject_id) as woning
         from read_parquet('{relaties}') r
-        left join read_parquet('{contract_rel}') hr on hr.relatie_id = r.relatie_id
-        left join read_parquet('{contracts}') h on h.huurovereenkomst_id = hr.huurovereenkomst_id
+        {join}
         left join read_parquet('{units}') e on e.eenheid_id = h.eenheid_id
         where r.soort = 'natuurlijk_persoon'
-        group by all
-    """)
-        .to_arrow_table()
-        .to_pylist()
+        group by all order by r.relatie_id
+        """,
     )
-    residents = (
-        con.sql(f"""
-        select s.adres_verblijfsobject_id as vbo, p.bsn_psn, p.voornamen_bf, p.geslachtsnaam_bf, p.geboortedatum_bf
-        from read_parquet('{_latest(landing, "brp", "verblijfplaats_historie")}') s
-        join read_parquet('{_latest(landing, "brp", "persoon")}') p on p.bsn_psn = s.bsn_psn
-        where s.is_current and s.adres_verblijfsobject_id is not null
-    """)
-        .to_arrow_table()
-        .to_pylist()
-    )
-    by_vbo: dict[str, list[dict]] = {}
-    for r in residents:
-        by_vbo.setdefault(r["vbo"], []).append(r)
-    by_dob: dict[bytes, list[dict]] = {}
-    for r in brp.to_pylist():
-        if r["geboortedatum_bf"] is not None:
-            by_dob.setdefault(r["geboortedatum_bf"], []).append(r)
-    for t in tenants:
-        if t["bsn_psn"]:
-            links.append(
-                Link(
-                    "corporaties",
-                    "relatie",
-                    t["relatie_id"],
-                    "persoon",
-                    person_entity_id(t["bsn_psn"]),
-                    1.0,
-                    "bsn_pseudonym",
-                    {"in_brp": t["bsn_psn"] in known},
-                )
-            )
-            continue
-        best = _best_person(t, by_vbo.get(t["vbo"], []))
-        block = "registered at the contract's dwelling"
-        if best is None and t["geboortedatum_bf"] is not None:
-            # A tenant may be registered elsewhere (the signal itself): compare with everyone of the same birth date.
-            best = _best_person(t, by_dob.get(t["geboortedatum_bf"], []), threshold=GLOBAL_NAME_THRESHOLD)
-            block = "same encoded birth date anywhere"
-        if best is not None:
-            score, cand, parts = best
-            links.append(
-                Link(
-                    "corporaties",
-                    "relatie",
-                    t["relatie_id"],
-                    "persoon",
-                    person_entity_id(cand["bsn_psn"]),
-                    round(score, 3),
-                    "encoded_names",
-                    {**parts, "block": block},
-                )
-            )
-        else:
-            links.append(
-                Link(
-                    "corporaties",
-                    "relatie",
-                    t["relatie_id"],
-                    "persoon",
-                    f"relatie:{t['relatie_id']}",
-                    1.0,
-                    "no_match",
-                    {"block_size": len(by_vbo.get(t["vbo"], []))},
-                )
-            )
-    return links
+    return brp, brk, tenants
 
 
-def _best_person(t: dict, candidates: list[dict], threshold: float = NAME_THRESHOLD) -> tuple[float, dict, dict] | None:
-    if not candidates:
-        return None
-    n = len(candidates)
+def link_persons(landing: Path, done: set[str] | None = None) -> tuple[list[Link], list[tuple[str, str]]]:
+    """Person links (BRP persons, BRK natural persons, corporation tenants) and the graph's edges.
 
-    def m(values, nbytes):
-        return as_matrix(values, nbytes)
-
-    sur = dice(m([t["achternaam_bf"]] * n, 64), m([c["geslachtsnaam_bf"] for c in candidates], 64))
-    giv = dice(m([t["voornaam_bf"]] * n, 64), m([c["voornamen_bf"] for c in candidates], 64))
-    dob = dice(m([t["geboortedatum_bf"]] * n, 32), m([c["geboortedatum_bf"] for c in candidates], 32))
-    weights = np.array([0.5, 0.3, 0.2])
-    scores = np.stack([sur, giv, dob], axis=1)
-    present = ~np.isnan(scores)
-    combined = np.where(present, scores, 0).dot(weights) / np.maximum(present.astype(float).dot(weights), 1e-9)
-    i = int(np.nanargmax(combined))
-    if combined[i] < threshold:
-        return None
-    parts = {
-        "dice_achternaam": _r(sur[i]),
-        "dice_voornaam": _r(giv[i]),
-        "dice_geboortedatum": _r(dob[i]),
-        "threshold": threshold,
-    }
-    return float(combined[i]), candidates[i], parts
-
-
-def _r(x: float) -> float | None:
-    return None if np.isnan(x) else round(float(x), 3)
-
-
-def owner_entity_id(persoon_id: str, bsn_psn: str | None, kvk_psn: str | None) -> str:
-    if bsn_psn:
-        return person_entity_id(bsn_psn)
-    if kvk_psn:
-        return "bedrijf:" + kvk_psn.split(".")[-1][:20]
-    return f"brk:{persoon_id}"
-
-
-def link_owners(landing: Path) -> list[Link]:
-    """Kadaster owners as owner entities, and the landlords named in reports and cases linked to them."""
+    `done`: nodes linked in an earlier run; they are carried, not compared again.
+    """
+    done = done or set()
     con = duckdb.connect()
-    owners = (
-        con.sql(f"""
-        select p.persoon_id, p.bsn_psn, p.kvk_nummer_psn, p.partij_naam_bf,
-               list(distinct a.adres_verblijfsobject_id) as vbos
-        from read_parquet('{_latest(landing, "brk", "persoon")}') p
-        left join read_parquet('{_latest(landing, "brk", "zakelijk_gerechtigde")}') z
+    brp, brk, tenants = _person_sources(con, landing)
+    links: list[Link] = []
+    edges: list[tuple[str, str]] = []
+    index = {psn: i for i, psn in enumerate(brp["bsn_psn"])}
+    for psn in brp["bsn_psn"]:
+        n = node("brp", "persoon", psn)
+        links.append(Link("brp", "persoon", psn, "persoon", 1.0, "bsn_pseudonym", {}, n))
+        edges.append((n, bsn_node(psn)))
+    sides = ((brk, "brk", "persoon", "persoon_id"), (tenants, "corporaties", "relatie", "relatie_id"))
+    for side, source, entity, key in sides:
+        has_bsn = np.array([v is not None for v in side["bsn_psn"]], dtype=bool)
+        nodes = [node(source, entity, k) for k in side[key]]
+        for i in np.flatnonzero(has_bsn):
+            psn = side["bsn_psn"][i]
+            ev = {"in_brp": psn in index}
+            links.append(Link(source, entity, side[key][i], "persoon", 1.0, "bsn_pseudonym", ev, nodes[i]))
+            edges.append((nodes[i], bsn_node(psn)))
+        labelled_rows = np.array([i for i in np.flatnonzero(has_bsn) if side["bsn_psn"][i] in index], dtype=np.int64)
+        labelled = (labelled_rows, np.array([index[side["bsn_psn"][i]] for i in labelled_rows], dtype=np.int64))
+        todo = np.array([i for i in np.flatnonzero(~has_bsn) if nodes[i] not in done], dtype=np.int64)
+        matched = {i: (j, p, ev) for i, j, p, ev in match_people(side, brp, todo, labelled, int(has_bsn.sum()))}
+        for i in np.flatnonzero(~has_bsn):
+            if nodes[i] in done:
+                links.append(Link(source, entity, side[key][i], "persoon", 1.0, "previous_run", {}, nodes[i]))
+            elif i in matched:
+                j, p, ev = matched[i]
+                links.append(Link(source, entity, side[key][i], "persoon", p, "fellegi_sunter", ev, nodes[i]))
+                edges.append((nodes[i], node("brp", "persoon", brp["bsn_psn"][j])))
+            else:
+                links.append(Link(source, entity, side[key][i], "persoon", 1.0, "no_match", {}, nodes[i]))
+    return links, edges
+
+
+# --- owners --------------------------------------------------------------------------------------------------------
+
+
+def _dice_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise Dice of two aligned (n, nbytes) uint8 filter matrices, and Dice above chance; 0 where either is empty.
+
+    A long name fills half of a 512-bit filter, and two unrelated half-full filters already share a quarter of their
+    bits: Dice 0.5 by chance, where two short names score 0.15. Dice above chance, (Dice - e) / (1 - e) with e =
+    2 p q / (p + q) the Dice two random filters of these densities p, q would have, puts long and short names on one
+    scale, so one cut-off serves both.
+    """
+    nbits = a.shape[1] * 8
+    ca = np.bitwise_count(a).sum(axis=1, dtype=np.int64)
+    cb = np.bitwise_count(b).sum(axis=1, dtype=np.int64)
+    inter = np.bitwise_count(a & b).sum(axis=1, dtype=np.int64)
+    total = np.maximum(ca + cb, 1)
+    dice = np.where(ca + cb > 0, 2.0 * inter / total, 0.0)
+    p, q = ca / nbits, cb / nbits
+    chance = np.where(p + q > 0, 2 * p * q / np.maximum(p + q, 1e-12), 0.0)
+    return dice, np.where(ca * cb > 0, (dice - chance) / np.maximum(1 - chance, 1e-12), 0.0)
+
+
+def _matrix(column: np.ndarray, nbytes: int) -> np.ndarray:
+    out = np.zeros((len(column), nbytes), dtype=np.uint8)
+    for i, v in enumerate(column):
+        if v is not None:
+            out[i] = np.frombuffer(v, dtype=np.uint8)
+    return out
+
+
+def match_names(
+    named: np.ndarray,
+    owners: np.ndarray,
+    local: tuple[np.ndarray, np.ndarray],
+    *,
+    local_cut: float = PARTY_THRESHOLD,
+    global_cut: float = PARTY_GLOBAL_THRESHOLD,
+) -> dict[int, tuple[int, float, float, str]]:
+    """Best owner per written name: {named row: (owner row, Dice, Dice above chance, block)}.
+
+    `named`, `owners`: (n, nbytes) filter matrices. `local`: candidate pairs (named row, owner row) of the reported
+    dwelling. A name without a local match at `local_cut` is compared with the owners that share an LSH band with it
+    and must reach `global_cut`.
+    """
+    out: dict[int, tuple[int, float, float, str]] = {}
+    li, oi = local
+    if len(li):
+        dice, score = _dice_rows(named[li], owners[oi])
+        keep = _best_per_left(li, score)
+        for k in keep[score[keep] >= local_cut]:
+            out[int(li[k])] = (int(oi[k]), float(dice[k]), float(score[k]), "owner of the reported dwelling")
+    rest = np.array([i for i in range(len(named)) if i not in out and named[i].any()], dtype=np.int64)
+    if len(rest) and len(owners):
+        sub = np.zeros(len(named), dtype=bool)
+        sub[rest] = True
+        rules = [(np.where(sub, lc, -1), rc) for lc, rc in lsh_bands(named, owners)]
+        gl, go, _ = candidate_pairs(rules, len(owners), 200_000_000)
+        if len(gl):
+            dice, score = _dice_rows(named[gl], owners[go])
+            keep = _best_per_left(gl, score)
+            for k in keep[score[keep] >= global_cut]:
+                out[int(gl[k])] = (int(go[k]), float(dice[k]), float(score[k]), "any owner (LSH on the encoded name)")
+    return out
+
+
+def _evidence(dice: float, score: float, cut: float, block: str) -> dict:
+    return {"dice_partij_naam": round(dice, 3), "dice_above_chance": round(score, 3), "threshold": cut, "block": block}
+
+
+def link_owners(landing: Path, done: set[str] | None = None) -> tuple[list[Link], list[tuple[str, str]]]:
+    """Owner links (Kadaster owners, landlords named in reports and cases, corporation relations of soort
+    rechtspersoon) and the graph's edges."""
+    done = done or set()
+    con = duckdb.connect()
+    owners = _columns(
+        con,
+        f"""
+        select p.persoon_id, p.persoon_type, p.bsn_psn, p.kvk_nummer_psn, p.partij_naam_bf,
+               list(distinct a.adres_verblijfsobject_id) filter (where a.adres_verblijfsobject_id is not null) as vbos
+        from read_parquet('{_required(landing, "brk", "persoon")}') p
+        left join read_parquet('{_required(landing, "brk", "zakelijk_gerechtigde")}') z
             on z.persoon_id = p.persoon_id and z.type = 'eigenaar'
-        left join read_parquet('{_latest(landing, "brk", "kadastraal_object_adres")}') a
+        left join read_parquet('{_required(landing, "brk", "kadastraal_object_adres")}') a
             on a.kadastraal_object_id = z.kadastraal_object_id
-        group by all
-    """)
-        .to_arrow_table()
-        .to_pylist()
+        group by all order by p.persoon_id
+        """,
     )
     links: list[Link] = []
-    owner_of: dict[str, list[int]] = {}
-    for i, o in enumerate(owners):
-        o["entity_id"] = owner_entity_id(o["persoon_id"], o["bsn_psn"], o["kvk_nummer_psn"])
-        links.append(Link("brk", "persoon", o["persoon_id"], "eigenaar", o["entity_id"], 1.0, "kadaster_owner", {}))
-        for v in o["vbos"] or []:
-            if v:
-                owner_of.setdefault(v, []).append(i)
-    all_names = as_matrix([o["partij_naam_bf"] for o in owners], 64)
-    named = []
-    for source_entity, column, key in (
+    edges: list[tuple[str, str]] = []
+    onodes = [node("brk", "persoon", k) for k in owners["persoon_id"]]
+    for i, pid in enumerate(owners["persoon_id"]):
+        if owners["bsn_psn"][i]:
+            edges.append((onodes[i], bsn_node(owners["bsn_psn"][i])))
+        elif owners["kvk_nummer_psn"][i]:
+            edges.append((onodes[i], kvk_node(owners["kvk_nummer_psn"][i])))
+        links.append(Link("brk", "persoon", pid, "eigenaar", 1.0, "kadaster_owner", {}, onodes[i]))
+    nbytes = _nbytes(owners["partij_naam_bf"], 64)
+    owner_names = _matrix(owners["partij_naam_bf"], nbytes)
+    owned_by: dict[str, list[int]] = {}
+    for i, vbos in enumerate(owners["vbos"]):
+        for v in vbos or []:
+            owned_by.setdefault(v, []).append(i)
+
+    named = _named_landlords(con, landing)
+    nodes = [node("meldpunten", e, k) for e, k in zip(named["entity"], named["key"], strict=True)]
+    todo = np.array([i for i, n in enumerate(nodes) if n not in done], dtype=np.int64)
+    pairs = [(i, j) for i in todo for j in owned_by.get(named["vbo"][i], [])]
+    local = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
+    names = _matrix(named["bf"], nbytes)
+    names[np.setdiff1d(np.arange(len(nodes)), todo)] = 0  # carried records are not compared again
+    matched = match_names(names, owner_names, local)
+    for i, n in enumerate(nodes):
+        entity, key = named["entity"][i], named["key"][i]
+        if n in done:
+            links.append(Link("meldpunten", entity, key, "eigenaar", 1.0, "previous_run", {}, n))
+        elif i in matched:
+            j, dice, score, block = matched[i]
+            local_block = block.startswith("owner")
+            method = "encoded_name_owner_of_dwelling" if local_block else "encoded_name_any_owner"
+            ev = _evidence(dice, score, PARTY_THRESHOLD if local_block else PARTY_GLOBAL_THRESHOLD, block)
+            links.append(Link("meldpunten", entity, key, "eigenaar", round(score, 3), method, ev, n))
+            edges.append((n, onodes[j]))
+        else:
+            links.append(Link("meldpunten", entity, key, "eigenaar", 1.0, "no_match", {}, n))
+    links += _link_corporate_relations(con, landing, owner_names, onodes, done, edges)
+    return links, edges
+
+
+def _named_landlords(con, landing: Path) -> dict[str, np.ndarray]:
+    parts = []
+    for entity, column, key in (
         ("melding", "verhuurder_genoemd_bf", "melding_id"),
         ("zaak", "eigenaar_genoemd_bf", "zaak_id"),
     ):
-        rows = con.sql(
-            f"select {key} as k, {column} as bf, adres_verblijfsobject_id as vbo "
-            f"from read_parquet('{_latest(landing, 'meldpunten', source_entity)}') where {column} is not null"
-        ).fetchall()
-        named += [(source_entity, k, bf, vbo) for k, bf, vbo in rows]
-    for source_entity, key, bf, vbo in named:
-        local = owner_of.get(vbo, [])
-        link = None
-        if local:
-            scores = dice(as_matrix([bf] * len(local), 64), all_names[local])
-            j = int(np.nanargmax(np.nan_to_num(scores, nan=-1)))
-            if scores[j] >= PARTY_THRESHOLD:
-                o = owners[local[j]]
-                link = Link(
-                    "meldpunten",
-                    source_entity,
-                    key,
-                    "eigenaar",
-                    o["entity_id"],
-                    round(float(scores[j]), 3),
-                    "encoded_name_owner_of_dwelling",
-                    {
-                        "dice_partij_naam": _r(scores[j]),
-                        "threshold": PARTY_THRESHOLD,
-                        "block": "owner of the reported dwelling",
-                    },
-                )
-        if link is None and owners:
-            scores = dice(np.repeat(as_matrix([bf], 64), len(owners), axis=0), all_names)
-            j = int(np.nanargmax(np.nan_to_num(scores, nan=-1)))
-            if scores[j] >= PARTY_GLOBAL_THRESHOLD:
-                o = owners[j]
-                link = Link(
-                    "meldpunten",
-                    source_entity,
-                    key,
-                    "eigenaar",
-                    o["entity_id"],
-                    round(float(scores[j]), 3),
-                    "encoded_name_any_owner",
-                    {"dice_partij_naam": _r(scores[j]), "threshold": PARTY_GLOBAL_THRESHOLD, "block": "all owners"},
-                )
-        if link is not None:
-            links.append(link)
+        path = _latest(landing, "meldpunten", entity)
+        if path:
+            parts.append(
+                f"select '{entity}' as entity, {key} as key, {column} as bf, adres_verblijfsobject_id as vbo "
+                f"from read_parquet('{path}') where {column} is not null"
+            )
+    if not parts:
+        empty = np.array([], dtype=object)
+        return {"entity": empty, "key": empty, "bf": empty, "vbo": empty}
+    return _columns(con, " union all ".join(parts) + " order by entity, key")
+
+
+def _link_corporate_relations(con, landing, owner_names, onodes, done, edges) -> list[Link]:
+    """Corporation relations of soort rechtspersoon: by KvK pseudonym where present, else by name (strict)."""
+    path = _latest(landing, "corporaties", "relatie")
+    if path is None:
+        return []
+    rel = _columns(
+        con,
+        f"select relatie_id, kvk_nummer_psn, naam_bf from read_parquet('{path}') "
+        "where soort <> 'natuurlijk_persoon' order by relatie_id",
+    )
+    links = []
+    names = _matrix(rel["naam_bf"], owner_names.shape[1])
+    no_kvk = np.array([v is None for v in rel["kvk_nummer_psn"]], dtype=bool)
+    names[~no_kvk] = 0
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    matched = match_names(names, owner_names, empty)
+    for i, rid in enumerate(rel["relatie_id"]):
+        n = node("corporaties", "relatie", rid)
+        if rel["kvk_nummer_psn"][i]:
+            links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "kvk_pseudonym", {}, n))
+            edges.append((n, kvk_node(rel["kvk_nummer_psn"][i])))
+        elif n in done:
+            links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "previous_run", {}, n))
+        elif i in matched:
+            j, dice, score, block = matched[i]
+            ev = _evidence(dice, score, PARTY_GLOBAL_THRESHOLD, block)
+            method = "encoded_name_any_owner"
+            links.append(Link("corporaties", "relatie", rid, "eigenaar", round(score, 3), method, ev, n))
+            edges.append((n, onodes[j]))
+        else:
+            links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "no_match", {}, n))
     return links
 
 
-def entity_links_table(landing: Path) -> pa.Table:
-    links = link_persons(landing) + link_owners(landing)
-    return pa.Table.from_pylist([lk.row() for lk in links], schema=LINK_SCHEMA)
+# --- entities ------------------------------------------------------------------------------------------------------
+
+
+def previous_map(previous: pa.Table | None) -> tuple[EntityMap, dict[str, dict]]:
+    """The entity map of an earlier run's entity-links table, and its linked rows by node (empty for a first run)."""
+    emap = EntityMap(id_prefix)
+    if previous is None or previous.num_rows == 0:
+        return emap, {}
+    done = {}
+    for r in previous.to_pylist():
+        n = node(r["source"], r["entity"], r["record_key"])
+        emap.ids[n] = r["entity_id"]
+        if r["method"] in LINKED_METHODS:
+            done[n] = r
+    return emap, done
+
+
+def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Table:
+    """Every person and owner record with its entity (LINK_SCHEMA). With `previous` (the table of an earlier run),
+    records linked then keep their entity, probability and evidence and are not compared again; new records join
+    existing entities, and a record that joins two entities merges them (the larger keeps its id)."""
+    emap, done = previous_map(previous)
+    person_links, person_edges = link_persons(landing, set(done))
+    owner_links, owner_edges = link_owners(landing, set(done))
+    links = person_links + owner_links
+    edges = person_edges + owner_edges
+    new_nodes = [lk.node for lk in links if lk.node not in emap.ids]
+    emap = emap.resolve(new_nodes, [a for a, _ in edges], [b for _, b in edges])
+    rows = []
+    for lk in links:
+        row = lk.row(emap.ids[lk.node])
+        if lk.method == "previous_run":
+            old = done[lk.node]
+            row.update(match_probability=old["match_probability"], method=old["method"], evidence=old["evidence"])
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=LINK_SCHEMA)

@@ -1,331 +1,345 @@
-"""Linking two tables with Fellegi-Sunter: blocking, comparison, training (EM), prediction, one-to-one clustering.
+"""Linking two tables: blocking, comparison, training (EM), prediction and clustering, each in its own module.
 
-The stages are kept apart as in Splink. Comparisons are vectorised over all candidate pairs (rapidfuzz's `cpdist` for
-Jaro-Winkler, numpy popcounts for Dice on encodings): no Python loop over pairs. u-probabilities come from random
-pairs, m-probabilities and the prior from EM on the blocked pairs. With `encoded=True` both tables are first turned
-into keyed Bloom-filter encodings and keyed blocking tokens (pseudonymisation/encodings.py), and comparison and
-training see only those: the linkage never sees plaintext.
+`link_tables(left, right, config)` is what `rgw link` runs. With `encoded=True` each side is first turned into its
+encoded form (`encode_side`): keyed Bloom filters per field (pseudonymisation/encodings.py), keyed tokens for the
+fields compared on equality, and keyed tokens for each blocking rule's key. Everything after that (blocking,
+comparison, training, prediction) sees only that form: the linkage never sees plaintext.
+
+Tables are pandas frames or Arrow tables. The linker itself never imports pandas (see blocking.arrow_strings).
 """
 
 from __future__ import annotations
 
-import json
-import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+import pyarrow.compute as pc
 
-from linkage.config import LinkConfig
-from pseudonymisation.encodings import FieldEncoder, as_matrix, dice, fold
-from pseudonymisation.keys import KeyStore
+from linkage.blocking import (
+    arrow_numbers,
+    arrow_strings,
+    candidate_pairs,
+    codes_of,
+    keyed_column,
+    rule_codes,
+    rule_tokens,
+    token_codes,
+)
+from linkage.clustering import cluster_ids, one_to_one
+from linkage.comparison import (
+    ENCODING_KIND,
+    TOKEN_KINDS,
+    Comparison,
+    FieldValues,
+    canonical,
+    encoded_values,
+    iso_date,
+    plain_values,
+)
+from linkage.config import ConfigError, LinkConfig
+from linkage.prediction import evidence, match_weight, partial_weights, probability, tf_adjustments
+from linkage.training import Model, estimate_u, fit
 
-LEVELS = 4  # 3 = agree, 2 = close, 1 = somewhat, 0 = disagree; -1 = missing on either side
-ENCODING_KIND = {
-    "name": "name",
-    "string": "name",
-    "address": "address",
-    "date": "date",
-    "postcode": "name",
-    "exact": "name",
-    "numeric": "name",
-}
-
-
-# --- blocking ------------------------------------------------------------------------------------------------------
-
-
-def soundex(value: str) -> str:
-    s = fold(value).replace(" ", "")
-    if not s:
-        return ""
-    codes = {
-        **dict.fromkeys("bfpv", "1"),
-        **dict.fromkeys("cgjkqsxz", "2"),
-        **dict.fromkeys("dt", "3"),
-        "l": "4",
-        **dict.fromkeys("mn", "5"),
-        "r": "6",
-    }
-    out, last = s[0], codes.get(s[0], "")
-    for ch in s[1:]:
-        code = codes.get(ch, "")
-        if code and code != last:
-            out += code
-        if ch not in "hw":
-            last = code
-    return (out + "000")[:4]
+PAIR_COLUMNS = ("left_id", "right_id", "match_probability", "match_weight", "evidence")
 
 
-_KEY = re.compile(r"^(first3|soundex|year)\((\w+)\)$|^(\w+)$")
+# --- input ---------------------------------------------------------------------------------------------------------
 
 
-def block_key(series: pd.Series, expression: str) -> pd.Series:
-    m = _KEY.match(expression.strip())
-    if not m:
-        raise ValueError(f"blocking key {expression!r}: use a field, first3(f), soundex(f) or year(f)")
-    func = m.group(1)
-    s = series.fillna("").astype(str).map(fold)
-    if func == "first3":
-        return s.str[:3]
-    if func == "soundex":
-        return s.map(soundex)
-    if func == "year":
-        return s.str.replace(r"\D", "", regex=True).str[:4]
-    return s
+def read_table(path: Path | str) -> pa.Table:
+    """A CSV (comma, semicolon or tab; UTF-8) or Parquet file as an Arrow table. CSV columns are read as text (a
+    postcode 0586 keeps its zero), spaces around names and values are dropped (FEBRL writes ", "); the linker takes
+    an empty value as missing."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return pq.read_table(path)
+    if path.suffix.lower() != ".csv":
+        raise ValueError(f"{path.name}: give a .csv or .parquet file")
+    with path.open(encoding="utf-8-sig") as f:
+        header = f.readline()
+    sep = max((",", ";", "\t"), key=header.count)
+    names = [n.strip() for n in header.rstrip("\r\n").split(sep)]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"{path.name}: cannot read as CSV ({exc}); wrong delimiter or encoding?") from exc
+    return pa.table(dict(zip(names, [pc.utf8_trim_whitespace(c) for c in table.columns], strict=True)))
 
 
-def _column_of(expression: str) -> str:
-    m = _KEY.match(expression.strip())
-    return m.group(2) or m.group(3)
+def _column(table, name: str, side: str) -> np.ndarray:
+    """One column of a pandas DataFrame or Arrow table as an object array; ConfigError if it is not there."""
+    columns = table.column_names if isinstance(table, pa.Table) else list(table.columns)
+    if name not in columns:
+        raise ConfigError(f"the {side} table has no column {name!r} (columns: {', '.join(map(str, columns))})")
+    out = np.empty(len(table), dtype=object)
+    out[:] = table.column(name).to_pylist() if isinstance(table, pa.Table) else table[name].tolist()
+    return out
 
 
-def candidate_pairs(left_keys: dict[int, pd.Series], right_keys: dict[int, pd.Series], n_rules: int) -> np.ndarray:
-    """Pairs (left row, right row) that agree on every key of at least one rule, each pair once."""
-    found = []
-    for rule in range(n_rules):
-        lk, rk = left_keys[rule], right_keys[rule]
-        left = pd.DataFrame({"k": lk.values, "l": np.arange(len(lk))})
-        right = pd.DataFrame({"k": rk.values, "r": np.arange(len(rk))})
-        left, right = left[left.k != ""], right[right.k != ""]
-        merged = left.merge(right, on="k")
-        found.append(merged[["l", "r"]].to_numpy())
-    pairs = np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), dtype=np.int64)
-    return pairs
+def _ids(table, name: str, side: str) -> np.ndarray:
+    raw = _column(table, name, side)
+    out = np.empty(len(raw), dtype=object)
+    out[:] = ["" if v is None or v != v else str(v).strip() for v in raw]
+    return out
 
 
-def rule_keys(df: pd.DataFrame, rules: list[list[str]], column_of) -> dict[int, pd.Series]:
+def _canonical_columns(table, config: LinkConfig, side: str) -> dict[str, np.ndarray]:
     out = {}
-    for i, rule in enumerate(rules):
-        parts = [block_key(df[column_of(_column_of(expr))], expr) for expr in rule]
-        key = parts[0]
-        for p in parts[1:]:
-            key = key.where((key != "") & (p != ""), "") + "|" + p
-        out[i] = key.where(~key.str.endswith("|"), "")
-    return out
-
-
-# --- comparison ----------------------------------------------------------------------------------------------------
-
-
-def _levels_from_similarity(sim: np.ndarray, missing: np.ndarray, cuts: tuple[float, float, float]) -> np.ndarray:
-    lv = np.zeros(len(sim), dtype=np.int8)
-    lv[sim >= cuts[2]] = 1
-    lv[sim >= cuts[1]] = 2
-    lv[sim >= cuts[0]] = 3
-    lv[missing] = -1
-    return lv
-
-
-def compare_plain(kind: str, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
-    """Levels for aligned arrays of folded strings ('' where missing)."""
-    missing = (sa == "") | (sb == "")
-    if kind in ("name", "string", "address"):
-        sim = np.asarray(process.cpdist(sa.tolist(), sb.tolist(), scorer=JaroWinkler.normalized_similarity, workers=-1))
-        return _levels_from_similarity(sim, missing, (0.999, 0.92, 0.8))
-    if kind == "date":
-        dist = np.asarray(process.cpdist(sa.tolist(), sb.tolist(), scorer=Levenshtein.distance, workers=-1))
-        same_year = _prefix(sa, 4) == _prefix(sb, 4)
-        lv = np.where(dist == 0, 3, np.where(dist == 1, 2, np.where(same_year, 1, 0))).astype(np.int8)
-    elif kind == "postcode":
-        lv = np.where(sa == sb, 3, np.where(_prefix(sa, 3) == _prefix(sb, 3), 2, 0)).astype(np.int8)
-    elif kind == "numeric":
-        xa = pd.to_numeric(pd.Series(sa), errors="coerce").to_numpy(float)
-        xb = pd.to_numeric(pd.Series(sb), errors="coerce").to_numpy(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rel = np.abs(xa - xb) / np.maximum(np.abs(xa), np.abs(xb))
-        lv = np.where(xa == xb, 3, np.where(rel <= 0.05, 2, 0)).astype(np.int8)
-        missing = missing | np.isnan(xa) | np.isnan(xb)
-    else:  # exact
-        lv = np.where(sa == sb, 3, 0).astype(np.int8)
-    lv[missing] = -1
-    return lv
-
-
-def _prefix(a: np.ndarray, n: int) -> np.ndarray:
-    return np.array([x[:n] for x in a], dtype=object)
-
-
-def folded_column(series: pd.Series) -> np.ndarray:
-    """A column folded once (lower case, no diacritics or punctuation), '' for missing values."""
-    return np.array([fold(str(v)) if v is not None and v == v and str(v) != "" else "" for v in series], dtype=object)
-
-
-def compare_encoded(ma: np.ndarray, mb: np.ndarray) -> np.ndarray:
-    sim = dice(ma, mb)
-    missing = np.isnan(sim)
-    return _levels_from_similarity(np.nan_to_num(sim), missing, (0.999, 0.85, 0.7))
-
-
-# --- training and prediction ---------------------------------------------------------------------------------------
-
-
-def estimate_u(levels_random: np.ndarray) -> np.ndarray:
-    """u[field, level] from random pairs (almost all non-matches), smoothed."""
-    u = np.zeros((levels_random.shape[1], LEVELS))
-    for f in range(levels_random.shape[1]):
-        col = levels_random[:, f]
-        col = col[col >= 0]
-        counts = np.bincount(col, minlength=LEVELS) + 0.5
-        u[f] = counts / counts.sum()
-    return u
-
-
-def em(levels: np.ndarray, u: np.ndarray, iterations: int, prior: float = 0.01) -> tuple[np.ndarray, float]:
-    """m[field, level] and the match prior by EM on the blocked pairs, with u fixed."""
-    n_fields = levels.shape[1]
-    m = np.tile(np.array([0.02, 0.05, 0.13, 0.8]), (n_fields, 1))
-    lam = prior
-    present = levels >= 0
-    idx = np.where(present, levels, 0)
-    for _ in range(iterations):
-        lm = np.where(present, np.log(m[np.arange(n_fields), idx]), 0).sum(axis=1)
-        lu = np.where(present, np.log(u[np.arange(n_fields), idx]), 0).sum(axis=1)
-        with np.errstate(over="ignore"):
-            odds = np.exp(np.clip(lm - lu, -700, 700)) * lam / (1 - lam)
-        g = odds / (1 + odds)
-        lam = float(np.clip(g.mean(), 1e-6, 0.999))
-        for f in range(n_fields):
-            mask = present[:, f]
-            counts = np.bincount(levels[mask, f], weights=g[mask], minlength=LEVELS) + 1e-3
-            m[f] = counts / counts.sum()
-    return m, lam
-
-
-def match_weights(levels: np.ndarray, m: np.ndarray, u: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    n_fields = levels.shape[1]
-    present = levels >= 0
-    idx = np.where(present, levels, 0)
-    partial = np.where(present, np.log2(m[np.arange(n_fields), idx] / u[np.arange(n_fields), idx]), 0.0)
-    weight = np.log2(lam / (1 - lam)) + partial.sum(axis=1)
-    return weight, partial
-
-
-def one_to_one(left: np.ndarray, right: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    """Greedy assignment: the most probable pair first, each record used once. Returns the kept indices."""
-    order = np.argsort(-prob, kind="stable")
-    used_l, used_r, keep = set(), set(), []
-    for i in order:
-        if left[i] in used_l or right[i] in used_r:
-            continue
-        used_l.add(left[i])
-        used_r.add(right[i])
-        keep.append(i)
-    return np.array(sorted(keep), dtype=np.int64)
-
-
-# --- the whole link ------------------------------------------------------------------------------------------------
-
-
-def _encode_side(df: pd.DataFrame, config: LinkConfig, side: str, keystore: KeyStore) -> dict:
-    """The encoded form of one side: Bloom filters per field and keyed blocking tokens; no plaintext survives."""
-    from pseudonymisation.pseudonyms import Pseudonymiser
-
-    col = (lambda f: f.left_column) if side == "left" else (lambda f: f.right_column)
-    out = {"filters": {}, "blocks": {}}
     for f in config.fields:
-        values = df[col(f)].where(df[col(f)].notna(), None).astype(object).tolist()
-        values = [None if v is None or v == "" else _date_iso(str(v)) if f.kind == "date" else str(v) for v in values]
-        enc = FieldEncoder(keystore, f"link/{f.name}", ENCODING_KIND[f.kind])
-        out["filters"][f.name] = as_matrix(enc.encode_array(values).to_pylist(), enc.length // 8)
-    token = Pseudonymiser(keystore, "blokkeersleutel")
-    by_name = {f.name: col(f) for f in config.fields}
-    keys = rule_keys(df, config.blocking, lambda c: by_name.get(c, c))
-    for i, series in keys.items():
-        out["blocks"][i] = pd.Series([token.pseudonym(f"{i}|{v}") if v else "" for v in series])
+        col = f.left_column if side == "left" else f.right_column
+        out[f.name] = canonical(f.kind, _column(table, col, side))
     return out
 
 
-def _date_iso(v: str) -> str:
-    digits = re.sub(r"\D", "", v)
-    if len(digits) == 8:
-        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
-    return v
+# --- the encoded form ----------------------------------------------------------------------------------------------
 
 
-def link_tables(
-    left: pd.DataFrame,
-    right: pd.DataFrame,
+@dataclass
+class EncodedSide:
+    """One table in encoded form: what the linker may see when it must not see plaintext.
+
+    `fields[name]` holds per record (an Arrow array) a Bloom filter (binary, `nbytes[name]` long) or, for kinds
+    compared on equality, a keyed token (uint64 numpy array, `nbytes[name]` None); null or 0 where the value is
+    missing. `blocks[i]` holds per record the keyed token of blocking rule i (uint64, 0 where a key is missing).
+    """
+
+    ids: np.ndarray
+    fields: dict[str, pa.Array | np.ndarray]
+    nbytes: dict[str, int | None]
+    blocks: list[np.ndarray] = field(default_factory=list)
+
+
+class Encoders:
+    """The keys and encoders of one link: a Bloom-filter encoder per field (pseudonymisation/encodings.py), a key for
+    the tokens of fields compared on equality, and a key for blocking tokens. Made once and shared by both sides, so
+    each distinct value is encoded once."""
+
+    def __init__(self, config: LinkConfig, keystore):
+        from pseudonymisation.encodings import FieldEncoder
+
+        self.filters = {}
+        for f in config.fields:
+            if f.kind not in TOKEN_KINDS:  # a swappable pair shares one key, so its filters compare
+                key = "+".join(sorted({f.name, f.swap_with or f.name}))
+                self.filters[f.name] = FieldEncoder(keystore, f"link/{key}", ENCODING_KIND[f.kind])
+        self.token_key = keystore.derive("linkage/tokens")
+        self.block_key = keystore.derive("linkage/blocking")
+        self._memo: dict[str, dict[str, bytes | None]] = {name: {} for name in self.filters}
+
+    def __repr__(self) -> str:  # never the keys
+        return f"Encoders(fields={sorted(self.filters)})"
+
+    def filters_of(self, name: str, values: list[str]) -> pa.Array:
+        """Filters of distinct values of one field; a value the other side already had is not encoded again."""
+        memo, encoder = self._memo[name], self.filters[name]
+        todo = [v for v in values if v not in memo]
+        if todo:
+            many = getattr(encoder, "encode_many", None)  # vectorised where the encoder offers it
+            memo.update(zip(todo, many(todo) if many else [encoder.encode(v) for v in todo], strict=True))
+        return arrow_strings([memo[v] for v in values], binary=True)
+
+
+def encode_side(table, config: LinkConfig, side: str, keystore=None, encoders: Encoders | None = None) -> EncodedSide:
+    """The encoded form of one table under `keystore`; the plaintext stays inside this function."""
+    encoders = encoders or Encoders(config, keystore)
+    ids = _ids(table, config.left_id if side == "left" else config.right_id, side)
+    canon = _canonical_columns(table, config, side)
+    fields, nbytes = {}, {}
+    for f in config.fields:
+        if f.kind in TOKEN_KINDS:  # keyed once per distinct value
+            fields[f.name] = keyed_column(canon[f.name], encoders.token_key, f.name)
+            nbytes[f.name] = None
+            continue
+        codes, uniques = codes_of(canon[f.name])  # encoded once per distinct value
+        texts = [iso_date(v) for v in uniques] if f.kind == "date" else uniques.tolist()
+        keyed = encoders.filters_of(f.name, texts)
+        fields[f.name] = pc.take(keyed, arrow_numbers(np.maximum(codes, 0), present=codes >= 0))
+        nbytes[f.name] = encoders.filters[f.name].length // 8
+    blocks = [
+        rule_tokens(canon, rule, encoders.block_key, config.rule_text(i)) for i, rule in enumerate(config.blocking)
+    ]
+    return EncodedSide(ids, fields, nbytes, blocks)
+
+
+# --- the link ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """Both sides ready for the linker: ids, per field coded values, per rule coded blocking keys."""
+
+    left_ids: np.ndarray
+    right_ids: np.ndarray
+    values: list[FieldValues]
+    rules: list[tuple[np.ndarray, np.ndarray]]
+
+
+def prepare_plain(left, right, config: LinkConfig) -> Prepared:
+    lcanon, rcanon = _canonical_columns(left, config, "left"), _canonical_columns(right, config, "right")
+    values = [
+        plain_values(lcanon[f.name], rcanon[f.name], rcanon[f.swap_with] if f.swap_with else None)
+        for f in config.fields
+    ]
+    rules = rule_codes(lcanon, rcanon, config.blocking)
+    return Prepared(_ids(left, config.left_id, "left"), _ids(right, config.right_id, "right"), values, rules)
+
+
+def prepare_encoded(left: EncodedSide, right: EncodedSide, config: LinkConfig) -> Prepared:
+    values = [
+        encoded_values(
+            left.fields[f.name],
+            right.fields[f.name],
+            left.nbytes[f.name],
+            right.fields[f.swap_with] if f.swap_with else None,
+        )
+        for f in config.fields
+    ]
+    rules = [token_codes(lb, rb) for lb, rb in zip(left.blocks, right.blocks, strict=True)]
+    return Prepared(left.ids, right.ids, values, rules)
+
+
+@dataclass
+class LinkResult:
+    pairs: pa.Table
+    model: Model | None
+    candidate_pairs: int
+    stats: dict = field(default_factory=dict)
+
+
+def _levels(
+    comparisons: list[Comparison], values: list[FieldValues], li: np.ndarray, ri: np.ndarray, dedupe: bool = True
+) -> np.ndarray:
+    out = np.empty((len(li), len(comparisons)), dtype=np.int8)
+    for f, comp in enumerate(comparisons):
+        out[:, f] = comp.levels(values[f], li, ri, dedupe=dedupe)
+    return out
+
+
+def train(
+    prepared: Prepared,
+    comparisons: list[Comparison],
+    levels: np.ndarray,
+    li: np.ndarray,
+    ri: np.ndarray,
+    config: LinkConfig,
+) -> Model:
+    """u from random pairs (exact level from value frequencies); m by one EM session per blocking rule, leaving out
+    the rule's own fields; the random-pair prior by fixed point."""
+    rng = np.random.default_rng(config.seed)
+    nl, nr = len(prepared.left_ids), len(prepared.right_ids)
+    n_random = int(min(config.u_pairs, nl * nr))
+    rl, rr = rng.integers(0, nl, n_random), rng.integers(0, nr, n_random)
+    u = estimate_u(_levels(comparisons, prepared.values, rl, rr, dedupe=False), comparisons, prepared.values)
+    index = {f.name: i for i, f in enumerate(config.fields)}
+    sessions = []
+    for (lc, rc), rule in zip(prepared.rules, config.blocking, strict=True):
+        a, b = lc[li], rc[ri]
+        sessions.append(((a == b) & (a >= 0), {index[k.field] for k in rule}))
+    return fit(
+        levels,
+        sessions,
+        u,
+        comparisons,
+        all_pairs=float(nl) * float(nr),
+        ceiling=float(min(nl, nr)),
+        iterations=config.em_iterations,
+        tolerance=config.em_tolerance,
+    )
+
+
+def run(prepared: Prepared, config: LinkConfig, *, encoded: bool, model: Model | None = None) -> LinkResult:
+    """Blocking, comparison, training (unless a model is given), prediction and clustering on prepared sides."""
+    comparisons = [Comparison.of(f, encoded) for f in config.fields]
+    li, ri, rule = candidate_pairs(prepared.rules, len(prepared.right_ids), config.max_pairs)
+    if len(li) == 0:
+        return LinkResult(_empty_pairs(), model, 0)
+    levels = _levels(comparisons, prepared.values, li, ri)
+    if model is None:
+        model = train(prepared, comparisons, levels, li, ri, config)
+    partial = partial_weights(levels, model)
+    tf = tf_adjustments(levels, comparisons, prepared.values, model, li)
+    weight = match_weight(partial, tf, model)
+    prob = probability(weight)
+    keep = np.flatnonzero(prob >= config.threshold)
+    if config.clustering == "one_to_one" and len(keep):
+        keep = keep[one_to_one(li[keep], ri[keep], weight[keep])]
+    rule_texts = [config.rule_text(i) for i in range(len(config.blocking))]
+    columns = {
+        "left_id": arrow_strings(prepared.left_ids[li[keep]].tolist()),
+        "right_id": arrow_strings(prepared.right_ids[ri[keep]].tolist()),
+        "match_probability": arrow_numbers(prob[keep]),
+        "match_weight": arrow_numbers(weight[keep]),
+        "evidence": arrow_strings(evidence(keep, levels, partial, tf, comparisons, model, rule_texts, rule)),
+    }
+    pairs = pa.table(columns)
+    if config.clustering == "components":
+        pairs = _with_clusters(pairs)
+    stats = {"candidate_pairs": int(len(li)), "over_threshold": int((prob >= config.threshold).sum())}
+    return LinkResult(pairs, model, int(len(li)), stats)
+
+
+def _empty_pairs() -> pa.Table:
+    empty = np.zeros(0)
+    return pa.table(
+        {
+            "left_id": arrow_strings([]),
+            "right_id": arrow_strings([]),
+            "match_probability": arrow_numbers(empty),
+            "match_weight": arrow_numbers(empty),
+            "evidence": arrow_strings([]),
+        }
+    )
+
+
+def _with_clusters(pairs: pa.Table) -> pa.Table:
+    """Adds `cluster_id`: the connected component of the pair (records from both sides), named by its smallest key."""
+    a = ["l:" + x for x in pairs["left_id"].to_pylist()]
+    b = ["r:" + x for x in pairs["right_id"].to_pylist()]
+    ids = cluster_ids([], a, b, "cluster")
+    return pairs.append_column("cluster_id", arrow_strings([ids[x] for x in a]))
+
+
+def link(
+    left,
+    right,
     config: LinkConfig,
     *,
     encoded: bool = False,
-    keystore: KeyStore | None = None,
-    seed: int = 1,
-) -> pa.Table:
-    """Pairs at or over the threshold: left_id, right_id, match_probability, match_weight, evidence (JSON)."""
-    rng = np.random.default_rng(seed)
+    keystore=None,
+    model: Model | None = None,
+) -> LinkResult:
+    """Link two tables (pandas or Arrow); the result holds the pairs, the trained model and counts."""
     if encoded:
         if keystore is None:
             raise ValueError("encoded linkage needs a key store")
-        le, re_ = _encode_side(left, config, "left", keystore), _encode_side(right, config, "right", keystore)
-        pairs = candidate_pairs(le["blocks"], re_["blocks"], len(config.blocking))
-
-        def levels_for(li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-            return np.stack(
-                [compare_encoded(le["filters"][f.name][li], re_["filters"][f.name][ri]) for f in config.fields], axis=1
-            )
-    else:
-        by_left = {f.name: f.left_column for f in config.fields}
-        by_right = {f.name: f.right_column for f in config.fields}
-        lk = rule_keys(left, config.blocking, lambda c: by_left.get(c, c))
-        rk = rule_keys(right, config.blocking, lambda c: by_right.get(c, c))
-        pairs = candidate_pairs(lk, rk, len(config.blocking))
-        lcols = {f.name: folded_column(left[f.left_column]) for f in config.fields}
-        rcols = {f.name: folded_column(right[f.right_column]) for f in config.fields}
-
-        def levels_for(li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-            return np.stack(
-                [compare_plain(f.kind, lcols[f.name][li], rcols[f.name][ri]) for f in config.fields], axis=1
-            )
-
-    if len(pairs) > config.max_pairs:
-        raise ValueError(f"blocking yields {len(pairs):,} pairs, over max_pairs {config.max_pairs:,}: tighten it")
-    if len(pairs) == 0:
-        return _empty()
-    n_random = min(100_000, len(left) * len(right))
-    rl, rr = rng.integers(0, len(left), n_random), rng.integers(0, len(right), n_random)
-    u = estimate_u(levels_for(rl, rr))
-    levels = levels_for(pairs[:, 0], pairs[:, 1])
-    m, lam = em(levels, u, config.em_iterations, prior=min(0.5, min(len(left), len(right)) / max(len(pairs), 1)))
-    weight, partial = match_weights(levels, m, u, lam)
-    prob = 1 / (1 + np.power(2.0, -weight))
-    keep = np.flatnonzero(prob >= config.threshold)
-    if config.one_to_one and len(keep):
-        keep = keep[one_to_one(pairs[keep, 0], pairs[keep, 1], prob[keep])]
-    lid, rid = left[config.left_id].to_numpy(), right[config.right_id].to_numpy()
-    names = [f.name for f in config.fields]
-    evidence = [
-        json.dumps(
-            {n: {"level": int(levels[i, j]), "weight": round(float(partial[i, j]), 2)} for j, n in enumerate(names)}
+        encoders = Encoders(config, keystore)
+        prepared = prepare_encoded(
+            encode_side(left, config, "left", encoders=encoders),
+            encode_side(right, config, "right", encoders=encoders),
+            config,
         )
-        for i in keep
-    ]
-    return pa.table(
-        {
-            "left_id": pa.array([str(x) for x in lid[pairs[keep, 0]]], pa.string()),
-            "right_id": pa.array([str(x) for x in rid[pairs[keep, 1]]], pa.string()),
-            "match_probability": pa.array(prob[keep], pa.float64()),
-            "match_weight": pa.array(weight[keep], pa.float64()),
-            "evidence": pa.array(evidence, pa.string()),
-        }
-    )
+    else:
+        prepared = prepare_plain(left, right, config)
+    return run(prepared, config, encoded=encoded, model=model)
 
 
-def _empty() -> pa.Table:
-    return pa.table(
-        {
-            "left_id": pa.array([], pa.string()),
-            "right_id": pa.array([], pa.string()),
-            "match_probability": pa.array([], pa.float64()),
-            "match_weight": pa.array([], pa.float64()),
-            "evidence": pa.array([], pa.string()),
-        }
-    )
+def link_tables(left, right, config: LinkConfig, encoded: bool = False, keystore=None) -> pa.Table:
+    """Pairs at or over the threshold: left_id, right_id, match_probability, match_weight, evidence (JSON)."""
+    return link(left, right, config, encoded=encoded, keystore=keystore).pairs
 
 
 def f1_score(pairs: pa.Table, truth: set[tuple[str, str]]) -> dict[str, float]:
+    """Precision, recall and F1 of found pairs against the true pairs."""
     found = set(zip(pairs["left_id"].to_pylist(), pairs["right_id"].to_pylist(), strict=True))
     tp = len(found & truth)
     precision = tp / len(found) if found else 0.0

@@ -141,7 +141,8 @@ PERSON_KEYS = [
 )
 def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     paths = hub.paths()
-    table = entity_links_table(paths.landing)
+    previous = paths.linkage / "entity_links.parquet"  # links of the last run stay, new records link to them
+    table = entity_links_table(paths.landing, previous=pq.read_table(previous) if previous.exists() else None)
     write_atomic(table, paths.linkage / "entity_links.parquet")
     methods = {}
     for m in table["method"].to_pylist():

@@ -1,43 +1,65 @@
-"""`rgw link --config CONFIG LEFT RIGHT --out PAIRS [--encoded]`: link any two tables."""
+"""`rgw link --config CONFIG LEFT RIGHT --out PAIRS [--encoded]`: link any two tables (CSV or Parquet).
+
+The config (YAML) is documented in docs/linkage.md; linkage/configs/febrl4.yaml is an example. The output holds the
+pairs at or over the configured threshold: left_id, right_id, match_probability, match_weight and the evidence (JSON:
+which fields agreed at which level, and the weights). With --encoded both tables are first turned into keyed
+encodings with the hub's key store (RGW_DATA / RGW_MASTER_KEY) and the linker sees nothing else.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 
+SUFFIXES = (".csv", ".parquet")
 
-def _read(path: Path):
-    import pandas as pd
+
+def write_table(table, path: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
 
     if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    first = path.read_text(encoding="utf-8-sig").split("\n", 1)[0]
-    sep = ";" if first.count(";") > first.count(",") else ","
-    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False).replace({"": None})
+        pq.write_table(table, path)
+    else:
+        pacsv.write_csv(table, path)
 
 
 @click.command()
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, path_type=Path))
-@click.argument("left", type=click.Path(exists=True, path_type=Path))
-@click.argument("right", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", required=True, type=click.Path(path_type=Path), help=".csv or .parquet")
-@click.option("--encoded", is_flag=True, help="Link on keyed encodings only; the linkage never sees plaintext.")
-def link(config_path: Path, left: Path, right: Path, out: Path, encoded: bool) -> None:
-    """Pairs at or over the configured threshold: left_id, right_id, match_probability (and weight, evidence)."""
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+@click.argument("left", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("right", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help=".csv or .parquet")
+@click.option("--encoded", is_flag=True, help="Link on keyed encodings only; the linker never sees plaintext.")
+@click.option("--model", "model_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the trained model.")
+def link(config_path: Path, left: Path, right: Path, out: Path, encoded: bool, model_out: Path | None) -> None:
+    """Link LEFT and RIGHT as CONFIG says; write the pairs at or over its threshold to OUT."""
+    from linkage.config import ConfigError, load
+    from linkage.link import link as run_link
+    from linkage.link import read_table
 
-    from linkage.config import load
-    from linkage.link import link_tables
-    from pseudonymisation.keys import KeyStore
-    from rgw.settings import HubPaths
+    for path, hint in ((left, "LEFT"), (right, "RIGHT"), (out, "--out")):
+        if path.suffix.lower() not in SUFFIXES:
+            raise click.BadParameter(f"{path.name}: give a .csv or .parquet file", param_hint=hint)
+    started = time.perf_counter()
+    try:
+        config = load(config_path)
+        keystore = None
+        if encoded:
+            from pseudonymisation.keys import KeyStore
+            from rgw.settings import HubPaths
 
-    config = load(config_path)
-    keystore = KeyStore(HubPaths.from_env().ensure().keys) if encoded else None
-    pairs = link_tables(_read(left), _read(right), config, encoded=encoded, keystore=keystore)
-    if out.suffix.lower() == ".parquet":
-        pq.write_table(pairs, out)
-    else:
-        pacsv.write_csv(pairs, out)
-    click.echo(f"{pairs.num_rows} pairs at or over {config.threshold} -> {out}")
+            keystore = KeyStore(HubPaths.from_env().ensure().keys)
+        result = run_link(read_table(left), read_table(right), config, encoded=encoded, keystore=keystore)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"not UTF-8 (wrong encoding?): {exc.reason} at byte {exc.start}") from exc
+    except (ConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    write_table(result.pairs, out)
+    if model_out is not None and result.model is not None:
+        model_out.write_text(result.model.to_json(), encoding="utf-8")
+    click.echo(
+        f"{result.pairs.num_rows} pairs at or over {config.threshold} from {result.candidate_pairs} candidate pairs "
+        f"({'encoded' if encoded else 'plaintext'}, {time.perf_counter() - started:.1f} s) -> {out}"
+    )
