@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +98,15 @@ def seal(plain: Path, sealed: Path, keystore: KeyStore, purpose: str) -> None:
     fd = os.open(sealed, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     with os.fdopen(fd, "wb") as f:
         f.write(nonce + data)
+
+
+@contextmanager
+def unsealed(sealed: Path, keystore: KeyStore, purpose: str) -> Iterator[Path]:
+    """A private plain copy of a sealed dataset for the length of the block (checks, reports, access requests)."""
+    with tempfile.TemporaryDirectory(prefix="rgw-unsealed-") as d:
+        plain = Path(d) / f"{purpose}.duckdb"
+        unseal(sealed, plain, keystore, purpose)
+        yield plain
 
 
 def unseal(sealed: Path, plain: Path, keystore: KeyStore, purpose: str) -> None:

@@ -8,14 +8,13 @@ any browser, offline, and prints.
 from __future__ import annotations
 
 import html
-import tempfile
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from governance.publish import unseal
+from governance.publish import unsealed
 from pseudonymisation.keys import KeyStore
 
 PURPOSE = "signalering"
@@ -47,9 +46,7 @@ def _bar_chart(series: dict[str, int | None], width: int = 520) -> str:
 
 def render(published: Path, keystore: KeyStore, out_dir: Path) -> Path:
     """Write `signaleringsrapport.html` into out_dir from the published signalling dataset; returns its path."""
-    with tempfile.TemporaryDirectory() as d:
-        plain = Path(d) / "signalering.duckdb"
-        unseal(published / PURPOSE / f"{PURPOSE}.duckdb.enc", plain, keystore, PURPOSE)
+    with unsealed(published / PURPOSE / f"{PURPOSE}.duckdb.enc", keystore, PURPOSE) as plain:
         con = duckdb.connect(str(plain), read_only=True)
         rows = con.execute(
             "select jaar, coalesce(buurtnaam, buurtcode), onderwerp, aantal "

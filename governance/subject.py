@@ -9,13 +9,12 @@ logged in the audit log with the officer and the request reference; the BSN itse
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from governance.publish import unseal
+from governance.publish import unsealed
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
@@ -75,9 +74,7 @@ def subject_report(
             continue
         re_key = Pseudonymiser(keystore, "entiteit", purpose=purpose.id)
         keys = [re_key.from_linkage(psn)] + [re_key.from_linkage(e) for e in entity_ids]
-        with tempfile.TemporaryDirectory() as d:
-            plain = Path(d) / "p.duckdb"
-            unseal(sealed, plain, keystore, purpose.id)
+        with unsealed(sealed, keystore, purpose.id) as plain:
             pub = duckdb.connect(str(plain), read_only=True)
             for table, column in pub.execute(
                 "select table_name, column_name from information_schema.columns "

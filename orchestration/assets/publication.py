@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import duckdb
 
-from governance.publish import PublicationRefused, column_tags, publish, unseal
+from governance.publish import PublicationRefused, column_tags, publish, unsealed
 from governance.purposes import Purpose, load
 from orchestration.assets.landing import raw_person_files
 from orchestration.dbt_manifest import ensure_manifest
@@ -109,13 +109,8 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
 
 def small_cells(sealed, purpose: Purpose, tags, keystore, published) -> list[str]:
     """Every published count (tag `count`) under the purpose's minimum, read back from the sealed dataset."""
-    import tempfile
-    from pathlib import Path
-
     found = []
-    with tempfile.TemporaryDirectory() as d:
-        plain = Path(d) / "check.duckdb"
-        unseal(sealed, plain, keystore, purpose.id)
+    with unsealed(sealed, keystore, purpose.id) as plain:
         con = duckdb.connect(str(plain), read_only=True)
         for table in purpose.tables:
             for column, meta in tags.get(table, {}).items():
@@ -130,14 +125,9 @@ def small_cells(sealed, purpose: Purpose, tags, keystore, published) -> list[str
 
 
 def scan_published(sealed, purpose: Purpose, keystore, person_files) -> list:
-    import tempfile
-    from pathlib import Path
-
     from governance.identifier_scan import scan_duckdb
 
-    with tempfile.TemporaryDirectory() as d:
-        plain = Path(d) / "scan.duckdb"
-        unseal(sealed, plain, keystore, purpose.id)
+    with unsealed(sealed, keystore, purpose.id) as plain:
         return scan_duckdb(plain, person_files)
 
 
