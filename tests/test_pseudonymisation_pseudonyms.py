@@ -69,7 +69,7 @@ def test_phone_numbers_are_normalised_to_e164(keystore):
 
 
 def test_the_vectorised_path_equals_the_scalar_path_and_keeps_nulls(keystore):
-    values = [BSN, None, "", "abc", " 12345672", BSN, "123456782"]
+    values = [BSN, None, "", "abc", " 12345672", BSN, "123456782", "12345678901234567890"]  # the last: over a block
     p = Pseudonymiser(keystore, "bsn")
     out = p.pseudonymise_array(pa.chunked_array([values[:3], values[3:]]))
     assert out.to_pylist() == [p.pseudonym(v) for v in values]
@@ -83,7 +83,8 @@ def test_the_vectorised_path_equals_the_scalar_path_and_keeps_nulls(keystore):
 
 @pytest.mark.parametrize(
     ("domain", "odd_one"),
-    [("bsn", None), ("bsn", " 12345672"), ("phone", "+31 6 1234 5678")],  # by value; by row range; by row range
+    [("bsn", None), ("bsn", " 12345672"), ("phone", "+31 6 1234 5678")],  # AES on the whole column; AES per distinct
+    # value by row range (a spaced value); HMAC by row range
 )
 def test_large_columns_keyed_in_processes_equal_the_serial_result(keystore, domain, odd_one):
     values = [f"{100_000_000 + 7 * i:09d}" if i % 50 else None for i in range(PARALLEL_FROM + 1000)]
