@@ -14,7 +14,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 SCALE ?= focus
 SEED ?= 42
 
-.PHONY: install manifest demo run test ui bench lint format clean help
+.PHONY: install manifest browser demo run test ui bench lint format clean help
 
 help:
 	@echo "make demo   install, generate a synthetic Rotterdam ($(SCALE)), run every asset, print a summary"
@@ -45,7 +45,16 @@ demo: install
 run: install
 	$(BIN)/rgw run
 
-test: install
+# The privacy report is tested in a real headless browser: Debian's chromium, installed here when missing (as root,
+# as in CI; elsewhere install it once with `sudo apt-get install chromium`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  export DEBIAN_FRONTEND=noninteractive && \
+	  { apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }; } || \
+	  echo "chromium is not installed and cannot be installed here: the browser test of the privacy report will fail"
+
+test: install browser
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ui: install

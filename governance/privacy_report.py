@@ -3,9 +3,11 @@ of processing activities (AVG art. 30); the indicator register; and the findings
 static HTML site and as JSON with the same content, from the registers, dbt's manifest, the boundary's record of what
 it did to each column, the access register and the audit log.
 
-Column lineage, per published column: its sources (dbt tags), the dbt models it passes through (the manifest's graph),
-and, at the privacy boundary, what happened to each source field (copied, pseudonymised, encoded, generalised,
-dropped: recorded by every landing in `_landing.json`).
+Column lineage, per published column: the raw source fields it comes from and the kind of every step on the way
+(copied, pseudonymised, encoded, generalised, linked, aggregated, derived), through the boundary, the linkage and the
+dbt models (governance/column_lineage.py); the same graph is written beside the site as OpenLineage events
+(`openlineage.jsonl`, validated before it is written). The boundary page shows what the latest landing of each
+source did to each raw field (recorded by every landing in `_landing.json`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 
 import yaml
 
+from governance import openlineage
+from governance.column_lineage import ColumnLineage, Field, for_manifest, protected_inputs
 from governance.grants import GrantRegister
-from governance.lineage import protected_traits_in_lineage, upstream
+from governance.lineage import protected_traits_in_lineage
 from governance.publish import column_tags
 from governance.purposes import Register, load
 from pseudonymisation.audit import AuditLog
@@ -50,6 +54,25 @@ class ReportData:
     boundary: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
+    lineage: ColumnLineage | None = field(default=None, repr=False)
+    openlineage_events: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+
+def describe_origin(graph: ColumnLineage, f: Field) -> dict[str, Any]:
+    """A column's lineage for a reader: each raw field with the kinds of step on its way, and the datasets passed."""
+    origin = graph.origin(f)
+    return {
+        "source_fields": [
+            f"{raw.dataset.removeprefix('raw/')}.{raw.name} ({', '.join(k for k in KIND_ORDER if k in kinds)})"
+            for raw, kinds in sorted(origin.raw_fields.items())
+        ],
+        "through": sorted(d for d in origin.through if not d.startswith("raw/")),
+        "constant": origin.constant,
+        "raw_fields": sorted(origin.raw_fields),
+    }
+
+
+KIND_ORDER = ("copied", "pseudonymised", "encoded", "generalised", "linked", "aggregated", "derived")
 
 
 def boundary_steps(landing: Path) -> list[dict[str, Any]]:
@@ -81,6 +104,7 @@ def collect(
     since = since or (now.date() - timedelta(days=365))
     data = ReportData(generated=now.isoformat(timespec="seconds"))
     tags = column_tags(manifest)
+    graph = data.lineage = for_manifest(manifest)
     all_grants = grants.all()
     records = audit.records()
     verify = audit.verify()
@@ -95,10 +119,7 @@ def collect(
     for purpose in register.purposes.values():
         columns = []
         for table in purpose.tables:
-            node = f"model.rgw.{table}"
-            models = [n.split(".")[-1] for n in upstream(manifest, node) if n.startswith("model.")]
-            source_tables = [n.split(".", 2)[-1] for n in upstream(manifest, node) if n.startswith("source.")]
-            model_columns = manifest["nodes"].get(node, {}).get("columns", {})
+            model_columns = manifest["nodes"].get(f"model.rgw.{table}", {}).get("columns", {})
             for col in model_columns:
                 meta = tags.get(table, {}).get(col)
                 if meta is None:
@@ -110,16 +131,20 @@ def collect(
                     data.findings.append(
                         Finding("class not allowed", f"{table}.{col} is {meta.get('privacy_class')} under {purpose.id}")
                     )
+                origin = describe_origin(graph, Field(f"published/{purpose.id}/{table}", col))
+                if not origin["raw_fields"] and not origin["constant"]:
+                    data.findings.append(
+                        Finding("published column without lineage", f"{table}.{col} (purpose {purpose.id})")
+                    )
                 columns.append(
                     {
                         "table": table,
                         "column": col,
                         "class": meta.get("privacy_class"),
                         "sources": meta.get("sources", []),
-                        "through_models": models,
-                        "landing_tables": sorted(
-                            {s for s in source_tables if s.split(".")[0] in meta.get("sources", [])}
-                        ),
+                        "source_fields": origin["source_fields"]
+                        or (["(a constant in the model's SQL)"] if origin["constant"] else []),
+                        "through": origin["through"],
                     }
                 )
         holders = [
@@ -190,23 +215,38 @@ def collect(
 
     variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars", {})
     for ind in indicator_doc["indicators"]:
+        origin = describe_origin(graph, Field("warehouse/woning_indicatoren", ind["id"]))
+        protected_fields = [str(f) for f in protected_inputs(graph, Field("warehouse/woning_indicatoren", ind["id"]))]
+        if protected_fields:
+            data.findings.append(Finding("protected trait feeds an indicator", f"{ind['id']}: {protected_fields}"))
         data.indicators.append(
             {
                 **ind,
                 "register": indicator_doc["register"],
                 "threshold_values": {t: variables.get(t) for t in ind["thresholds"]},
+                "source_fields_from_lineage": origin["source_fields"],
+                "protected_fields_in_column_lineage": protected_fields,
                 "protected_traits_in_lineage": protected_in_lineage,
             }
         )
     data.boundary = boundary_steps(landing)
+    data.openlineage_events = openlineage.events(graph, tags)
+    for problem in openlineage.validate(data.openlineage_events)[:20]:
+        data.findings.append(Finding("OpenLineage export invalid", problem))
     for f in identifier_findings or []:
         data.findings.append(Finding("direct identifier outside the raw area", f))
     return data
 
 
+def _cell(v: Any) -> str:
+    if isinstance(v, (list, tuple)) and len(v) > 3:  # long lists one item a line
+        return "<br>".join(html.escape(_fmt(x)) for x in v)
+    return html.escape(_fmt(v))
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>" for c in columns) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c in columns) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -257,11 +297,16 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
             + _table(p["accesses"][-200:], ["time", "user", "action", "outcome", "statement", "rows"])
         )
     pages["index.html"] = _page("Privacyrapport Rotterdams Goed Wonen", "".join(overview))
-    lineage = []
+    lineage = [
+        "<p>Per gepubliceerde kolom: de bronvelden waar hij uit komt, met de soort van elke stap onderweg (copied, "
+        "pseudonymised, encoded, generalised, linked, aggregated, derived), en de datasets die hij passeert. "
+        'Dezelfde lineage als OpenLineage-events: <a href="openlineage.jsonl">openlineage.jsonl</a> '
+        "(Marquez, DataHub, OpenMetadata).</p>"
+    ]
     for p in data.purposes:
         lineage.append(
             f"<h2>{html.escape(p['name'])}</h2>"
-            + _table(p["columns"], ["table", "column", "class", "sources", "landing_tables", "through_models"])
+            + _table(p["columns"], ["table", "column", "class", "source_fields", "through"])
         )
     lineage.append(
         "<h2>Aan de poort: wat er met elk bronveld gebeurde</h2>"
@@ -288,7 +333,19 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
     )
     pages["indicatoren.html"] = _page(
         "Indicatorenregister",
-        _table(data.indicators, ["id", "name", "rule", "inputs", "threshold_values", "protected_traits_in_lineage"])
+        _table(
+            data.indicators,
+            [
+                "id",
+                "name",
+                "rule",
+                "inputs",
+                "threshold_values",
+                "source_fields_from_lineage",
+                "protected_fields_in_column_lineage",
+                "protected_traits_in_lineage",
+            ],
+        )
         + "<p>Geen indicator leest nationaliteit, geslacht of een ander beschermd kenmerk: die velden passeren de "
         "poort niet, en de lineage van elke indicator bevat ze niet.</p>",
     )
@@ -302,7 +359,12 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
         written.append(out / name)
-    payload = {**data.__dict__, "findings": [f.__dict__ for f in data.findings]}
+    if data.openlineage_events:
+        written.append(openlineage.write(out / "openlineage.jsonl", data.openlineage_events))
+    payload = {
+        **{k: v for k, v in data.__dict__.items() if k not in ("lineage", "openlineage_events")},
+        "findings": [f.__dict__ for f in data.findings],
+    }
     (out / "privacy_report.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str))
     written.append(out / "privacy_report.json")
     return written

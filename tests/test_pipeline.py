@@ -285,9 +285,98 @@ def test_privacy_report_renders_with_working_links_and_no_findings(hub, tmp_path
     for text in pages.values():
         for href in _re.findall(r'href="([^"#]+)', text):
             assert (tmp_path / "site" / href).exists(), href
+    assert "brp/verblijfplaats_historie.bsn (copied, pseudonymised)" in pages["lineage.html"]
     assert "pseudonymised (bsn)" in pages["lineage.html"] and "Huisvestingswet 2014" in pages["index.html"]
+    assert (tmp_path / "site" / "openlineage.jsonl").stat().st_size > 100_000
     assert all(not i["protected_traits_in_lineage"] for i in data.indicators)
     assert [f.__dict__ for f in data.findings if f.kind != "grant past its date, not revoked"] == []
+
+
+def test_every_table_asset_carries_its_column_lineage_in_dagster(hub):
+    _, instance, _ = hub
+    expected = {
+        ("landing", "brp", "persoon"): ("bsn_psn", dg.AssetKey(["raw", "brp", "persoon"]), "bsn"),
+        ("warehouse", "fct_bewoningsperioden"): (
+            "persoon_psn",
+            dg.AssetKey(["warehouse", "int_bewoningsperioden"]),
+            "persoon_psn",
+        ),
+        ("published", "casusbehandeling"): (
+            "fct_bewoningsperioden.persoon_psn",
+            dg.AssetKey(["warehouse", "fct_bewoningsperioden"]),
+            "persoon_psn",
+        ),
+        ("linkage", "entity_links"): ("entity_id", dg.AssetKey(["landing", "brp", "persoon"]), "voornamen_bf"),
+    }
+    for path, (column, upstream, upstream_column) in expected.items():
+        event = instance.get_latest_materialization_event(dg.AssetKey(list(path)))
+        lineage = event.asset_materialization.metadata["dagster/column_lineage"].value
+        deps = lineage.deps_by_column[column]
+        assert dg.TableColumnDep(asset_key=upstream, column_name=upstream_column) in deps, (path, deps)
+
+
+def _chromium() -> str:
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Debian's chromium is missing: `make test` installs it as root; else apt-get install chromium")
+    return found
+
+
+def _browse(url: str, *args: str) -> str:
+    import subprocess
+
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *args, url]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_privacy_report_loads_in_a_real_browser_with_working_links_and_a_lineage_screenshot(hub, tmp_path):
+    from html.parser import HTMLParser
+
+    from governance.privacy_report import build
+    from rgw.settings import REPO_ROOT
+
+    paths, _, _ = hub
+    site = tmp_path / "site"
+    build(paths, site)
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs, self.ids = [], set()
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "a" and a.get("href"):
+                self.hrefs.append(a["href"])
+            if a.get("id"):
+                self.ids.add(a["id"])
+
+    rendered = {}
+    for page in sorted(site.glob("*.html")):
+        dom = _browse(page.as_uri(), "--dump-dom")  # the page as the browser built it
+        assert "<h1>" in dom and "<nav>" in dom, page.name
+        rendered[page.name] = Links()
+        rendered[page.name].feed(dom)
+    assert len(rendered) == 5
+    for name, links in rendered.items():
+        for href in links.hrefs:
+            target, _, anchor = href.partition("#")
+            target = target or name
+            assert (site / target).exists(), f"{name}: {href}"
+            if anchor:
+                assert anchor in rendered[target].ids, f"{name}: {href}"
+    lineage_dom = _browse((site / "lineage.html").as_uri(), "--dump-dom")
+    assert "brp/verblijfplaats_historie.bsn (copied, pseudonymised)" in lineage_dom
+    shots = REPO_ROOT / ".test-artifacts"
+    shots.mkdir(exist_ok=True)
+    shot = shots / "privacy-report-lineage.png"
+    shot.unlink(missing_ok=True)
+    _browse((site / "lineage.html").as_uri(), f"--screenshot={shot}", "--window-size=1400,1800")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
 def test_privacy_findings_catch_each_planted_violation(hub, tmp_path):

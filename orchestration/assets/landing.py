@@ -15,6 +15,7 @@ from governance.identifier_scan import scan_zone
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
 from orchestration.assets.ingest import delivery_partitions, raw_key
+from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.boundary import land_delivery_folder
 from pseudonymisation.keys import KeyStore
@@ -121,6 +122,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 "boundary_steps": dg.MetadataValue.json(entity_steps),
                 "path": dg.MetadataValue.path(str(paths.landing / spec.name / delivery_id / f"{entity}.parquet")),
             }
+            meta.update(column_lineage(f"landing/{spec.name}/{entity}"))
             if "addresses" in figures:
                 meta["addresses_resolved"] = figures["resolved"]
                 meta["addresses_unresolved_share"] = figures["unresolved_share"]

@@ -16,6 +16,7 @@ from connectors.registry import SOURCES
 from linkage.entities import entity_links_table
 from linkage.quality import address_quality, entity_quality
 from orchestration.assets.landing import landing_key, latest_delivery
+from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.boundary import address_link_rows
 from pseudonymisation.keys import KeyStore
@@ -78,6 +79,7 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": table.num_rows,
+            **column_lineage("linkage/address_links"),
             "unresolved (review queue)": unresolved.num_rows,
             "path": dg.MetadataValue.path(str(paths.linkage / "address_links.parquet")),
         }
@@ -110,7 +112,13 @@ def vbo_buurt(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.Ma
     table = pa.table({"verblijfsobject_id": vbo["verblijfsobject_id"], "buurtcode": pa.array(codes, pa.string())})
     write_atomic(table, paths.linkage / "vbo_buurt.parquet")
     outside = sum(1 for c in codes if c is None)
-    return dg.MaterializeResult(metadata={"dagster/row_count": table.num_rows, "outside_every_buurt": outside})
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": table.num_rows,
+            "outside_every_buurt": outside,
+            **column_lineage("linkage/vbo_buurt"),
+        }
+    )
 
 
 PERSON_KEYS = [
@@ -148,7 +156,11 @@ def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     for m in table["method"].to_pylist():
         methods[m] = methods.get(m, 0) + 1
     yield dg.MaterializeResult(
-        metadata={"dagster/row_count": table.num_rows, "by_method": dg.MetadataValue.json(methods)}
+        metadata={
+            "dagster/row_count": table.num_rows,
+            "by_method": dg.MetadataValue.json(methods),
+            **column_lineage("linkage/entity_links"),
+        }
     )
     if (paths.ground_truth / "persons.parquet").exists():
         quality = entity_quality(table, paths.ground_truth, KeyStore(paths.keys))

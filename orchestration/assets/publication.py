@@ -10,6 +10,7 @@ from governance.publish import PublicationRefused, column_tags, publish, unseale
 from governance.purposes import Purpose, load
 from orchestration.assets.landing import raw_person_files
 from orchestration.dbt_manifest import ensure_manifest
+from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.keys import KeyStore
 
@@ -80,6 +81,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
                 "column_tags": dg.MetadataValue.json(
                     {t.name: {c: tags[t.name][c] for c in t.columns} for t in pub.tables}
                 ),
+                **column_lineage(*[f"published/{purpose.id}/{t.name}" for t in pub.tables]),
             },
         )
         yield dg.AssetCheckResult(

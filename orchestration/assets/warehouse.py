@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_manifest import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 
 WAREHOUSE_GROUP = "warehouse"
@@ -58,9 +59,14 @@ def dbt_env(hub: HubPathsResource) -> dict[str, str]:
     pool=DUCKDB_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubPathsResource):
-    """Build the selected models and run their tests (`dbt build`), streaming each result as it lands."""
+    """Build the selected models and run their tests (`dbt build`), streaming each result as it lands, each model's
+    materialisation with its column lineage."""
     os.environ.update(dbt_env(hub))
-    yield from dbt.cli(["build"], context=context).stream()
+    for event in dbt.cli(["build"], context=context).stream():
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            event = event.with_metadata({**event.metadata, **column_lineage("/".join(key.path))})
+        yield event
 
 
 def dbt_resource() -> DbtCliResource:

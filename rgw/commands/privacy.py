@@ -187,6 +187,45 @@ def privacy_report(out: Path, since) -> None:
         click.echo(f"  finding: {f.kind}: {f.detail}")
 
 
+@privacy.command("lineage")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="OpenLineage events, JSON lines.")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="Also print where these come from, e.g. published/casusbehandeling/fct_bewoningsperioden.persoon_psn",
+)
+def privacy_lineage(out: Path, columns: tuple[str, ...]) -> None:
+    """Export the column lineage (raw field to published column) as OpenLineage events, validated first."""
+    import json
+
+    from governance import openlineage
+    from governance.column_lineage import Field, for_manifest
+    from governance.privacy_report import describe_origin
+    from governance.publish import column_tags
+    from orchestration.dbt_manifest import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    graph = for_manifest(manifest)
+    events = openlineage.events(graph, column_tags(manifest))
+    problems = openlineage.validate(events)
+    if problems:
+        for problem in problems[:20]:
+            click.echo(f"invalid: {problem}", err=True)
+        sys.exit(6)
+    openlineage.write(out, events)
+    click.echo(f"{len(events)} OpenLineage events ({sum(len(c) for c in graph.columns.values())} columns) -> {out}")
+    for text in columns:
+        f = Field.parse(text)
+        if f not in graph.steps:
+            click.echo(f"{text}: no such column in the lineage", err=True)
+            sys.exit(2)
+        origin = describe_origin(graph, f)
+        click.echo(f"{text}")
+        for line in origin["source_fields"] or ["(a constant in the model's SQL)"]:
+            click.echo(f"  <- {line}")
+
+
 @click.group()
 def subject() -> None:
     """Requests of data subjects."""

@@ -1,0 +1,117 @@
+"""Column lineage from published column to raw source field, and its OpenLineage export: what the privacy officer
+reads in the report, checked on the project's own dbt manifest and pseudonymisation policy."""
+
+import copy
+import json
+
+import pytest
+
+from governance.column_lineage import LINKAGE_INPUTS, Field, boundary_steps, build, landing_columns, protected_inputs
+from governance.openlineage import events, validate, write
+from governance.publish import column_tags
+from orchestration.dbt_manifest import ensure_manifest
+from pseudonymisation.policy import load_policy
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads(ensure_manifest().read_text())
+
+
+@pytest.fixture(scope="module")
+def graph(manifest):
+    return build(manifest)
+
+
+def _origin(graph, text):
+    origin = graph.origin(Field.parse(text))
+    return {str(f): kinds for f, kinds in origin.raw_fields.items()}, origin
+
+
+def test_every_published_column_traces_to_raw_source_fields(graph):
+    published = [f for f in graph.steps if f.dataset.startswith("published/")]
+    assert len(published) > 150
+    untraced = []
+    for f in published:
+        origin = graph.origin(f)
+        if not origin.raw_fields:
+            untraced.append((str(f), origin.constant))
+    # only the programme's targets, which are literals in monitoring_doelen.sql, come from no source field
+    assert untraced and all(constant and "monitoring_doelen" in name for name, constant in untraced)
+
+
+def test_a_resident_pseudonym_traces_to_the_bsn_through_the_boundary_and_the_purpose_rekeying(graph):
+    raw, origin = _origin(graph, "published/casusbehandeling/fct_bewoningsperioden.persoon_psn")
+    assert set(raw) == {"raw/brp/verblijfplaats_historie.bsn"}
+    assert raw["raw/brp/verblijfplaats_historie.bsn"] == {"pseudonymised", "copied"}
+    assert {"landing/brp/verblijfplaats_historie", "warehouse/stg_brp__verblijfplaatsen"} <= origin.through
+    (step,) = graph.inputs(Field.parse("published/casusbehandeling/fct_bewoningsperioden.persoon_psn"))
+    assert step.kind == "pseudonymised" and "casusbehandeling" in step.description
+
+
+def test_an_indicator_traces_to_floor_area_and_registered_persons_with_the_kinds_of_its_steps(graph):
+    raw, _ = _origin(graph, "published/selectie_integrale_acties/woning_indicatoren.ind_overbewoning")
+    assert "raw/bag/verblijfsobject.oppervlakte" in raw
+    assert {"pseudonymised", "aggregated", "derived"} <= raw["raw/brp/verblijfplaats_historie.bsn"]
+    counts, _ = _origin(graph, "published/signalering/signalering_buurt_jaar.aantal")
+    assert counts and all("aggregated" in kinds for kinds in counts.values())
+
+
+def test_linked_columns_trace_through_the_linkage_to_the_fields_it_compares(graph):
+    raw, origin = _origin(graph, "warehouse/dim_woningen.eigenaar_id")
+    assert "linkage/entity_links" in origin.through
+    assert any(kinds >= {"linked", "encoded"} for kinds in raw.values())  # names compared as keyed encodings
+
+
+def test_the_linkage_inputs_name_columns_the_boundary_writes():
+    landed = landing_columns(boundary_steps())
+    named = [i for spec in LINKAGE_INPUTS.values() for inputs in spec.get("linked", {}).values() for i in inputs]
+    for text in named:
+        f = Field.parse(text)
+        assert f.name in landed.get(f.dataset, []), text
+
+
+def test_no_indicator_is_fed_by_a_protected_trait_and_a_planted_one_is_found(manifest, graph):
+    indicators = [c for c in graph.columns["warehouse/woning_indicatoren"] if c.startswith("ind_")]
+    assert len(indicators) == 8
+    assert all(protected_inputs(graph, Field("warehouse/woning_indicatoren", c)) == [] for c in indicators)
+    policy = copy.deepcopy(load_policy())  # plant: nationality kept at the door and used to count residents
+    policy["brp"]["verblijfplaats_historie"]["nationaliteiten"] = "keep"
+    planted = copy.deepcopy(manifest)
+    node = planted["nodes"]["model.rgw.stg_brp__verblijfplaatsen"]
+    node["raw_code"] = node["raw_code"].replace(
+        "    is_current,", "    is_current and nationaliteiten = 'NL' as is_current,"
+    )
+    found = protected_inputs(build(planted, policy), Field("warehouse/woning_indicatoren", "ind_overbewoning"))
+    assert found == [Field("raw/brp/verblijfplaats_historie", "nationaliteiten")]
+
+
+def test_the_openlineage_export_validates_and_a_broken_event_is_named(graph, manifest, tmp_path):
+    items = events(graph, column_tags(manifest))
+    assert len(items) == len([d for d in graph.datasets() if not d.startswith("raw/")])
+    assert validate(items) == []
+    path = write(tmp_path / "openlineage.jsonl", items)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    pub = next(e for e in lines if e["job"]["name"] == "published/casusbehandeling/fct_bewoningsperioden")
+    facet = pub["outputs"][0]["facets"]["columnLineage"]["fields"]["persoon_psn"]["inputFields"][0]
+    assert facet["name"] == "warehouse/fct_bewoningsperioden" and facet["transformations"][0]["masking"] is True
+    tags = pub["outputs"][0]["facets"]["tags"]["tags"]
+    assert {"key": "privacy_class", "value": "pseudonym", "source": "DBT", "field": "persoon_psn"} in tags
+    broken = copy.deepcopy(lines[0])
+    broken["run"]["runId"] = "not-a-uuid"
+    del broken["outputs"][0]["facets"]["columnLineage"]["_producer"]
+    problems = validate([broken])
+    assert any("runId" in p for p in problems) and any("_producer" in p for p in problems)
+
+
+def test_rgw_privacy_lineage_exports_the_events_and_explains_a_column(tmp_path):
+    from click.testing import CliRunner
+
+    from rgw.cli import main
+
+    out = tmp_path / "ol.jsonl"
+    column = "published/selectie_integrale_acties/woning_indicatoren.ind_leegstand"
+    result = CliRunner().invoke(main, ["privacy", "lineage", "--out", str(out), "--column", column])
+    assert result.exit_code == 0, result.output
+    assert "OpenLineage events" in result.output and "<- stedin/verbruik.verbruik" in result.output
+    assert validate([json.loads(line) for line in out.read_text().splitlines()]) == []
