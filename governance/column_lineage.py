@@ -72,7 +72,7 @@ LINKAGE_INPUTS: dict[str, dict[str, Any]] = {
             ],
         },
         "same_as": {"match_probability": "entity_id", "entity_kind": "entity_id", "method": "entity_id",
-                    "evidence": "entity_id"},
+                    "evidence": "entity_id", "input_fingerprint": "entity_id"},
     },
     "vbo_buurt": {
         "copied": {"verblijfsobject_id": ["landing/bag/verblijfsobject.verblijfsobject_id"]},

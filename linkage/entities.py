@@ -22,7 +22,9 @@ generic linker:
 4. **Entity ids** come from linkage.clustering.EntityMap: derived from the smallest member key, and BSN and KvK nodes
    sort first, so a person's id is derived from their BSN pseudonym and is the same in every run; a natural person's
    owner entity is their person entity. Given the previous run's table, records linked before keep their entity and
-   are not compared again: a new delivery links incrementally.
+   are not compared again: a new delivery links incrementally. Each link row carries the fingerprint of the landed
+   record it was made from (`input_fingerprint`); a record whose fingerprint changed since (a corrected name, a BSN
+   added by the corporation) leaves its old entity and is linked afresh, so no stale link is carried.
 
 Cut-offs on Dice assume the boundary's plain keyed filters (no diffusion layer, see pseudonymisation/encodings.py).
 """
@@ -54,8 +56,19 @@ LINK_SCHEMA = pa.schema(
         ("match_probability", pa.float64()),
         ("method", pa.string()),
         ("evidence", pa.string()),
+        ("input_fingerprint", pa.string()),
     ]
 )
+# The records whose links depend on their own content: (source, entity, key column). Their fingerprint is the md5 of
+# the landed row without its delivery bookkeeping (source_file, record_ref), so a re-delivered unchanged record keeps
+# its fingerprint. BRP persons are keyed by their BSN pseudonym itself and need none.
+FINGERPRINTED = (
+    ("brk", "persoon", "persoon_id"),
+    ("corporaties", "relatie", "relatie_id"),
+    ("meldpunten", "melding", "melding_id"),
+    ("meldpunten", "zaak", "zaak_id"),
+)
+BOOKKEEPING = ("source_file", "record_ref")
 PERSON_THRESHOLD = 0.5  # match probability for a person link without BSN
 AMBIGUOUS_BITS = 1.0  # a runner-up within this many bits of the best candidate: no link (twins, father and son)
 M_FLOOR = 0.01  # least m of any level: the labelled records (with a BSN) are tidier than the ones we link
@@ -85,7 +98,7 @@ class Link:
     evidence: dict
     node: str = ""  # the record's node in the entity graph
 
-    def row(self, entity_id: str) -> dict:
+    def row(self, entity_id: str, fingerprint: str | None = None) -> dict:
         return {
             "source": self.source,
             "entity": self.entity,
@@ -95,6 +108,7 @@ class Link:
             "match_probability": self.match_probability,
             "method": self.method,
             "evidence": json.dumps(self.evidence, sort_keys=True) if self.evidence else "{}",
+            "input_fingerprint": fingerprint,
         }
 
 
@@ -546,14 +560,42 @@ def _link_corporate_relations(con, landing, owner_names, onodes, done, edges) ->
 # --- entities ------------------------------------------------------------------------------------------------------
 
 
-def previous_map(previous: pa.Table | None) -> tuple[EntityMap, dict[str, dict]]:
-    """The entity map of an earlier run's entity-links table, and its linked rows by node (empty for a first run)."""
+def record_fingerprints(landing: Path) -> dict[str, str]:
+    """node -> fingerprint of the record's latest landed row, for the FINGERPRINTED records."""
+    con = duckdb.connect()
+    out: dict[str, str] = {}
+    for source, entity, key in FINGERPRINTED:
+        path = _latest(landing, source, entity)
+        if path is None:
+            continue
+        names = [d[0] for d in con.execute(f"select * from read_parquet('{path}') limit 0").description]
+        keep = ", ".join(f'"{n}"' for n in names if n not in BOOKKEEPING)
+        rows = con.execute(
+            f"select {key}::varchar, md5(to_json(t)::varchar) from (select {keep} from read_parquet('{path}')) as t"
+        ).fetchall()
+        out.update((node(source, entity, k), fp) for k, fp in rows)
+    con.close()
+    return out
+
+
+def previous_map(
+    previous: pa.Table | None, fingerprints: dict[str, str] | None = None
+) -> tuple[EntityMap, dict[str, dict]]:
+    """The entity map of an earlier run's entity-links table, and its linked rows by node (empty for a first run).
+
+    With `fingerprints` (of the records as they are now), a record whose fingerprint differs from the one its link
+    was made from is left out of both: it is placed and linked afresh.
+    """
     emap = EntityMap(id_prefix)
     if previous is None or previous.num_rows == 0:
         return emap, {}
+    fingerprints = fingerprints or {}
     done = {}
     for r in previous.to_pylist():
         n = node(r["source"], r["entity"], r["record_key"])
+        now = fingerprints.get(n)
+        if now is not None and now != r.get("input_fingerprint"):
+            continue  # changed since: relink
         emap.ids[n] = r["entity_id"]
         if r["method"] in LINKED_METHODS:
             done[n] = r
@@ -562,9 +604,11 @@ def previous_map(previous: pa.Table | None) -> tuple[EntityMap, dict[str, dict]]
 
 def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Table:
     """Every person and owner record with its entity (LINK_SCHEMA). With `previous` (the table of an earlier run),
-    records linked then keep their entity, probability and evidence and are not compared again; new records join
-    existing entities, and a record that joins two entities merges them (the larger keeps its id)."""
-    emap, done = previous_map(previous)
+    records linked then and unchanged since keep their entity, probability and evidence and are not compared again;
+    new and changed records are linked, joining existing entities, and a record that joins two entities merges them
+    (the larger keeps its id)."""
+    fingerprints = record_fingerprints(landing)
+    emap, done = previous_map(previous, fingerprints)
     person_links, person_edges = link_persons(landing, set(done))
     owner_links, owner_edges = link_owners(landing, set(done))
     links = person_links + owner_links
@@ -573,7 +617,7 @@ def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Ta
     emap = emap.resolve(new_nodes, [a for a, _ in edges], [b for _, b in edges])
     rows = []
     for lk in links:
-        row = lk.row(emap.ids[lk.node])
+        row = lk.row(emap.ids[lk.node], fingerprints.get(lk.node))
         if lk.method == "previous_run":
             old = done[lk.node]
             row.update(match_probability=old["match_probability"], method=old["method"], evidence=old["evidence"])

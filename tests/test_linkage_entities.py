@@ -247,3 +247,21 @@ def test_a_new_delivery_links_incrementally(world, tmp_path):
     assert second[("T6", "persoon")]["entity_id"] == second[piet]["entity_id"] == before[piet]["entity_id"]
     unchanged = [k for k in before if k in second]
     assert all(second[k]["entity_id"] == before[k]["entity_id"] for k in unchanged)
+
+
+def test_a_corrected_record_is_linked_afresh_and_leaves_its_old_entity(world, tmp_path):
+    landing, keystore = world
+    first = by_record(entity_links_table(landing))
+    jan, anna = first[("T3", "persoon")]["entity_id"], first[("T2", "persoon")]["entity_id"]
+    assert jan != anna and first[("T3", "persoon")]["input_fingerprint"]
+    # next delivery: the corporation corrects T3, who was in fact Anna de Vries; everything else is unchanged
+    tenants = [t if t[0] != "T3" else ("T3", None, "Anna", "de Vries", "1975-03-03", "V9") for t in TENANTS]
+    later = tmp_path / "later"
+    build(later, keystore, tenants=tenants)
+    second = by_record(entity_links_table(later, previous=pa.Table.from_pylist(list(first.values()), LINK_SCHEMA)))
+    t3 = second[("T3", "persoon")]
+    assert (t3["entity_id"], t3["method"]) == (anna, "fellegi_sunter")  # relinked, not carried
+    assert second[("T2", "persoon")]["entity_id"] == anna
+    jan_bsn = (Pseudonymiser(keystore, "bsn").pseudonym("111222333"), "persoon")
+    assert second[jan_bsn]["entity_id"] == jan != anna  # Jan and Anna were not merged through T3
+    assert second[("T5", "persoon")]["input_fingerprint"] == first[("T5", "persoon")]["input_fingerprint"]
