@@ -180,32 +180,3 @@ def privacy_report(context: dg.AssetExecutionContext, hub: HubPathsResource):
     yield dg.AssetCheckResult(
         passed=not data.findings, metadata={"findings": dg.MetadataValue.json([f.__dict__ for f in data.findings])}
     )
-
-
-@dg.asset(
-    key=["governance", "raw_retention"],
-    group_name="governance",
-    kinds={"python"},
-    description="Deletes raw deliveries that have landed and are past their retention (RGW_RAW_RETENTION_DAYS), "
-    "logging every removal in the audit log. Runs daily on the retention schedule.",
-)
-def raw_retention(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.MaterializeResult:
-    from governance.retention import apply_raw_retention, raw_retention_days
-    from pseudonymisation.audit import AuditLog
-
-    paths = hub.paths()
-    removed = apply_raw_retention(paths.raw, paths.landing, AuditLog(paths.audit_log))
-    return dg.MaterializeResult(
-        metadata={"removed": dg.MetadataValue.json([r.path for r in removed]), "term_days": raw_retention_days()}
-    )
-
-
-retention_job = dg.define_asset_job(
-    "retention_job", selection=[raw_retention], description="Apply the raw zone's retention term."
-)
-retention_schedule = dg.ScheduleDefinition(
-    job=retention_job,
-    cron_schedule="30 4 * * *",
-    execution_timezone="Europe/Amsterdam",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
