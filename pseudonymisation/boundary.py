@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from linkage.address.parse import parsed_from_parts
 from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
 from linkage.companies import normalise_party_name
 from pseudonymisation.policy import Boundary, ColumnStep
+from pseudonymisation.suppression import NON_REGISTRY_SOURCES, suppress
 
 ADDRESS_COLUMNS = [
     "adres_nummeraanduiding_id",
@@ -194,20 +196,35 @@ def land_delivery_folder(
     delivery_id: str,
     entities: list[str],
     index: BagIndex | None,
+    suppressed: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically."""
+    """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically.
+
+    `suppressed` are pseudonyms of erased persons (governance/restrictions.py): their rows of a non-registry source
+    are left out (pseudonymisation/suppression.py), so a re-delivery does not bring them back.
+    """
     target = landing_root / source / delivery_id
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".landing-{uuid.uuid4().hex}"
     staging.mkdir()
     report: dict[str, Any] = {"source": source, "delivery_id": delivery_id, "entities": {}, "steps": []}
+    held: dict[str, pa.Table] = {}  # entities of a non-registry source, written once erased persons are left out
     try:
         for entity in entities:
             raw = pq.read_table(raw_dir / f"{entity}.parquet")
             landed, steps, stats = land_entity(boundary, raw, source, entity, index)
-            pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
             report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
             report["steps"].extend(asdict(s) for s in steps)
+            if suppressed and source in NON_REGISTRY_SOURCES:
+                held[entity] = landed
+            else:
+                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+        if held:
+            held, removed = suppress(source, held, suppressed)
+            for entity, landed in held.items():
+                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                report["entities"][entity]["rows_out"] = landed.num_rows
+            report["suppressed_rows"] = removed  # counts only: which persons stays in the suppression list
         (staging / "_landing.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         old = None
         if target.exists():

@@ -8,6 +8,7 @@ import duckdb
 
 from governance.publish import PublicationRefused, column_tags, publish, unsealed
 from governance.purposes import Purpose, load
+from governance.restrictions import RestrictionRegister
 from orchestration.assets.landing import raw_person_files
 from orchestration.dbt_manifest import ensure_manifest
 from orchestration.resources import HubPathsResource
@@ -62,7 +63,14 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
         manifest = json.loads(ensure_manifest().read_text())
         keystore = KeyStore(paths.keys)
         try:
-            pub = publish(purpose.id, paths.warehouse, paths.published, manifest, keystore)
+            pub = publish(
+                purpose.id,
+                paths.warehouse,
+                paths.published,
+                manifest,
+                keystore,
+                restricted=RestrictionRegister(paths.access).restricted(),
+            )
         except PublicationRefused as refusal:
             yield dg.AssetCheckResult(
                 check_name="column_tags_allow_publication",
@@ -76,6 +84,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
             asset_key=key,
             metadata={
                 "tables": dg.MetadataValue.json(pub.summary()["tables"]),
+                "withheld_rows_restricted_persons": sum(t.withheld for t in pub.tables),
                 "path": dg.MetadataValue.path(str(pub.path)),
                 "column_tags": dg.MetadataValue.json(
                     {t.name: {c: tags[t.name][c] for c in t.columns} for t in pub.tables}
