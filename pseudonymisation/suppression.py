@@ -38,7 +38,7 @@ def person_ids(source: str, tables: dict[str, pa.Table], pseudonyms: Collection[
         mask = pa.array([False] * table.num_rows)
         for c in columns:
             if c in table.column_names:
-                mask = pc.or_(mask, pc.fill_null(pc.is_in(table[c], value_set=values), False))
+                mask = pc.or_(mask, pc.fill_null(pc.is_in(pc.cast(table[c], pa.string()), value_set=values), False))
         found[entity] = set(table.filter(mask)[id_col].to_pylist())
     return found
 

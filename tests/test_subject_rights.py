@@ -242,3 +242,39 @@ def test_every_step_is_logged_the_chain_verifies_and_no_record_holds_an_identifi
     assert all(e["ground"] == "AVG art. 17(1)(a)" and e["request"] == "AVG-17-3" for e in erasure)
     removed = next(e for e in erasure if e["step"] == "landing_rows_removed")["removed"]
     assert removed["corporaties.relatie"] >= 1 and removed["meldpunten.melding"] >= 1
+
+
+# --- the pieces on their own: the vault forgets and refuses, suppression follows links ---------------------------
+
+
+def test_the_vault_forgets_an_erased_identifier_and_never_stores_it_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("RGW_MASTER_KEY", "cd" * 32)
+    keystore = KeyStore(tmp_path / "keys")
+    vault = Vault(tmp_path / "vault", keystore)
+    bsns = ["999993653", "111222333"]
+    vault.put_many("bsn", bsns)
+    erased, kept = (Pseudonymiser(keystore, "bsn").pseudonym(b) for b in bsns)
+    assert vault.forget("bsn", [erased]) == 1
+    assert not vault.holds("bsn", erased) and vault.resolve("bsn", kept) == "111222333"
+    assert Vault(tmp_path / "vault", keystore, erased=[erased]).put_many("bsn", bsns) == 0
+    assert not vault.holds("bsn", erased)
+
+
+def test_suppression_removes_the_person_and_the_links_to_them_in_non_registry_sources_only():
+    import pyarrow as pa
+
+    from pseudonymisation.suppression import suppress
+
+    tables = {
+        "relatie": pa.table(
+            {"relatie_id": ["r1", "r2"], "bsn_psn": ["bsn.v1.A", "bsn.v1.B"], "email_psn": [None, None]}
+        ),
+        "huurovereenkomst_relatie": pa.table({"huurovereenkomst_id": ["h1", "h2"], "relatie_id": ["r1", "r2"]}),
+        "eenheid": pa.table({"eenheid_id": ["e1"]}),
+    }
+    kept, removed = suppress("corporaties", tables, {"bsn.v1.A"})
+    assert kept["relatie"]["relatie_id"].to_pylist() == ["r2"]
+    assert kept["huurovereenkomst_relatie"]["relatie_id"].to_pylist() == ["r2"]
+    assert kept["eenheid"] is tables["eenheid"] and removed == {"relatie": 1, "huurovereenkomst_relatie": 1}
+    brp = {"persoon": pa.table({"bsn_psn": ["bsn.v1.A"]})}
+    assert suppress("brp", brp, {"bsn.v1.A"}) == (brp, {})  # a base registry: restricted, never suppressed
