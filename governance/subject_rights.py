@@ -198,10 +198,15 @@ def erase(
         reason="erasure request: base-registry data (BRP, BRK) kept under AVG art. 17(3)(b), restricted instead",
     )
     audit.append({**base, "step": "registries_restricted", "sources": [s for s, held in registry_rows.items() if held]})
-    # 2. the non-registry sources' landed rows
+    # 2. future deliveries first, so a landing that starts from now on already leaves the person out: the boundary
+    # drops these rows and keeps these identifiers out of the vault. Only identifiers that are the person's alone
+    # (BSN, A-nummer, e-mail, phone); a reporter's name pseudonym may be a namesake's and is not listed.
+    SuppressionList(paths.access).add(sorted(pseudonyms), request=request, officer=officer, ground=ground)
+    audit.append({**base, "step": "suppression_listed", "pseudonyms": len(pseudonyms)})
+    # 3. the non-registry sources' landed rows
     removed_rows, seen = erase_from_landing(paths.landing, pseudonyms)
     audit.append({**base, "step": "landing_rows_removed", "removed": removed_rows})
-    # 3. the vault: the route back (a reporter's name only when no remaining report holds the same pseudonym)
+    # 4. the vault: the route back (a reporter's name only when no remaining report holds the same pseudonym)
     vault = Vault(paths.vault, keystore)
     forget = pseudonyms | {p for p in seen - pseudonyms if not _still_landed(paths.landing, p)}
     by_domain: dict[str, set[str]] = {}
@@ -211,9 +216,6 @@ def erase(
             by_domain.setdefault(parsed[0], set()).add(p)
     vault_removed = {d: vault.forget(d, ps) for d, ps in sorted(by_domain.items())}
     audit.append({**base, "step": "vault_entries_removed", "removed": vault_removed})
-    # 4. future deliveries: the boundary leaves these rows out and keeps the identifiers out of the vault
-    SuppressionList(paths.access).add(sorted(forget), request=request, officer=officer, ground=ground)
-    audit.append({**base, "step": "suppression_listed", "pseudonyms": len(forget)})
     return {
         "request": request,
         "linkage_pseudonym": psn,
@@ -221,7 +223,7 @@ def erase(
         "erased": {
             "vault_entries": vault_removed,
             "landing_rows": removed_rows,
-            "suppressed_pseudonyms": len(forget),
+            "suppressed_pseudonyms": len(pseudonyms),
         },
         "restricted_not_erased": [s for s, held in registry_rows.items() if held],
         "note": "BRP and BRK are base registries the hub does not own; their rows are kept under AVG art. 17(3)(b) "
