@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,8 @@ from governance.purposes import Purpose, load
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
 
+PERSON_COLUMN = "persoon_psn"  # a person's linkage pseudonym in the warehouse, before re-keying per purpose
+
 
 class PublicationRefused(RuntimeError):
     """Publication stopped by the tag policy: an untagged column, or a class the purpose may not see."""
@@ -48,6 +50,7 @@ class PublishedTable:
     rows: int
     left_out: list[str]
     suppressed_cells: int = 0
+    withheld: int = 0  # rows of persons who restricted processing (AVG art. 18)
 
 
 @dataclass
@@ -143,8 +146,16 @@ def plan_table(
 
 
 def publish(
-    purpose_id: str, warehouse: Path, published_root: Path, manifest: dict[str, Any], keystore: KeyStore
+    purpose_id: str,
+    warehouse: Path,
+    published_root: Path,
+    manifest: dict[str, Any],
+    keystore: KeyStore,
+    restricted: Collection[str] = (),
 ) -> Publication:
+    """Publish one purpose's dataset. `restricted`: linkage pseudonyms of persons who restricted processing (AVG art.
+    18, governance/restrictions.py); rows whose `persoon_psn` is one of them are left out of every table, counted in
+    `PublishedTable.withheld` (not in the dataset's own summary, which its readers see)."""
     purpose = load().get(purpose_id)
     tags = column_tags(manifest)
     target_dir = published_root / purpose.id
@@ -157,10 +168,16 @@ def publish(
     try:
         out.execute(f"attach '{tmp}' as ds")
         re_key = Pseudonymiser(keystore, "entiteit", purpose=purpose.id)
+        src.register("restricted_persons", pa.table({"psn": pa.array(sorted(restricted), pa.string())}))
         for table in purpose.tables:
             columns = [r[0] for r in src.execute(f"describe {table}").fetchall()]
             keep, left = plan_table(purpose, table, columns, tags.get(table, {}))
             where = " and ".join(f"{c} {pred}" for c, pred in purpose.row_filter.items() if c in columns) or "true"
+            withheld = 0
+            if restricted and PERSON_COLUMN in columns:
+                person = f"{PERSON_COLUMN} in (select psn from restricted_persons)"
+                withheld = src.execute(f"select count(*) from {table} where ({where}) and {person}").fetchall()[0][0]
+                where = f"({where}) and ({PERSON_COLUMN} is null or not {person})"
             data = src.sql(f"select {', '.join(keep)} from {table} where {where}").to_arrow_table()
             for c in keep:
                 if tags[table][c].get("privacy_class") == "pseudonym":
@@ -187,7 +204,7 @@ def publish(
             out.register("data_view", data)
             out.execute(f"create table ds.{table} as select * from data_view")
             out.unregister("data_view")
-            publication.tables.append(PublishedTable(table, keep, data.num_rows, left, suppressed))
+            publication.tables.append(PublishedTable(table, keep, data.num_rows, left, suppressed, withheld))
         out.execute(
             "create table ds._publication as select * from (values (?, ?)) t(purpose, manifest)",
             [purpose.id, json.dumps(publication.summary())],

@@ -11,12 +11,10 @@ from orchestration.assets.overview import ingest_overview
 from orchestration.assets.publication import (
     PUBLICATION_ASSETS,
     privacy_report,
-    raw_retention,
-    retention_job,
-    retention_schedule,
     signaleringsrapport,
 )
 from orchestration.assets.quality import indicator_recall_and_precision
+from orchestration.assets.retention import retention, retention_job, retention_schedule
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
 from orchestration.resources import HubPathsResource, WarehouseResource
@@ -37,7 +35,7 @@ defs = dg.Definitions(
         *PUBLICATION_ASSETS,
         signaleringsrapport,
         privacy_report,
-        raw_retention,
+        retention,
         ingest_overview,
     ],
     jobs=[*INGEST_JOBS, downstream_job, retention_job],

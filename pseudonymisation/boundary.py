@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from linkage.address.parse import parsed_from_parts
 from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
 from linkage.companies import normalise_party_name
 from pseudonymisation.policy import Boundary, ColumnStep
+from pseudonymisation.suppression import NON_REGISTRY_SOURCES, suppress
 
 ADDRESS_COLUMNS = [
     "adres_nummeraanduiding_id",
@@ -194,20 +196,42 @@ def land_delivery_folder(
     delivery_id: str,
     entities: list[str],
     index: BagIndex | None,
+    suppressed: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically."""
+    """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically.
+
+    `suppressed` are pseudonyms of erased persons (governance/restrictions.py): their rows of a non-registry source
+    are left out (pseudonymisation/suppression.py), so a re-delivery does not bring them back; the identifiers of
+    those rows (a reporter's name too) are not put in the vault, because the vault is filled after the rows are left
+    out.
+    """
     target = landing_root / source / delivery_id
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".landing-{uuid.uuid4().hex}"
     staging.mkdir()
     report: dict[str, Any] = {"source": source, "delivery_id": delivery_id, "entities": {}, "steps": []}
+    suppressing = bool(suppressed) and source in NON_REGISTRY_SOURCES
+    door = Boundary(boundary.keystore, None) if suppressing else boundary  # the vault gets only the rows that stay
+    held: dict[str, tuple[pa.Table, pa.Table, list[ColumnStep]]] = {}
     try:
         for entity in entities:
             raw = pq.read_table(raw_dir / f"{entity}.parquet")
-            landed, steps, stats = land_entity(boundary, raw, source, entity, index)
-            pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+            landed, steps, stats = land_entity(door, raw, source, entity, index)
             report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
             report["steps"].extend(asdict(s) for s in steps)
+            if suppressing:
+                held[entity] = (raw, landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64())), steps)
+            else:
+                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+        if held:
+            kept, removed = suppress(source, {e: t for e, (_, t, _) in held.items()}, suppressed)
+            for entity, landed in kept.items():
+                raw, _, steps = held[entity]
+                rows, landed = landed[_ROW], landed.drop_columns([_ROW])
+                _to_vault(boundary, raw.take(rows), landed, steps)
+                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                report["entities"][entity]["rows_out"] = landed.num_rows
+            report["suppressed_rows"] = removed  # counts only: which persons stays in the suppression list
         (staging / "_landing.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         old = None
         if target.exists():
@@ -220,6 +244,18 @@ def land_delivery_folder(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
+
+
+_ROW = "__row"  # a landed row's place in its raw table, while erased persons' rows are left out
+
+
+def _to_vault(boundary: Boundary, raw: pa.Table, landed: pa.Table, steps: list[ColumnStep]) -> None:
+    """The identifiers of the rows that stay, into the vault (what `Boundary.apply_policy` does for every row)."""
+    if boundary.vault is None:
+        return
+    for step in steps:
+        if step.action == "pseudonymise":
+            boundary.vault.put_many(step.argument, raw.column(step.column), landed.column(step.output))
 
 
 def address_link_rows(landed: pa.Table, source: str, entity: str) -> pa.Table | None:

@@ -1,8 +1,9 @@
 """The route back: a linkage pseudonym to its identifier, for an authorised user, for one case, always logged.
 
-Four things must hold, checked in this order: the purpose allows re-identification (in the purpose register only
+Five things must hold, checked in this order: the purpose allows re-identification (in the purpose register only
 case handling, `casusbehandeling`, does), a case reference in the programme's form (RGW-2026-000123) is given, the
-user holds a valid grant for the purpose, and the vault holds the pseudonym. Granted or refused, one audit record
+user holds a valid grant for the purpose, the person has not restricted processing (AVG art. 18, the restriction
+register), and the vault holds the pseudonym. Granted or refused, one audit record
 says who asked, under which purpose, for which case and which pseudonym, and the outcome (the record's own time says
 when); the identifier itself is never logged. What the user typed is logged only when it has the expected form, so
 a BSN pasted into the case or pseudonym field is refused and logged as "<not a ...>", never written down.
@@ -68,8 +69,14 @@ def reidentify(
     case: str,
     pseudonym: str,
     at: datetime | None = None,
+    restrictions: Any = None,
 ) -> Reidentified:
-    """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first."""
+    """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
+
+    `restrictions` (governance.restrictions.RestrictionRegister, or anything with `active(pseudonym)`): a pseudonym
+    whose processing a data subject had restricted (AVG art. 18) is refused, naming the restriction's request. The
+    check comes after the grant, so only an authorised user learns that a restriction exists.
+    """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
     event: dict[str, Any] = {
@@ -86,6 +93,12 @@ def reidentify(
         if parsed is None:
             raise AccessDenied("not a linkage pseudonym (expected <domain>.<version>.<26 characters>)")
         _check_grant(grants, user, purpose, at)
+        restriction = restrictions.active(pseudonym) if restrictions is not None else None
+        if restriction is not None:
+            raise AccessDenied(
+                f"processing of this person is restricted (AVG art. 18) under request {restriction.request} since "
+                f"{restriction.since}; the privacy officer can lift it (rgw subject lift-restriction)"
+            )
         identifier = vault.resolve(parsed[0], pseudonym)
         if identifier is None:
             raise AccessDenied(f"the vault holds no identifier for pseudonym {pseudonym!r}")

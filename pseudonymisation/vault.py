@@ -17,7 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,9 +55,11 @@ def _version_of(domain: str, pseudonyms: pa.ChunkedArray) -> str:
 class Vault:
     """Linkage pseudonym -> identifier, per identifier domain, encrypted at rest."""
 
-    def __init__(self, folder: Path, keystore: KeyStore):
+    def __init__(self, folder: Path, keystore: KeyStore, erased: Collection[str] = ()):
+        """`erased`: pseudonyms of persons whose erasure was granted; their identifiers are never stored again."""
         self.folder = Path(folder)
         self.keystore = keystore
+        self.erased = pa.array(sorted(erased), pa.string())
 
     def __repr__(self) -> str:
         return f"Vault(folder={str(self.folder)!r})"
@@ -123,6 +125,8 @@ class Vault:
             raise ValueError("put_many: pseudonyms and values must be aligned row by row")
         pairs = pa.table({"pseudonym": pseudonyms, "value": values})
         pairs = pairs.filter(pc.and_(pc.is_valid(pairs["pseudonym"]), pc.is_valid(pairs["value"])))
+        if len(self.erased):
+            pairs = pairs.filter(pc.invert(pc.is_in(pairs["pseudonym"], value_set=self.erased)))
         if pairs.num_rows == 0:
             return 0
         version = _version_of(domain, pairs["pseudonym"])
@@ -139,6 +143,26 @@ class Vault:
             os.chmod(tmp, 0o600)
             os.replace(tmp, folder / f"part-{uuid.uuid4().hex}.parquet")
         return table.num_rows
+
+    def forget(self, domain: str, pseudonyms: Collection[str]) -> int:
+        """Remove the identifiers behind `pseudonyms` (an erasure): each part holding one is rewritten without it,
+        beside and renamed into place under the lock. Returns how many entries were removed."""
+        gone = pa.array(sorted(pseudonyms), pa.string())
+        if not len(gone) or not self._parts(domain):
+            return 0
+        removed = 0
+        with self._locked(domain) as folder:
+            for part in self._parts(domain):
+                table = pq.read_table(part, schema=SCHEMA)
+                keep = table.filter(pc.invert(pc.is_in(table["pseudonym"], value_set=gone)))
+                if keep.num_rows == table.num_rows:
+                    continue
+                removed += table.num_rows - keep.num_rows
+                tmp = folder / f".part-{uuid.uuid4().hex}.tmp"
+                pq.write_table(keep, tmp)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, part)
+        return removed
 
     def _encrypt(self, domain: str, version: str, pseudonyms: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Table:
         aead = self._aead(version)

@@ -12,6 +12,7 @@ import dagster as dg
 
 from connectors.registry import SOURCES, SourceSpec
 from governance.identifier_scan import scan_zone
+from governance.restrictions import SuppressionList
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
 from orchestration.assets.ingest import delivery_partitions, raw_key
@@ -102,10 +103,11 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         if not raw_dir.exists():
             raise FileNotFoundError(f"{spec.name} delivery {delivery_id} has not been ingested into {paths.raw}")
         keystore = KeyStore(paths.keys)
-        boundary = Boundary(keystore, Vault(paths.vault, keystore))
+        erased = SuppressionList(paths.access).pseudonyms()  # erased persons: not back in the vault nor landed
+        boundary = Boundary(keystore, Vault(paths.vault, keystore, erased=erased))
         index = bag_index(paths.raw) if spec.name != "bag" else None
         report = land_delivery_folder(
-            boundary, raw_dir, paths.landing, spec.name, delivery_id, list(spec.entities), index
+            boundary, raw_dir, paths.landing, spec.name, delivery_id, list(spec.entities), index, erased
         )
         steps = report["steps"]
         for entity in spec.entities:

@@ -8,6 +8,7 @@ import duckdb
 
 from governance.publish import PublicationRefused, column_tags, publish, unsealed
 from governance.purposes import Purpose, load
+from governance.restrictions import RestrictionRegister
 from orchestration.assets.landing import raw_person_files
 from orchestration.dbt_manifest import ensure_manifest
 from orchestration.lineage_metadata import column_lineage
@@ -63,7 +64,14 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
         manifest = json.loads(ensure_manifest().read_text())
         keystore = KeyStore(paths.keys)
         try:
-            pub = publish(purpose.id, paths.warehouse, paths.published, manifest, keystore)
+            pub = publish(
+                purpose.id,
+                paths.warehouse,
+                paths.published,
+                manifest,
+                keystore,
+                restricted=RestrictionRegister(paths.access).restricted(),
+            )
         except PublicationRefused as refusal:
             yield dg.AssetCheckResult(
                 check_name="column_tags_allow_publication",
@@ -77,6 +85,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
             asset_key=key,
             metadata={
                 "tables": dg.MetadataValue.json(pub.summary()["tables"]),
+                "withheld_rows_restricted_persons": sum(t.withheld for t in pub.tables),
                 "path": dg.MetadataValue.path(str(pub.path)),
                 "column_tags": dg.MetadataValue.json(
                     {t.name: {c: tags[t.name][c] for c in t.columns} for t in pub.tables}
@@ -182,32 +191,3 @@ def privacy_report(context: dg.AssetExecutionContext, hub: HubPathsResource):
     yield dg.AssetCheckResult(
         passed=not data.findings, metadata={"findings": dg.MetadataValue.json([f.__dict__ for f in data.findings])}
     )
-
-
-@dg.asset(
-    key=["governance", "raw_retention"],
-    group_name="governance",
-    kinds={"python"},
-    description="Deletes raw deliveries that have landed and are past their retention (RGW_RAW_RETENTION_DAYS), "
-    "logging every removal in the audit log. Runs daily on the retention schedule.",
-)
-def raw_retention(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.MaterializeResult:
-    from governance.retention import apply_raw_retention, raw_retention_days
-    from pseudonymisation.audit import AuditLog
-
-    paths = hub.paths()
-    removed = apply_raw_retention(paths.raw, paths.landing, AuditLog(paths.audit_log))
-    return dg.MaterializeResult(
-        metadata={"removed": dg.MetadataValue.json([r.path for r in removed]), "term_days": raw_retention_days()}
-    )
-
-
-retention_job = dg.define_asset_job(
-    "retention_job", selection=[raw_retention], description="Apply the raw zone's retention term."
-)
-retention_schedule = dg.ScheduleDefinition(
-    job=retention_job,
-    cron_schedule="30 4 * * *",
-    execution_timezone="Europe/Amsterdam",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)

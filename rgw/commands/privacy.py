@@ -28,6 +28,7 @@ def _registers():
 def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
     """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged."""
     from governance.grants import AccessDenied
+    from governance.restrictions import RestrictionRegister
     from pseudonymisation.keys import KeyStore
     from pseudonymisation.reidentify import reidentify as route_back
     from pseudonymisation.vault import Vault
@@ -36,7 +37,14 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
     keystore = KeyStore(paths.keys)
     try:
         found = route_back(
-            Vault(paths.vault, keystore), audit, grants, user=user, purpose=purpose, case=case, pseudonym=pseudonym
+            Vault(paths.vault, keystore),
+            audit,
+            grants,
+            user=user,
+            purpose=purpose,
+            case=case,
+            pseudonym=pseudonym,
+            restrictions=RestrictionRegister(paths.access),
         )
     except AccessDenied as refusal:
         click.echo(f"refused: {refusal}", err=True)
@@ -155,6 +163,7 @@ def publish(purposes: tuple[str, ...]) -> None:
     from governance.publish import PublicationRefused
     from governance.publish import publish as publish_one
     from governance.purposes import load
+    from governance.restrictions import RestrictionRegister
     from orchestration.dbt_manifest import ensure_manifest
     from pseudonymisation.keys import KeyStore
 
@@ -162,7 +171,14 @@ def publish(purposes: tuple[str, ...]) -> None:
     manifest = json.loads(ensure_manifest().read_text())
     for pid in purposes or tuple(load().purposes):
         try:
-            pub = publish_one(pid, paths.warehouse, paths.published, manifest, KeyStore(paths.keys))
+            pub = publish_one(
+                pid,
+                paths.warehouse,
+                paths.published,
+                manifest,
+                KeyStore(paths.keys),
+                restricted=RestrictionRegister(paths.access).restricted(),
+            )
         except PublicationRefused as refusal:
             click.echo(f"refused: {refusal}", err=True)
             sys.exit(5)
@@ -248,3 +264,69 @@ def subject_report(officer: str, request_ref: str, bsn: str, out: Path) -> None:
     click.echo(f"{len(report['places'])} place(s) hold data about this person -> {path}")
     for place in report["places"]:
         click.echo(f"  {place['zone']:<10} {place.get('purpose', ''):<26} {place['table']:<32} {place['rows']} row(s)")
+
+
+@subject.command("restrict")
+@click.option("--officer", required=True, help="The privacy officer handling the request.")
+@click.option("--request", "request_ref", required=True, help="The request's reference.")
+@click.option("--bsn", required=True, help="The person's BSN, as given in the request (never logged).")
+@click.option("--reason", default="restriction requested (AVG art. 18)", show_default=True)
+def subject_restrict(officer: str, request_ref: str, bsn: str, reason: str) -> None:
+    """Restrict processing of one person (AVG art. 18): the route back refuses them, publication leaves them out."""
+    from governance.subject_rights import restrict
+    from pseudonymisation.keys import KeyStore
+
+    paths, log, _ = _registers()
+    outcome = restrict(paths, KeyStore(paths.keys), log, officer=officer, request=request_ref, bsn=bsn, reason=reason)
+    click.echo(f"restricted {outcome['linkage_pseudonym']} under request {request_ref}: {outcome['effect']}")
+    click.echo("run the publication (rgw publish, or the downstream job) for the published datasets to follow")
+
+
+@subject.command("lift-restriction")
+@click.option("--officer", required=True)
+@click.option("--request", "request_ref", required=True)
+@click.option("--bsn", required=True, help="The person's BSN (never logged).")
+def subject_lift_restriction(officer: str, request_ref: str, bsn: str) -> None:
+    """Lift a person's restriction (the register keeps the dated entry); logged."""
+    from governance.subject_rights import lift_restriction
+    from pseudonymisation.keys import KeyStore
+
+    paths, log, _ = _registers()
+    n = lift_restriction(paths, KeyStore(paths.keys), log, officer=officer, request=request_ref, bsn=bsn)
+    click.echo(f"lifted {n} restriction(s) under request {request_ref}")
+
+
+@subject.command("erase")
+@click.option("--officer", required=True, help="The privacy officer handling the request.")
+@click.option("--request", "request_ref", required=True, help="The request's reference.")
+@click.option("--bsn", required=True, help="The person's BSN, as given in the request (never logged).")
+@click.option("--ground", required=True, help="The legal ground of the erasure, e.g. 'AVG art. 17(1)(c)'.")
+@click.option("--email", "emails", multiple=True, help="An e-mail address the person reported under (never logged).")
+@click.option("--phone", "phones", multiple=True, help="A phone number the person reported under (never logged).")
+def subject_erase(
+    officer: str, request_ref: str, bsn: str, ground: str, emails: tuple[str, ...], phones: tuple[str, ...]
+) -> None:
+    """Erase one person where the law allows it (AVG art. 17); base-registry rows are restricted instead."""
+    from governance.subject_rights import erase
+    from pseudonymisation.keys import KeyStore
+
+    paths, log, _ = _registers()
+    outcome = erase(
+        paths,
+        KeyStore(paths.keys),
+        log,
+        officer=officer,
+        request=request_ref,
+        bsn=bsn,
+        ground=ground,
+        emails=emails,
+        phones=phones,
+    )
+    erased = outcome["erased"]
+    click.echo(f"erased {outcome['linkage_pseudonym']} under request {request_ref} ({ground}):")
+    click.echo(f"  vault entries removed: {erased['vault_entries']}")
+    click.echo(f"  landing rows removed:  {erased['landing_rows']}")
+    click.echo(f"  pseudonyms kept out of future deliveries: {erased['suppressed_pseudonyms']}")
+    if outcome["restricted_not_erased"]:
+        click.echo(f"  restricted, not erased: {', '.join(outcome['restricted_not_erased'])}")
+    click.echo(f"  {outcome['note']}")
