@@ -151,11 +151,13 @@ def publish(
     published_root: Path,
     manifest: dict[str, Any],
     keystore: KeyStore,
-    restricted: Collection[str] = (),
+    *,
+    restricted: Collection[str],
 ) -> Publication:
     """Publish one purpose's dataset. `restricted`: linkage pseudonyms of persons who restricted processing (AVG art.
     18, governance/restrictions.py); rows whose `persoon_psn` is one of them are left out of every table, counted in
-    `PublishedTable.withheld` (not in the dataset's own summary, which its readers see)."""
+    `PublishedTable.withheld` (not in the dataset's own summary, which its readers see). Required, so no caller can
+    forget the register (fail closed)."""
     purpose = load().get(purpose_id)
     tags = column_tags(manifest)
     target_dir = published_root / purpose.id

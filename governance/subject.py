@@ -16,6 +16,7 @@ import duckdb
 
 from governance.publish import unsealed
 from governance.purposes import load
+from governance.restrictions import RestrictionRegister, SuppressionList
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
@@ -24,6 +25,16 @@ from pseudonymisation.vault import Vault
 
 def _count(con: duckdb.DuckDBPyConnection, source: str, column: str, value: str) -> int:
     return con.execute(f'select count(*) from {source} where "{column}" = ?', [value]).fetchall()[0][0]
+
+
+def _lineage(dataset: str) -> dict[str, list[str]]:
+    """Each column of a published table with the source fields it comes from (the privacy report's lineage)."""
+    from governance.column_lineage import Field
+    from governance.privacy_report import describe_origin
+    from orchestration.lineage_metadata import graph
+
+    g = graph()
+    return {c: describe_origin(g, Field(dataset, c))["source_fields"] for c in g.columns.get(dataset, [])}
 
 
 def subject_report(
@@ -92,19 +103,23 @@ def subject_report(
                             "table": table,
                             "rows": n,
                             "held_as": "purpose pseudonym",
+                            "lineage": _lineage(f"published/{purpose.id}/{table}"),
                         }
                     )
             pub.close()
     con.close()
     in_vault = Vault(paths.vault, keystore).holds("bsn", psn)
+    restriction = RestrictionRegister(paths.access).active(psn)
     report = {
         "request": request,
         "officer": officer,
         "linkage_pseudonym": psn,
         "places": places,
         "in_vault": in_vault,
+        "restricted": None if restriction is None else {"request": restriction.request, "since": restriction.since},
+        "erased": psn in SuppressionList(paths.access).pseudonyms(),
         "raw_zone": "restricted; deleted after its retention term",
-        "lineage": "docs/privacy-design.md and the privacy report's lineage page",
+        "lineage": "per published table above; all columns: the privacy report's lineage page",
     }
     audit.append(
         {"action": "subject_access", "by": officer, "request": request, "pseudonym": psn, "places": len(places)}

@@ -68,14 +68,15 @@ def reidentify(
     purpose: str,
     case: str,
     pseudonym: str,
+    restrictions: Any,
     at: datetime | None = None,
-    restrictions: Any = None,
 ) -> Reidentified:
     """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
 
     `restrictions` (governance.restrictions.RestrictionRegister, or anything with `active(pseudonym)`): a pseudonym
     whose processing a data subject had restricted (AVG art. 18) is refused, naming the restriction's request. The
-    check comes after the grant, so only an authorised user learns that a restriction exists.
+    check comes after the grant, so only an authorised user learns that a restriction exists. Required, so no caller
+    can forget it (fail closed).
     """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
@@ -93,7 +94,7 @@ def reidentify(
         if parsed is None:
             raise AccessDenied("not a linkage pseudonym (expected <domain>.<version>.<26 characters>)")
         _check_grant(grants, user, purpose, at)
-        restriction = restrictions.active(pseudonym) if restrictions is not None else None
+        restriction = restrictions.active(pseudonym)
         if restriction is not None:
             raise AccessDenied(
                 f"processing of this person is restricted (AVG art. 18) under request {restriction.request} since "

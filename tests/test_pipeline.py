@@ -449,5 +449,9 @@ def test_subject_access_report_finds_a_resident_everywhere_and_is_logged(hub):
         ("linkage", "entity_links"),
         ("warehouse", "fct_bewoningsperioden"),
     } <= zones
+    published = [p for p in report["places"] if p["zone"] == "published" and p["table"] == "fct_bewoningsperioden"]
+    for place in published:  # where each published column about them comes from
+        assert "brp/verblijfplaats_historie.bsn" in " ".join(place["lineage"]["persoon_psn"])
+    assert report["restricted"] is None and report["erased"] is False
     last = AuditLog(paths.audit_log).records()[-1]["event"]
     assert last["action"] == "subject_access" and bsn not in json.dumps(last)

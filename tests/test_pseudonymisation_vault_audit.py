@@ -10,6 +10,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from governance.grants import AccessDenied, GrantRegister
+from governance.restrictions import RestrictionRegister
 from pseudonymisation.audit import AuditError, AuditLog
 from pseudonymisation.grants import GrantChecker, YamlGrants
 from pseudonymisation.keys import KeyStore
@@ -177,6 +178,7 @@ def _outcomes(audit: AuditLog) -> list[str]:
 
 
 def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_path, vault, keystore):
+    none = RestrictionRegister(tmp_path)  # an empty register: nobody restricted
     grants_file = tmp_path / "access" / "grants.yaml"
     grants_file.parent.mkdir()
     grants_file.write_text(
@@ -202,8 +204,8 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
     ]
     for change, reason in refusals:
         with pytest.raises(AccessDenied, match=reason):
-            reidentify(vault, audit, grants, **{**ask, **change})
-    found = reidentify(vault, audit, grants, **ask)
+            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none)
+    found = reidentify(vault, audit, grants, **ask, restrictions=none)
     assert found.identifier == BSN and BSN not in repr(found)
     assert _outcomes(audit) == ["refused"] * len(refusals) + ["granted"]
     records = audit.records()
@@ -221,6 +223,7 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
 
 
 def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_path, vault, keystore):
+    none = RestrictionRegister(tmp_path)
     audit = AuditLog(tmp_path / "audit.jsonl")
     register = GrantRegister(tmp_path / "grants.json", audit)
     ask = dict(
@@ -230,11 +233,11 @@ def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_pa
         pseudonym=Pseudonymiser(keystore, "bsn").pseudonym(OTHER),
     )
     with pytest.raises(AccessDenied, match="holds no grant"):
-        reidentify(vault, audit, register, **ask)
+        reidentify(vault, audit, register, **ask, restrictions=none)
     register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
     with pytest.raises(AccessDenied, match="not yet acknowledged"):
-        reidentify(vault, audit, register, **ask)
+        reidentify(vault, audit, register, **ask, restrictions=none)
     register.acknowledge("inspecteur1", "casusbehandeling")
-    assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC)).identifier == OTHER
+    assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none).identifier == OTHER
     assert _outcomes(audit) == ["refused", "refused", "granted"]
     assert OTHER not in audit.path.read_text() and audit.verify().ok
