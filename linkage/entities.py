@@ -26,7 +26,8 @@ generic linker:
    record it was made from (`input_fingerprint`); a record whose fingerprint changed since (a corrected name, a BSN
    added by the corporation) leaves its old entity and is linked afresh, so no stale link is carried.
 
-Cut-offs on Dice assume the boundary's plain keyed filters (no diffusion layer, see pseudonymisation/encodings.py).
+Name scores are on the scale of the landed filters: Dice above chance on plain keyed filters, agreement above chance
+on diffused ones (the boundary's choice, `_encoding.taps` in pseudonymisation/policy.yaml; see `_dice_rows`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ AMBIGUOUS_BITS = 1.0  # a runner-up within this many bits of the best candidate:
 M_FLOOR = 0.01  # least m of any level: the labelled records (with a BSN) are tidier than the ones we link
 PARTY_THRESHOLD = 0.25  # Dice above chance of a written landlord name with an owner of the reported dwelling
 PARTY_GLOBAL_THRESHOLD = 0.7  # ... with any owner, when no owner of the reported dwelling matches
+# On diffused filters (policy `_encoding.taps` > 0) the score is agreement above chance, 1 - 2 x (Hamming share):
+# random pairs score 0 +- 0.022 on the 2,048 bits of a party name, equal names 1. The cut-offs on that scale, chosen
+# on the focus world (owner F1 1.0 for a local cut from 0.0 to 0.15, 0.994 at 0.3; any-owner cut 0.4 to 0.7 alike):
+DIFFUSED_PARTY_THRESHOLD = 0.15  # 7 standard deviations above a random pair
+DIFFUSED_PARTY_GLOBAL_THRESHOLD = 0.5
+
+
+def party_cuts() -> tuple[float, float]:
+    """(cut at the reported dwelling, cut for any owner) on the scale of the landed filters."""
+    from pseudonymisation.policy import encoding_taps
+
+    if encoding_taps() > 0:
+        return DIFFUSED_PARTY_THRESHOLD, DIFFUSED_PARTY_GLOBAL_THRESHOLD
+    return PARTY_THRESHOLD, PARTY_GLOBAL_THRESHOLD
+
+
 MIN_LABELLED = 30  # labelled (BSN-linked) pairs needed to estimate m; fewer: DEFAULT_M
 # m per level (else ... exact) when too few labelled pairs exist: what FEBRL4 and the synthetic city both show.
 DEFAULT_M = {2: [0.05, 0.95], 4: [0.03, 0.03, 0.09, 0.85]}
@@ -381,19 +398,26 @@ def link_persons(landing: Path, done: set[str] | None = None) -> tuple[list[Link
 
 
 def _dice_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise Dice of two aligned (n, nbytes) uint8 filter matrices, and Dice above chance; 0 where either is empty.
+    """Row-wise Dice of two aligned (n, nbytes) uint8 filter matrices, and a score above chance; 0 where either is
+    empty.
 
-    A long name fills half of a 512-bit filter, and two unrelated half-full filters already share a quarter of their
-    bits: Dice 0.5 by chance, where two short names score 0.15. Dice above chance, (Dice - e) / (1 - e) with e =
-    2 p q / (p + q) the Dice two random filters of these densities p, q would have, puts long and short names on one
-    scale, so one cut-off serves both.
+    Plain filters: a long name fills half of a 512-bit filter, and two unrelated half-full filters already share a
+    quarter of their bits: Dice 0.5 by chance, where two short names score 0.15. Dice above chance, (Dice - e) /
+    (1 - e) with e = 2 p q / (p + q) the Dice two random filters of these densities p, q would have, puts long and
+    short names on one scale, so one cut-off serves both. Diffused filters are about half ones whatever the name,
+    so the score is agreement above chance, 1 - 2 h with h the share of differing bits (clipped at 0).
     """
+    from pseudonymisation.policy import encoding_taps
+
     nbits = a.shape[1] * 8
     ca = np.bitwise_count(a).sum(axis=1, dtype=np.int64)
     cb = np.bitwise_count(b).sum(axis=1, dtype=np.int64)
     inter = np.bitwise_count(a & b).sum(axis=1, dtype=np.int64)
     total = np.maximum(ca + cb, 1)
     dice = np.where(ca + cb > 0, 2.0 * inter / total, 0.0)
+    if encoding_taps() > 0:
+        agreement = 1.0 - 2.0 * (ca + cb - 2 * inter) / nbits
+        return dice, np.where(ca * cb > 0, np.clip(agreement, 0.0, 1.0), 0.0)
     p, q = ca / nbits, cb / nbits
     chance = np.where(p + q > 0, 2 * p * q / np.maximum(p + q, 1e-12), 0.0)
     return dice, np.where(ca * cb > 0, (dice - chance) / np.maximum(1 - chance, 1e-12), 0.0)
@@ -412,8 +436,8 @@ def match_names(
     owners: np.ndarray,
     local: tuple[np.ndarray, np.ndarray],
     *,
-    local_cut: float = PARTY_THRESHOLD,
-    global_cut: float = PARTY_GLOBAL_THRESHOLD,
+    local_cut: float | None = None,
+    global_cut: float | None = None,
 ) -> dict[int, tuple[int, float, float, str]]:
     """Best owner per written name: {named row: (owner row, Dice, Dice above chance, block)}.
 
@@ -421,6 +445,8 @@ def match_names(
     dwelling. A name without a local match at `local_cut` is compared with the owners that share an LSH band with it
     and must reach `global_cut`.
     """
+    local_cut = party_cuts()[0] if local_cut is None else local_cut
+    global_cut = party_cuts()[1] if global_cut is None else global_cut
     out: dict[int, tuple[int, float, float, str]] = {}
     li, oi = local
     if len(li):
@@ -496,7 +522,7 @@ def link_owners(landing: Path, done: set[str] | None = None) -> tuple[list[Link]
             j, dice, score, block = matched[i]
             local_block = block.startswith("owner")
             method = "encoded_name_owner_of_dwelling" if local_block else "encoded_name_any_owner"
-            ev = _evidence(dice, score, PARTY_THRESHOLD if local_block else PARTY_GLOBAL_THRESHOLD, block)
+            ev = _evidence(dice, score, party_cuts()[0] if local_block else party_cuts()[1], block)
             links.append(Link("meldpunten", entity, key, "eigenaar", round(score, 3), method, ev, n))
             edges.append((n, onodes[j]))
         else:
@@ -548,7 +574,7 @@ def _link_corporate_relations(con, landing, owner_names, onodes, done, edges) ->
             links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "previous_run", {}, n))
         elif i in matched:
             j, dice, score, block = matched[i]
-            ev = _evidence(dice, score, PARTY_GLOBAL_THRESHOLD, block)
+            ev = _evidence(dice, score, party_cuts()[1], block)
             method = "encoded_name_any_owner"
             links.append(Link("corporaties", "relatie", rid, "eigenaar", round(score, 3), method, ev, n))
             edges.append((n, onodes[j]))

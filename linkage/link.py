@@ -125,13 +125,13 @@ class Encoders:
     each distinct value is encoded once."""
 
     def __init__(self, config: LinkConfig, keystore):
-        from pseudonymisation.encodings import FieldEncoder
+        from pseudonymisation.encodings import HARDENED_TAPS, FieldEncoder
 
         self.filters = {}
         for f in config.fields:
             if f.kind not in TOKEN_KINDS:  # a swappable pair shares one key, so its filters compare
                 key = "+".join(sorted({f.name, f.swap_with or f.name}))
-                self.filters[f.name] = FieldEncoder(keystore, f"link/{key}", ENCODING_KIND[f.kind])
+                self.filters[f.name] = FieldEncoder(keystore, f"link/{key}", ENCODING_KIND[f.kind], taps=HARDENED_TAPS)
         self.token_key = keystore.derive("linkage/tokens")
         self.block_key = keystore.derive("linkage/blocking")
         self._memo: dict[str, dict[str, bytes | None]] = {name: {} for name in self.filters}

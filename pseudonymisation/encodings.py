@@ -53,6 +53,7 @@ class Profile:
 HARDENED_TAPS = 4
 KINDS: dict[str, Profile] = {
     "name": Profile(512, 20),
+    "party_name": Profile(2048, 20),  # owners and landlords as written: long names, weak similarities (see docs)
     "address": Profile(1024, 15),
     "date": Profile(256, 25),
     "text": Profile(1024, 15),

@@ -40,7 +40,7 @@ ENCODING_KINDS = {
     "tussenvoegsel": "name",
     "achternaam": "name",
     "volledige_naam": "name",
-    "partij_naam": "name",
+    "partij_naam": "party_name",
     "geboortedatum": "date",
     "adres": "address",
 }

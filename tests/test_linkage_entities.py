@@ -20,7 +20,6 @@ from linkage.companies import normalise_party_name
 from linkage.entities import LINK_SCHEMA, entity_links_table
 from linkage.quality import entity_quality
 from pseudonymisation.boundary import land_delivery_folder
-from pseudonymisation.encodings import FieldEncoder
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.policy import Boundary
 from pseudonymisation.pseudonyms import Pseudonymiser
@@ -81,8 +80,8 @@ class World:
         self.root = root
         self.bsn = Pseudonymiser(keystore, "bsn")
         self.kvk = Pseudonymiser(keystore, "kvk")
-        kinds = {"voornaam": "name", "achternaam": "name", "geboortedatum": "date", "partij_naam": "name"}
-        self.enc = {f: FieldEncoder(keystore, f, k) for f, k in kinds.items()}
+        door = Boundary(keystore, None)  # the boundary's encoders: its kinds, lengths and diffusion
+        self.enc = {f: door.encoder(f) for f in ("voornaam", "achternaam", "geboortedatum", "partij_naam")}
 
     def f(self, field: str, value: str | None) -> bytes | None:
         if value and field == "partij_naam":
