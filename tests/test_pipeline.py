@@ -13,9 +13,7 @@ import pytest
 
 from governance.identifier_scan import scan_zone
 from orchestration.assets.landing import raw_person_files
-from orchestration.runner import run_everything
-from rgw.settings import HubPaths
-from synth import generate
+from tests.conftest import materialised_hub
 
 INDICATOR_OF = {
     "overbewoning": "ind_overbewoning",
@@ -33,16 +31,7 @@ PROTECTED = re.compile(r"\b(nationaliteit\w*|geslacht|geboorteland|etniciteit|re
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("hub")
-    generate("tiny", 5, data)
-    mp.setenv("RGW_DATA", str(data))
-    mp.setenv("RGW_MASTER_KEY", "ab" * 32)
-    paths = HubPaths(data).ensure()
-    instance = dg.DagsterInstance.ephemeral()
-    report = run_everything(instance, paths)
-    yield paths, instance, report
-    mp.undo()
+    yield from materialised_hub(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

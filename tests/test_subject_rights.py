@@ -9,7 +9,6 @@ the tests run in file order and build on each other's state, as an officer's req
 import json
 from datetime import date, timedelta
 
-import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
@@ -18,35 +17,26 @@ from click.testing import CliRunner
 from governance.grants import AccessDenied, GrantRegister
 from governance.publish import unsealed
 from governance.restrictions import RestrictionRegister
-from orchestration.runner import RunReport, ingest_all, run_downstream, run_everything
+from orchestration.runner import RunReport, ingest_all, run_downstream
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
 from pseudonymisation.reidentify import reidentify
 from pseudonymisation.vault import Vault
 from rgw.cli import main
-from rgw.settings import HubPaths
-from synth import generate
+from tests.conftest import materialised_hub
 
 CASE = "RGW-2026-000123"
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("hub")
-    generate("tiny", 5, data)
-    mp.setenv("RGW_DATA", str(data))
-    mp.setenv("RGW_MASTER_KEY", "ab" * 32)
-    paths = HubPaths(data).ensure()
-    instance = dg.DagsterInstance.ephemeral()
-    report = run_everything(instance, paths)
-    assert report.ok, report.failed
-    grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
-    grants.grant("cas", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
-    grants.acknowledge("cas", "casusbehandeling")
-    yield paths, instance, grants
-    mp.undo()
+    for paths, instance, report in materialised_hub(tmp_path_factory):
+        assert report.ok, report.failed
+        grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
+        grants.grant("cas", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+        grants.acknowledge("cas", "casusbehandeling")
+        yield paths, instance, grants
 
 
 def _bsn_psn(paths):
