@@ -259,6 +259,18 @@ class Staging:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def delivery_folders(zone: Path, source: str) -> list[Path]:
+    """The delivery folders of one source in a zone (raw, landing), oldest first: delivery ids sort by date, and
+    hidden folders (a landing being written) do not count."""
+    return sorted(p for p in (Path(zone) / source).glob("*") if p.is_dir() and not p.name.startswith("."))
+
+
+def latest_delivery(zone: Path, source: str) -> Path | None:
+    """The newest delivery folder of one source in a zone, as staging reads it (`latest_delivery` in dbt's macros)."""
+    folders = delivery_folders(zone, source)
+    return folders[-1] if folders else None
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from connectors.delivery import delivery_folders
 from governance.restrictions import RestrictionRegister, SuppressionList
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
@@ -89,10 +90,6 @@ def lift_restriction(paths, keystore: KeyStore, audit: AuditLog, *, officer: str
     return n
 
 
-def _deliveries(landing: Path, source: str) -> list[Path]:
-    return sorted(p for p in (landing / source).glob("*") if p.is_dir() and not p.name.startswith("."))
-
-
 def _read_delivery(folder: Path) -> dict[str, pa.Table]:
     return {f.stem: pq.read_table(f) for f in sorted(folder.glob("*.parquet"))}
 
@@ -100,7 +97,7 @@ def _read_delivery(folder: Path) -> dict[str, pa.Table]:
 def _column_values(landing: Path, source: str, entity: str, where: str, values: set[str], column: str) -> set[str]:
     """Distinct non-null `column` of `source.entity` rows (every delivery) whose `where` column is in `values`."""
     found: set[str] = set()
-    for folder in _deliveries(landing, source):
+    for folder in delivery_folders(landing, source):
         path = folder / f"{entity}.parquet"
         if not path.exists():
             continue
@@ -141,7 +138,7 @@ def erase_from_landing(landing: Path, pseudonyms: set[str]) -> tuple[dict[str, i
     removed: dict[str, int] = {}
     seen: set[str] = set()
     for source in NON_REGISTRY_SOURCES:
-        folders = _deliveries(landing, source)
+        folders = delivery_folders(landing, source)
         ids: dict[str, set[str]] = {}
         for folder in folders:  # first every delivery's person rows, so links across deliveries go too
             tables = _read_delivery(folder)
@@ -162,7 +159,7 @@ def erase_from_landing(landing: Path, pseudonyms: set[str]) -> tuple[dict[str, i
 def _still_landed(landing: Path, pseudonym: str) -> bool:
     """Whether any landed non-registry row still holds a pseudonym (a reporter's name can be someone else's too)."""
     for source in NON_REGISTRY_SOURCES:
-        for folder in _deliveries(landing, source):
+        for folder in delivery_folders(landing, source):
             tables = _read_delivery(folder)
             if any(person_ids(source, tables, {pseudonym}).values()):
                 return True

@@ -40,6 +40,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from connectors.delivery import latest_delivery
 from linkage.blocking import candidate_pairs, lsh_bands
 from linkage.clustering import EntityMap
 from linkage.comparison import Comparison, FieldValues, encoded_values
@@ -154,10 +155,10 @@ def id_prefix(smallest_key: str) -> str:
 
 
 def _latest(landing: Path, source: str, entity: str) -> str | None:
-    folders = sorted(p for p in (Path(landing) / source).glob("*") if p.is_dir() and not p.name.startswith("."))
-    if not folders or not (folders[-1] / f"{entity}.parquet").exists():
+    folder = latest_delivery(landing, source)
+    if folder is None or not (folder / f"{entity}.parquet").exists():
         return None
-    return str(folders[-1] / f"{entity}.parquet")
+    return str(folder / f"{entity}.parquet")
 
 
 def _required(landing: Path, source: str, entity: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors.delivery import latest_delivery
 from connectors.registry import SOURCES, SourceSpec
 from governance.identifier_scan import scan_zone
 from governance.restrictions import SuppressionList
@@ -30,11 +31,6 @@ _INDEX_CACHE: dict[str, BagIndex] = {}
 
 def landing_key(source: str, entity: str) -> dg.AssetKey:
     return dg.AssetKey(["landing", source, entity])
-
-
-def latest_delivery(zone: Path, source: str) -> Path | None:
-    folders = sorted(p for p in (zone / source).glob("*") if p.is_dir() and not p.name.startswith("."))
-    return folders[-1] if folders else None
 
 
 def bag_index(raw_zone: Path) -> BagIndex | None:

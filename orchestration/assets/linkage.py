@@ -11,11 +11,12 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.delivery import latest_delivery
 from connectors.gebieden import assign_buurt
 from connectors.registry import SOURCES
 from linkage.entities import entity_links_table
 from linkage.quality import address_quality, entity_quality
-from orchestration.assets.landing import landing_key, latest_delivery
+from orchestration.assets.landing import landing_key
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.boundary import address_link_rows
