@@ -25,7 +25,8 @@ from linkage.address.parse import parsed_from_parts
 from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
 from linkage.companies import normalise_party_name
 from pseudonymisation.policy import Boundary, ColumnStep
-from pseudonymisation.suppression import NON_REGISTRY_SOURCES, suppress
+from pseudonymisation.pseudonyms import Pseudonymiser, parse_pseudonym
+from pseudonymisation.suppression import NON_REGISTRY_SOURCES, OLD_VERSION_MARK, suppress
 
 ADDRESS_COLUMNS = [
     "adres_nummeraanduiding_id",
@@ -220,14 +221,16 @@ def land_delivery_folder(
             report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
             report["steps"].extend(asdict(s) for s in steps)
             if suppressing:
-                held[entity] = (raw, landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64())), steps)
+                landed = landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64()))
+                held[entity] = (raw, _with_old_versions(boundary, raw, landed, steps, suppressed), steps)
             else:
                 pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
         if held:
             kept, removed = suppress(source, {e: t for e, (_, t, _) in held.items()}, suppressed)
             for entity, landed in kept.items():
                 raw, _, steps = held[entity]
-                rows, landed = landed[_ROW], landed.drop_columns([_ROW])
+                rows = landed[_ROW]
+                landed = landed.drop_columns([c for c in landed.column_names if c == _ROW or OLD_VERSION_MARK in c])
                 _to_vault(boundary, raw.take(rows), landed, steps)
                 pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
                 report["entities"][entity]["rows_out"] = landed.num_rows
@@ -247,6 +250,24 @@ def land_delivery_folder(
 
 
 _ROW = "__row"  # a landed row's place in its raw table, while erased persons' rows are left out
+
+
+def _with_old_versions(
+    boundary: Boundary, raw: pa.Table, landed: pa.Table, steps: list[ColumnStep], suppressed: Collection[str]
+) -> pa.Table:
+    """`landed` with, for every key version of an erased person's pseudonym other than the current one, its
+    pseudonym columns made again under that version (`bsn_psn@v1`), so an erasure made before a key rotation still
+    matches: the erased identifiers themselves are gone, but the raw delivery holds them again and the key ring keeps
+    every version."""
+    current = boundary.keystore.version
+    versions = {v for v in (parse_pseudonym(p) for p in suppressed) if v and v[1] != current}
+    for version in sorted({v for _, v in versions}):
+        for step in steps:
+            if step.action == "pseudonymise" and step.output in landed.column_names:
+                old = Pseudonymiser(boundary.keystore, step.argument, version=version)
+                name = f"{step.output}{OLD_VERSION_MARK}{version}"
+                landed = landed.append_column(name, old.pseudonymise_array(raw.column(step.column)))
+    return landed
 
 
 def _to_vault(boundary: Boundary, raw: pa.Table, landed: pa.Table, steps: list[ColumnStep]) -> None:

@@ -25,6 +25,7 @@ DEPENDENT_ROWS: dict[tuple[str, str], tuple[str, str]] = {
     ("meldpunten", "zaak_melding"): ("melding", "melding_id"),
 }
 NON_REGISTRY_SOURCES = tuple(PERSON_ROWS)
+OLD_VERSION_MARK = "@"  # `bsn_psn@v1`: the same identifiers pseudonymised under key version v1, for matching only
 
 
 def person_ids(source: str, tables: dict[str, pa.Table], pseudonyms: Collection[str]) -> dict[str, set[str]]:
@@ -36,8 +37,8 @@ def person_ids(source: str, tables: dict[str, pa.Table], pseudonyms: Collection[
         if table is None or not len(values):
             continue
         mask = pa.array([False] * table.num_rows)
-        for c in columns:
-            if c in table.column_names:
+        for c in table.column_names:  # a column, or its pseudonyms under an older key version (`<column>@<version>`)
+            if c.split(OLD_VERSION_MARK)[0] in columns:
                 mask = pc.or_(mask, pc.fill_null(pc.is_in(pc.cast(table[c], pa.string()), value_set=values), False))
         found[entity] = set(table.filter(mask)[id_col].to_pylist())
     return found

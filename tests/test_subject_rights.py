@@ -247,6 +247,22 @@ def test_every_step_is_logged_the_chain_verifies_and_no_record_holds_an_identifi
     assert removed["corporaties.relatie"] >= 1 and removed["meldpunten.melding"] >= 1
 
 
+def test_an_erasure_still_holds_after_a_key_rotation(hub, tenant):
+    """Last of the hub's tests: it rotates the key. The suppression list holds v1 pseudonyms and the erased
+    identifiers are gone, yet a re-delivery landed under v2 still leaves the person out."""
+    paths, instance, _ = hub
+    bsn, psn, _ = tenant
+    assert psn.startswith("bsn.v1.") and KeyStore(paths.keys).rotate() == "v2"
+    report = ingest_all(instance, paths, ["corporaties"])
+    assert not report.failed
+    relaties = _landed(paths, "corporaties", "relatie")
+    assert any(str(v).startswith("bsn.v2.") for v in relaties.column("bsn_psn").to_pylist())
+    assert not any("@" in c for c in relaties.column_names)  # the old-version columns only served the matching
+    raw = pq.read_table(next(paths.raw.glob("corporaties/*/relatie.parquet"))).to_pylist()
+    erased = {r["relatie_id"] for r in raw if r["bsn"] == bsn}
+    assert erased and not erased & set(relaties.column("relatie_id").to_pylist())
+
+
 # --- the pieces on their own: the vault forgets and refuses, suppression follows links ---------------------------
 
 
