@@ -117,10 +117,11 @@ def summary() -> None:
 
 def _register_commands() -> None:
     from rgw.commands.address import address
+    from rgw.commands.keys import keys
     from rgw.commands.link import link
     from rgw.commands.privacy import access, audit, privacy, publish, query, reidentify, subject
 
-    for command in (address, access, audit, link, privacy, publish, query, reidentify, subject):
+    for command in (address, access, audit, keys, link, privacy, publish, query, reidentify, subject):
         main.add_command(command)
 
 

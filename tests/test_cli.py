@@ -81,3 +81,19 @@ def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch
     log.write_text(log.read_text().replace('"cr1"', '"cr2"', 1))
     broken = run(main, ["audit", "verify"])
     assert broken.exit_code == 4 and "BROKEN at record 1" in broken.output
+
+
+def test_rgw_keys_rotate_starts_a_new_version_and_logs_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("RGW_DATA", str(tmp_path / "hub"))
+    monkeypatch.setenv("RGW_MASTER_KEY", "ab" * 32)
+    from pseudonymisation.audit import AuditLog
+    from rgw.settings import HubPaths
+
+    result = CliRunner().invoke(main, ["keys", "rotate", "--by", "privacy-officer"])
+    assert result.exit_code == 0, result.output
+    assert "v1 -> v2" in result.output
+    paths = HubPaths.from_env()
+    assert KeyStore(paths.keys).version == "v2"
+    assert Pseudonymiser(KeyStore(paths.keys), "bsn").pseudonym("123456782").startswith("bsn.v2.")
+    actions = [r["event"]["action"] for r in AuditLog(paths.audit_log).records()]
+    assert actions == ["key_rotation", "restrictions_carried_over"]

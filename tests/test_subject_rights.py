@@ -261,6 +261,16 @@ def test_an_erasure_still_holds_after_a_key_rotation(hub, tenant):
     raw = pq.read_table(next(paths.raw.glob("corporaties/*/relatie.parquet"))).to_pylist()
     erased = {r["relatie_id"] for r in raw if r["bsn"] == bsn}
     assert erased and not erased & set(relaties.column("relatie_id").to_pylist())
+    # the erased person's registry rows are restricted under v1: until carried over, everything refuses
+    keystore = KeyStore(paths.keys)
+    with pytest.raises(AccessDenied, match="carry them over"):
+        RestrictionRegister(paths.access, keystore.version).restricted()
+    result = CliRunner().invoke(main, ["keys", "carry-over", "--by", "privacy-officer"])
+    assert result.exit_code == 0, result.output  # the vault forgot them: found again in the raw BRP delivery
+    restricted = RestrictionRegister(paths.access, keystore.version).restricted()
+    assert Pseudonymiser(keystore, "bsn").pseudonym(bsn) in restricted and psn in restricted
+    assert bsn not in paths.access.joinpath("subject_restrictions.json").read_text()
+    assert AuditLog(paths.audit_log).records()[-1]["event"]["action"] == "restrictions_carried_over"
 
 
 # --- the pieces on their own: the vault forgets and refuses, suppression follows links ---------------------------

@@ -70,7 +70,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
                 paths.published,
                 manifest,
                 keystore,
-                restricted=RestrictionRegister(paths.access).restricted(),
+                restricted=RestrictionRegister(paths.access, keystore.version).restricted(),
             )
         except PublicationRefused as refusal:
             yield dg.AssetCheckResult(

@@ -44,7 +44,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
             purpose=purpose,
             case=case,
             pseudonym=pseudonym,
-            restrictions=RestrictionRegister(paths.access),
+            restrictions=RestrictionRegister(paths.access, keystore.version),
         )
     except AccessDenied as refusal:
         click.echo(f"refused: {refusal}", err=True)
@@ -160,6 +160,7 @@ def publish(purposes: tuple[str, ...]) -> None:
     """Publish each purpose's dataset from the warehouse (fails closed on the column tags)."""
     import json
 
+    from governance.grants import AccessDenied
     from governance.publish import PublicationRefused
     from governance.publish import publish as publish_one
     from governance.purposes import load
@@ -177,9 +178,9 @@ def publish(purposes: tuple[str, ...]) -> None:
                 paths.published,
                 manifest,
                 KeyStore(paths.keys),
-                restricted=RestrictionRegister(paths.access).restricted(),
+                restricted=RestrictionRegister(paths.access, KeyStore(paths.keys).version).restricted(),
             )
-        except PublicationRefused as refusal:
+        except (PublicationRefused, AccessDenied) as refusal:
             click.echo(f"refused: {refusal}", err=True)
             sys.exit(5)
         click.echo(f"{pid}: " + ", ".join(f"{t.name} ({t.rows} rows, {len(t.columns)} columns)" for t in pub.tables))
