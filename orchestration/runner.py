@@ -22,11 +22,27 @@ from rgw.settings import HubPaths
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One asset check's result in a run: what the demo's summary reports."""
+
+    asset: str
+    check: str
+    passed: bool
+    metadata: dict
+
+
 @dataclass
 class RunReport:
     ingested: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)
     downstream_ok: bool | None = None
+    checks: list[CheckOutcome] = field(default_factory=list)
+
+    def collect_checks(self, result: dg.ExecuteInProcessResult) -> None:
+        for e in result.get_asset_check_evaluations():
+            metadata = {k: getattr(v, "value", v) for k, v in e.metadata.items()}
+            self.checks.append(CheckOutcome(e.asset_key.to_user_string(), e.check_name, e.passed, metadata))
 
     @property
     def ok(self) -> bool:
@@ -62,6 +78,7 @@ def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str]
                 raise_on_error=False,
                 tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
             )
+            report.collect_checks(result)
             if result.success:
                 report.ingested.append((name, delivery.delivery_id))
             else:
@@ -74,6 +91,7 @@ def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport
         instance=instance, run_config=QUIET, raise_on_error=False, tags={"launched_by": "rgw"}
     )
     report.downstream_ok = result.success
+    report.collect_checks(result)
     if not result.success:
         report.failed.append(("downstream", "-", _first_error(result)))
     return report

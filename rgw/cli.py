@@ -80,7 +80,7 @@ def run() -> None:
 
     paths = HubPaths.from_env().ensure()
     report = run_everything(_instance(), paths)
-    click.echo(render_summary(paths, report.failed))
+    click.echo(render_summary(paths, report.failed, report.checks))
     sys.exit(0 if report.ok else 1)
 
 
@@ -102,7 +102,7 @@ def demo(scale: str, seed: int) -> None:
         generate(scale=scale, seed=seed, out=paths.data)
         marker.write_text(wanted)
     report = run_everything(_instance(), paths)
-    click.echo(render_summary(paths, report.failed))
+    click.echo(render_summary(paths, report.failed, report.checks))
     click.echo(f"\ndemo finished in {time.perf_counter() - started:.0f}s")
     sys.exit(0 if report.ok else 1)
 

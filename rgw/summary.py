@@ -19,7 +19,35 @@ def _quarantine_reasons(delivery_dir: Path) -> Counter[str]:
     return reasons
 
 
-def render_summary(paths: HubPaths, failed: list[tuple[str, str, str]] | None = None) -> str:
+def render_checks(checks: list) -> list[str]:
+    """The asset checks of a run: how many passed, each that failed, and the quality figures a reader looks for."""
+    if not checks:
+        return []
+    failed = [c for c in checks if not c.passed]
+    lines = ["", f"asset checks: {len(checks) - len(failed)} passed, {len(failed)} failed"]
+    lines += [f"  FAILED {c.asset} {c.check}" for c in failed]
+    for c in checks:
+        if c.check == "entity_quality_vs_ground_truth":
+            figures = ", ".join(f"{k} F1 {v['f1']}" for k, v in c.metadata.items() if isinstance(v, dict) and "f1" in v)
+            lines.append(f"  linkage, against the synthetic truth: {figures}")
+        elif c.check == "address_quality_vs_ground_truth":
+            per = c.metadata.get("per_source", {})
+            worst = min((v["precision"] for v in per.values()), default=None)
+            unresolved = max((v["unresolved_share"] for v in per.values()), default=None)
+            lines.append(f"  addresses: lowest precision {worst}, highest unresolved share {unresolved}")
+        elif c.check == "indicator_recall_and_precision":
+            per = c.metadata.get("per_indicator", {})
+            recall = min((v["recall"] for v in per.values()), default=None)
+            precision = min((v["precision"] for v in per.values()), default=None)
+            lines.append(f"  indicators: lowest recall {recall}, lowest precision {precision} (planted cases)")
+        elif c.check == "no_privacy_findings":
+            lines.append(f"  privacy report: {len(c.metadata.get('findings', []))} finding(s)")
+    return lines
+
+
+def render_summary(
+    paths: HubPaths, failed: list[tuple[str, str, str]] | None = None, checks: list | None = None
+) -> str:
     lines = ["", "Rotterdams Goed Wonen hub: what landed", ""]
     lines.append(f"{'source':<12} {'delivery':<24} {'entity':<26} {'in':>9} {'clean':>9} {'quarantined':>11}")
     total_in = total_q = 0
@@ -41,6 +69,7 @@ def render_summary(paths: HubPaths, failed: list[tuple[str, str, str]] | None = 
     lines.append(f"records in: {total_in:,}; quarantined: {total_q:,}; every record accounted for.")
     if reasons:
         lines.append("quarantine reasons: " + ", ".join(f"{k} ({v})" for k, v in reasons.most_common()))
+    lines += render_checks(checks or [])
     if failed:
         lines.append("")
         lines.append("FAILED:")

@@ -47,6 +47,16 @@ def test_the_whole_run_succeeds(hub):
     assert report.ok, report.failed
 
 
+def test_the_summary_reports_every_asset_check_with_the_quality_figures(hub):
+    from rgw.summary import render_summary
+
+    paths, _, report = hub
+    assert len(report.checks) > 40 and all(c.passed for c in report.checks), [c for c in report.checks if not c.passed]
+    text = render_summary(paths, report.failed, report.checks)
+    assert f"asset checks: {len(report.checks)} passed, 0 failed" in text
+    assert "tenants_to_residents F1" in text and "privacy report: 0 finding(s)" in text
+
+
 def test_no_direct_identifier_passes_the_boundary(hub):
     paths, _, _ = hub
     assert scan_zone([paths.landing], raw_person_files(paths.raw)) == []
