@@ -259,6 +259,19 @@ class Staging:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def source_folders(zone: Path) -> list[Path]:
+    """The source folders of a zone (raw, landing, incoming), hidden ones left out."""
+    return sorted(p for p in Path(zone).glob("*") if p.is_dir() and not p.name.startswith("."))
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file beside its place and rename it in: readers see the old file or the new one, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
 def delivery_folders(zone: Path, source: str) -> list[Path]:
     """The delivery folders of one source in a zone (raw, landing), oldest first: delivery ids sort by date, and
     hidden folders (a landing being written) do not count."""

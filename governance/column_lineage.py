@@ -133,9 +133,11 @@ class ColumnLineage:
 
     steps: dict[Field, list[Step]] = field(default_factory=dict)
     columns: dict[str, list[str]] = field(default_factory=dict)
+    _origins: dict[Field, Origin] = field(default_factory=dict, repr=False)  # `origin`'s memo, cleared by `add`
 
     def add(self, step: Step) -> None:
         """Add a step; a second path between the same two fields keeps the step of the strongest kind."""
+        self._origins.clear()
         steps = self.steps.setdefault(step.output, [])
         for i, known in enumerate(steps):
             if known.input == step.input:
@@ -165,28 +167,23 @@ class ColumnLineage:
         return sorted(found)
 
     def origin(self, f: Field) -> Origin:
-        """The raw fields `f` comes from, with the kinds of the steps between (memoised over the whole graph)."""
-        memo: dict[Field, Origin] = {}
-
-        def walk(x: Field, stack: frozenset[Field]) -> Origin:
-            if x in memo:
-                return memo[x]
-            out = Origin()
-            memo[x] = out  # a cycle through `*` meets the partial result, not a loop
-            if x.dataset.startswith("raw/"):
-                out.raw_fields[x] = set()
-            elif x.name == "*":  # the rows of a dataset: the rows of every dataset it reads
-                for parent in self.parents(x.dataset):
-                    out.merge(walk(Field(parent, "*"), stack | {x}), "copied", parent)
-            for s in self.inputs(x):
-                if s.input is None:
-                    out.constant = True
-                elif s.input not in stack:
-                    out.merge(walk(s.input, stack | {x}), s.kind, s.input.dataset)
-            memo[x] = out
-            return out
-
-        return walk(f, frozenset())
+        """The raw fields `f` comes from, with the kinds of the steps between. Memoised over the graph, which is a
+        DAG: every field's origin is worked out once, however many published columns it feeds."""
+        if f in self._origins:
+            return self._origins[f]
+        out = Origin()
+        self._origins[f] = out  # a revisit during its own walk meets the partial result, never a loop
+        if f.dataset.startswith("raw/"):
+            out.raw_fields[f] = set()
+        elif f.name == "*":  # the rows of a dataset: the rows of every dataset it reads
+            for parent in self.parents(f.dataset):
+                out.merge(self.origin(Field(parent, "*")), "copied", parent)
+        for s in self.inputs(f):
+            if s.input is None:
+                out.constant = True
+            else:
+                out.merge(self.origin(s.input), s.kind, s.input.dataset)
+        return out
 
 
 # --- the boundary and linkage steps -----------------------------------------------------------------------------
@@ -217,11 +214,10 @@ def boundary_steps(policy: dict[str, Any] | None = None) -> list[Step]:
     return steps
 
 
-def linkage_steps(policy: dict[str, Any] | None = None) -> list[Step]:
+def linkage_steps() -> list[Step]:
     """landing -> linkage tables, from LINKAGE_INPUTS."""
     from pseudonymisation.boundary import RECORD_KEYS
 
-    policy = policy or load_policy()
     steps: list[Step] = []
     for table, spec in LINKAGE_INPUTS.items():
         ds = f"linkage/{table}"
@@ -395,12 +391,12 @@ def build(manifest: dict[str, Any], policy: dict[str, Any] | None = None) -> Col
     """The whole graph: boundary, linkage, dbt and publication steps (`policy`: the pseudonymisation policy, by
     default policy.yaml)."""
     graph = ColumnLineage()
-    upstream = boundary_steps(policy) + linkage_steps(policy)
+    upstream = boundary_steps(policy) + linkage_steps()
+    sources = landing_columns(upstream)
     delivery = [
-        Step(Field(ds, "filename"), None, "constant", "the delivery's folder in the landing zone")
-        for ds in landing_columns(upstream)
+        Step(Field(ds, "filename"), None, "constant", "the delivery's folder in the landing zone") for ds in sources
     ]
-    for s in upstream + delivery + dbt_steps(manifest, landing_columns(upstream)) + publication_steps(manifest):
+    for s in upstream + delivery + dbt_steps(manifest, sources) + publication_steps(manifest):
         graph.add(s)
     return graph
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from connectors.delivery import delivery_folders, source_folders
 from governance.purposes import load as load_purposes
 from pseudonymisation.audit import AuditLog
 
@@ -82,18 +83,6 @@ def landing_term(source: str) -> int | None:
     return int(landing.get("superseded_default_days", 90))
 
 
-def _deliveries(zone: Path, source_dir: Path | None = None) -> list[Path]:
-    """Delivery folders `<zone>/<source>/<delivery>`, hidden ones (work in progress) and linkage results left out."""
-    sources = [source_dir] if source_dir else sorted(p for p in zone.glob("*") if p.is_dir())
-    return sorted(
-        d
-        for s in sources
-        if not s.name.startswith(".") and s.name != "linkage"
-        for d in s.glob("*")
-        if d.is_dir() and not d.name.startswith(".")
-    )
-
-
 def _mtime(*candidates: Path) -> float:
     for c in candidates:
         if c.exists():
@@ -142,8 +131,8 @@ def apply_raw_retention(
     now = now or time.time()
     keep_latest = set(load_terms()["raw"].get("keep_latest", []))
     removed: list[Removal] = []
-    for source_dir in sorted(p for p in raw.glob("*") if p.is_dir() and not p.name.startswith(".")):
-        folders = _deliveries(raw, source_dir)
+    for source_dir in source_folders(raw):
+        folders = delivery_folders(raw, source_dir.name)
         source = source_dir.name
         term = days if days is not None else raw_term(source)
         for folder in folders:
@@ -178,7 +167,7 @@ def apply_incoming_retention(incoming: Path, landing: Path, audit: AuditLog, now
 
     now = now or time.time()
     removed: list[Removal] = []
-    for source_dir in sorted(p for p in incoming.glob("*") if p.is_dir() and not p.name.startswith(".")):
+    for source_dir in source_folders(incoming):
         source = source_dir.name
         term = raw_term(source)
         for delivery in discover_deliveries(incoming, source):
@@ -206,7 +195,7 @@ def _upstream_ids(raw: Path | None, incoming: Path | None, source: str) -> set[s
     """Delivery ids of a source still held in the raw zone or as dropped."""
     from orchestration.deliveries import discover_deliveries
 
-    ids = {d.name for d in _deliveries(raw, raw / source)} if raw and (raw / source).is_dir() else set()
+    ids = {d.name for d in delivery_folders(raw, source)} if raw else set()
     if incoming is not None:
         ids |= {d.delivery_id for d in discover_deliveries(incoming, source)}
     return ids
@@ -227,12 +216,12 @@ def apply_landing_retention(
     """
     now = now or time.time()
     removed: list[Removal] = []
-    for source_dir in sorted(p for p in landing.glob("*") if p.is_dir() and not p.name.startswith(".")):
+    for source_dir in source_folders(landing):
         source = source_dir.name
         if source == "linkage":
             continue
         term = landing_term(source)
-        folders = _deliveries(landing, source_dir)
+        folders = delivery_folders(landing, source)
         if term is None or len(folders) < 2:
             continue
         upstream = _upstream_ids(raw, incoming, source)

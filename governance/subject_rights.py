@@ -20,8 +20,6 @@ was removed as counts, the legal ground).
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from connectors.delivery import delivery_folders
+from connectors.delivery import delivery_folders, write_parquet_atomic
 from governance.restrictions import RestrictionRegister, SuppressionList
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
@@ -126,44 +124,41 @@ def person_pseudonyms(
     return found
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
 def erase_from_landing(landing: Path, pseudonyms: set[str]) -> tuple[dict[str, int], set[str]]:
     """Rewrite the non-registry sources' landed files without the person's rows; (rows removed per
     `source.entity`, pseudonyms in the removed rows' identifying columns, e.g. a reporter's name pseudonym)."""
     removed: dict[str, int] = {}
     seen: set[str] = set()
     for source in NON_REGISTRY_SOURCES:
-        folders = delivery_folders(landing, source)
+        deliveries = [(folder, _read_delivery(folder)) for folder in delivery_folders(landing, source)]
         ids: dict[str, set[str]] = {}
-        for folder in folders:  # first every delivery's person rows, so links across deliveries go too
-            tables = _read_delivery(folder)
+        for _, tables in deliveries:  # first every delivery's person rows, so links across deliveries go too
             for entity, found in person_ids(source, tables, pseudonyms).items():
                 ids.setdefault(entity, set()).update(found)
                 id_col, columns = PERSON_ROWS[source][entity]
                 rows = tables[entity].filter(pc.is_in(tables[entity][id_col], value_set=pa.array(sorted(found))))
                 seen |= {v for c in columns if c in rows.column_names for v in rows[c].to_pylist() if v}
-        for folder in folders:
-            tables = _read_delivery(folder)
+        for folder, tables in deliveries:
             kept, counts = suppress(source, tables, pseudonyms, ids)
             for entity, n in counts.items():
-                _write_atomic(kept[entity], folder / f"{entity}.parquet")
+                write_parquet_atomic(kept[entity], folder / f"{entity}.parquet")
                 removed[f"{source}.{entity}"] = removed.get(f"{source}.{entity}", 0) + n
     return removed, seen
 
 
-def _still_landed(landing: Path, pseudonym: str) -> bool:
-    """Whether any landed non-registry row still holds a pseudonym (a reporter's name can be someone else's too)."""
+def _still_landed(landing: Path, candidates: set[str]) -> set[str]:
+    """Those of `candidates` that a landed non-registry row still holds in an identifying column (a reporter's name
+    can be someone else's too); every delivery is read once."""
+    found: set[str] = set()
     for source in NON_REGISTRY_SOURCES:
         for folder in delivery_folders(landing, source):
             tables = _read_delivery(folder)
-            if any(person_ids(source, tables, {pseudonym}).values()):
-                return True
-    return False
+            for entity, (_, columns) in PERSON_ROWS[source].items():
+                table = tables.get(entity)
+                for c in columns if table is not None else ():
+                    if c in table.column_names:
+                        found |= candidates & set(table[c].to_pylist())
+    return found
 
 
 def erase(
@@ -205,7 +200,7 @@ def erase(
     audit.append({**base, "step": "landing_rows_removed", "removed": removed_rows})
     # 4. the vault: the route back (a reporter's name only when no remaining report holds the same pseudonym)
     vault = Vault(paths.vault, keystore)
-    forget = pseudonyms | {p for p in seen - pseudonyms if not _still_landed(paths.landing, p)}
+    forget = pseudonyms | (seen - pseudonyms - _still_landed(paths.landing, seen - pseudonyms))
     by_domain: dict[str, set[str]] = {}
     for p in forget:
         parsed = parse_pseudonym(p)

@@ -231,7 +231,7 @@ def land_delivery_folder(
                 raw, _, steps = held[entity]
                 rows = landed[_ROW]
                 landed = landed.drop_columns([c for c in landed.column_names if c == _ROW or OLD_VERSION_MARK in c])
-                _to_vault(boundary, raw.take(rows), landed, steps)
+                boundary.to_vault(raw.take(rows), landed, steps)
                 pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
                 report["entities"][entity]["rows_out"] = landed.num_rows
             report["suppressed_rows"] = removed  # counts only: which persons stays in the suppression list
@@ -268,15 +268,6 @@ def _with_old_versions(
                 name = f"{step.output}{OLD_VERSION_MARK}{version}"
                 landed = landed.append_column(name, old.pseudonymise_array(raw.column(step.column)))
     return landed
-
-
-def _to_vault(boundary: Boundary, raw: pa.Table, landed: pa.Table, steps: list[ColumnStep]) -> None:
-    """The identifiers of the rows that stay, into the vault (what `Boundary.apply_policy` does for every row)."""
-    if boundary.vault is None:
-        return
-    for step in steps:
-        if step.action == "pseudonymise":
-            boundary.vault.put_many(step.argument, raw.column(step.column), landed.column(step.output))
 
 
 def address_link_rows(landed: pa.Table, source: str, entity: str) -> pa.Table | None:

@@ -210,8 +210,13 @@ class Boundary:
         """The landing form of `table` and the step taken for each of its columns; identifiers go to the vault."""
         steps = plan(table, source, entity)
         landed = apply_policy(table, source, entity, self.pseudonymiser, self.encoder)
-        if self.vault is not None:
-            for step in steps:
-                if step.action == "pseudonymise":
-                    self.vault.put_many(step.argument, table.column(step.column), landed.column(step.output))
+        self.to_vault(table, landed, steps)
         return landed, steps
+
+    def to_vault(self, raw: pa.Table, landed: pa.Table, steps: list[ColumnStep]) -> None:
+        """Every pseudonymised identifier of `raw` into the vault under its pseudonym in `landed` (aligned rows)."""
+        if self.vault is None:
+            return
+        for step in steps:
+            if step.action == "pseudonymise":
+                self.vault.put_many(step.argument, raw.column(step.column), landed.column(step.output))

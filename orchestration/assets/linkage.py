@@ -3,15 +3,11 @@ entities. Each writes one Parquet file into `landing/linkage/`, which dbt reads 
 ground truth is present, asset checks report linkage quality against it and fail below the programme's goals.
 """
 
-import os
-import uuid
-from pathlib import Path
-
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.delivery import latest_delivery
+from connectors.delivery import latest_delivery, write_parquet_atomic
 from connectors.gebieden import assign_buurt
 from connectors.registry import SOURCES
 from linkage.entities import entity_links_table
@@ -28,13 +24,6 @@ GOALS = {"address_precision": 0.995, "address_unresolved": 0.01, "owners_f1": 0.
 
 def _deps(*keys: dg.AssetKey) -> list[dg.AssetDep]:
     return [dg.AssetDep(k, partition_mapping=dg.AllPartitionMapping()) for k in keys]
-
-
-def write_atomic(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
 
 
 ADDRESS_ENTITIES = [
@@ -74,9 +63,9 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
             if rows is not None:
                 parts.append(rows)
     table = pa.concat_tables(parts)
-    write_atomic(table, paths.linkage / "address_links.parquet")
+    write_parquet_atomic(table, paths.linkage / "address_links.parquet")
     unresolved = table.filter(pa.compute.is_null(table["nummeraanduiding_id"]))
-    write_atomic(unresolved, paths.linkage / "address_review_queue.parquet")
+    write_parquet_atomic(unresolved, paths.linkage / "address_review_queue.parquet")
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": table.num_rows,
@@ -111,7 +100,7 @@ def vbo_buurt(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.Ma
     buurten = pq.read_table(latest_delivery(paths.landing, "gebieden") / "buurt.parquet")
     codes = assign_buurt(vbo["x"].to_pylist(), vbo["y"].to_pylist(), buurten)
     table = pa.table({"verblijfsobject_id": vbo["verblijfsobject_id"], "buurtcode": pa.array(codes, pa.string())})
-    write_atomic(table, paths.linkage / "vbo_buurt.parquet")
+    write_parquet_atomic(table, paths.linkage / "vbo_buurt.parquet")
     outside = sum(1 for c in codes if c is None)
     return dg.MaterializeResult(
         metadata={
@@ -152,7 +141,7 @@ def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     paths = hub.paths()
     previous = paths.linkage / "entity_links.parquet"  # links of the last run stay, new records link to them
     table = entity_links_table(paths.landing, previous=pq.read_table(previous) if previous.exists() else None)
-    write_atomic(table, paths.linkage / "entity_links.parquet")
+    write_parquet_atomic(table, paths.linkage / "entity_links.parquet")
     methods = {}
     for m in table["method"].to_pylist():
         methods[m] = methods.get(m, 0) + 1

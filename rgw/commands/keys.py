@@ -27,21 +27,27 @@ def resolver(paths: HubPaths, keystore):
     from pseudonymisation.vault import Vault
 
     vault = Vault(paths.vault, keystore)
+    keyed: dict[tuple[str, str], dict[str, str]] = {}  # (domain, version) -> pseudonym -> identifier, read once
+
+    def from_raw(domain: str, version: str) -> dict[str, str]:
+        if (domain, version) not in keyed:
+            found: dict[str, str] = {}
+            for source, entity, column in RAW_IDENTIFIERS.get(domain, []):
+                folder = latest_delivery(paths.raw, source)
+                if folder is None or not (folder / f"{entity}.parquet").exists():
+                    continue
+                values = pq.read_table(folder / f"{entity}.parquet", columns=[column]).column(column)
+                psns = Pseudonymiser(keystore, domain, version=version).pseudonymise_array(values)
+                found.update((p, v) for p, v in zip(psns.to_pylist(), values.to_pylist(), strict=True) if p)
+            keyed[(domain, version)] = found
+        return keyed[(domain, version)]
 
     def resolve(domain: str, pseudonym: str) -> str | None:
         found = vault.resolve(domain, pseudonym)
         if found is not None:
             return found
         version = (parse_pseudonym(pseudonym) or ("", ""))[1]
-        for source, entity, column in RAW_IDENTIFIERS.get(domain, []):
-            folder = latest_delivery(paths.raw, source)
-            if folder is None or not (folder / f"{entity}.parquet").exists():
-                continue
-            values = pq.read_table(folder / f"{entity}.parquet", columns=[column]).column(column)
-            keyed = Pseudonymiser(keystore, domain, version=version).pseudonymise_array(values).to_pylist()
-            if pseudonym in keyed:
-                return values[keyed.index(pseudonym)].as_py()
-        return None
+        return from_raw(domain, version).get(pseudonym)
 
     return resolve
 
