@@ -369,7 +369,7 @@ class _ModelTracer:
         if key in self._rows:
             return self._rows[key]
         out = self._rows[key] = _Trace()
-        if scope.is_set_operation:
+        if isinstance(scope.expression, exp.SetOperation):
             for branch in scope.set_operation_scopes:
                 out.add_indirect_only(self.rows(branch))
             return out
@@ -415,7 +415,7 @@ class _ModelTracer:
     def reference(self, scope: Scope, col: exp.Column) -> _Trace:
         """A column reference, and, when it is taken from a left-joined source, that join's conditions."""
         trace = self.resolve(scope, col)
-        left = self.left_joined(scope).get(col.table) if not scope.is_set_operation else None
+        left = self.left_joined(scope).get(col.table) if not isinstance(scope.expression, exp.SetOperation) else None
         if left is None:
             return trace
         out = _Trace()
@@ -428,10 +428,14 @@ class _ModelTracer:
         if key in self._columns:
             return self._columns[key]
         out = self._columns[key] = _Trace()
-        if scope.is_set_operation:
+        if isinstance(scope.expression, exp.SetOperation):
             position = scope.expression.named_selects.index(name)
             for branch in scope.set_operation_scopes:
                 out.add_direct(self.column(branch, branch.expression.named_selects[position]), "copied")
+            return out
+        if isinstance(scope.expression, exp.UDTF):  # unnest(m.list) as o(item): made from the columns it unnests
+            for col in _columns(scope.expression):
+                out.add_direct(self.resolve(scope, col), "derived")
             return out
         expression = next((s for s in scope.expression.selects if s.alias_or_name == name), None)
         if expression is None:
@@ -464,13 +468,13 @@ class _ModelTracer:
         return _Trace()  # a lambda parameter or a struct field: no column of a table
 
     def tables(self, scope: Scope) -> set[str]:
-        if scope.is_set_operation:
+        if isinstance(scope.expression, exp.SetOperation):
             return {t for branch in scope.set_operation_scopes for t in self.tables(branch)}
         found = set()
         for _, source in scope.selected_sources.values():
             if isinstance(source, Scope):
                 found |= self.tables(source)
-            else:
+            elif isinstance(source, exp.Table):
                 found.add(_dataset(source.name, self.models))
         return found
 
