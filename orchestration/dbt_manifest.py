@@ -5,8 +5,9 @@ dagster-dbt's `DbtProject` prepares the manifest: `make install` (and so `make d
 file changed, and `dagster dev` (`make ui`) prepares it again on every load (`prepare_if_dev`). We prepare with
 `dbt compile` rather than dagster-dbt's default `dbt parse`, so the manifest carries each model's `compiled_code`: the
 column lineage reads the SQL dbt itself rendered (refs, sources, vars, macros), not a rendering of our own. The
-compile neither opens the warehouse file nor needs data (`--no-populate-cache --no-introspect`), and leaves the unit
-tests out (dbt compiles those against built upstream tables).
+compile neither opens the warehouse file nor needs data (`--no-populate-cache --no-introspect`), leaves the unit tests
+out (dbt compiles those against built upstream tables), and parses the project whole (a partial parse kept from an
+earlier layout of the YAML can refuse a model described in a new file).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from dagster_dbt import DbtProject
 from rgw.settings import REPO_ROOT
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-PREPARE_ARGS = ["compile", "--quiet", "--no-populate-cache", "--no-introspect", "--exclude", "resource_type:unit_test"]
+PREPARE_ARGS = [
+    *("compile", "--quiet", "--no-partial-parse", "--no-populate-cache", "--no-introspect"),
+    *("--exclude", "resource_type:unit_test"),
+]
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, prepare_project_cli_args=PREPARE_ARGS
