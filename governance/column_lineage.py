@@ -9,11 +9,15 @@ statically, from the code that moves the data (no data needed, the same on every
 - **linkage** (landing -> `linkage/*`): the landing columns each linkage table is computed from, below in
   `LINKAGE_INPUTS` (kept beside the SQL in linkage/entities.py and pseudonymisation/boundary.py; a test checks every
   name against the policy).
-- **dbt** (landing and linkage -> warehouse): each model's SQL, rendered with its macros and vars, parsed and
-  qualified by sqlglot; every output column's expression is followed back through CTEs and subqueries to the columns
-  of the models and sources it reads. The step is *copied* where the expression is a bare column all the way,
-  *aggregated* where an aggregate (or window aggregate) is on the path, *derived* otherwise, and *constant* where it
-  reads no column at all (a literal or a dbt var).
+- **dbt** (landing and linkage -> warehouse): each model's SQL as dbt compiled it (the manifest's `compiled_code`,
+  see orchestration/dbt_manifest.py), parsed and qualified by sqlglot; every output column is followed back through
+  CTEs, subqueries, unions and unnest to the columns of the models and sources it reads. The step is *copied* where
+  the expression is a bare column all the way, *aggregated* where an aggregate (or window aggregate) is on the path,
+  *derived* otherwise, and *constant* where it reads no column at all (a literal or a dbt var). A column also depends
+  on the fields that decide which rows it has (OpenLineage INDIRECT): inner join keys (*joined*), where/having/qualify
+  conditions (*filtered*) and group by columns (*grouped*) of every query on its way; a left join decides only the
+  columns it brings. `count(*)` traces to the rows (`*`) of the tables it counts, and `<model>.*` to the fields that
+  decide the model's rows.
 - **publication** (warehouse -> `published/<purpose>/*`): copied, except pseudonym columns, which are re-keyed
   per purpose (*pseudonymised*).
 
