@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,33 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+PREPARE_HINT = (
+    "run `make install` (or `dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py` with the "
+    "venv's bin on PATH)"
+)
+
+
+def _changed_since(manifest: Path) -> list[Path]:
+    """dbt project files newer than the manifest: it describes an older project."""
+    built = manifest.stat().st_mtime
+    files = [
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        *(p for sub in ("models", "macros") for p in (DBT_PROJECT_DIR / sub).rglob("*")),
+    ]
+    return [p for p in files if p.stat().st_mtime > built]
+
+
 def ensure_manifest() -> Path:
-    """The prepared manifest's path; a clear error, naming the command that makes it, when there is none."""
+    """The prepared manifest's path; a clear error when there is none, and a warning when the project changed since
+    (Dagster would then run models and tests the manifest does not know), each naming the command that prepares it."""
     if not MANIFEST.exists():
-        raise ManifestMissing(
-            f"no dbt manifest at {MANIFEST}: run `make install` (or `dagster-dbt project prepare-and-package "
-            "--file orchestration/dbt_manifest.py` with the venv's bin on PATH)"
+        raise ManifestMissing(f"no dbt manifest at {MANIFEST}: {PREPARE_HINT}")
+    changed = _changed_since(MANIFEST)
+    if changed:
+        warnings.warn(
+            f"the dbt manifest is older than {changed[0].relative_to(DBT_PROJECT_DIR)} "
+            f"(and {len(changed) - 1} more): {PREPARE_HINT}",
+            stacklevel=2,
         )
     return MANIFEST
 
