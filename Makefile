@@ -5,16 +5,19 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export RGW_DATA ?= $(CURDIR)/data
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_DISABLE_TELEMETRY := 1
+# dagster-dbt runs the `dbt` it finds on PATH: the venv's.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 SCALE ?= focus
 SEED ?= 42
 
-.PHONY: install manifest browser demo run test ui bench lint format clean help
+.PHONY: install browser demo run test ui bench lint format clean help
 
 help:
 	@echo "make demo   install, generate a synthetic Rotterdam ($(SCALE)), run every asset, print a summary"
@@ -29,11 +32,14 @@ $(STAMP): pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(shell command -v $(PYTHON))
 	@touch $@
 
-install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml manifest
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
 
-# Dagster loads its warehouse assets from dbt's manifest: parse once before anything imports the definitions.
-manifest: $(STAMP)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+# Dagster loads its warehouse assets, and the column lineage its SQL, from dbt's manifest: dagster-dbt prepares it
+# (`dbt compile`, see orchestration/dbt_manifest.py) on a fresh clone and again whenever the dbt project changed.
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros) dbt_project/dbt_project.yml \
+		dbt_project/profiles.yml orchestration/dbt_manifest.py
+	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py
+	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)

@@ -9,11 +9,15 @@ statically, from the code that moves the data (no data needed, the same on every
 - **linkage** (landing -> `linkage/*`): the landing columns each linkage table is computed from, below in
   `LINKAGE_INPUTS` (kept beside the SQL in linkage/entities.py and pseudonymisation/boundary.py; a test checks every
   name against the policy).
-- **dbt** (landing and linkage -> warehouse): each model's SQL, rendered with its macros and vars, parsed and
-  qualified by sqlglot; every output column's expression is followed back through CTEs and subqueries to the columns
-  of the models and sources it reads. The step is *copied* where the expression is a bare column all the way,
-  *aggregated* where an aggregate (or window aggregate) is on the path, *derived* otherwise, and *constant* where it
-  reads no column at all (a literal or a dbt var).
+- **dbt** (landing and linkage -> warehouse): each model's SQL as dbt compiled it (the manifest's `compiled_code`,
+  see orchestration/dbt_manifest.py), parsed and qualified by sqlglot; every output column is followed back through
+  CTEs, subqueries, unions and unnest to the columns of the models and sources it reads. The step is *copied* where
+  the expression is a bare column all the way, *aggregated* where an aggregate (or window aggregate) is on the path,
+  *derived* otherwise, and *constant* where it reads no column at all (a literal or a dbt var). A column also depends
+  on the fields that decide which rows it has (OpenLineage INDIRECT): inner join keys (*joined*), where/having/qualify
+  conditions (*filtered*) and group by columns (*grouped*) of every query on its way; a left join decides only the
+  columns it brings. `count(*)` traces to the rows (`*`) of the tables it counts, and `<model>.*` to the fields that
+  decide the model's rows.
 - **publication** (warehouse -> `published/<purpose>/*`): copied, except pseudonym columns, which are re-keyed
   per purpose (*pseudonymised*).
 
@@ -28,20 +32,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jinja2
-import yaml
 from sqlglot import exp, parse_one
-from sqlglot.lineage import Node, lineage
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import build_scope
+from sqlglot.optimizer.scope import Scope, build_scope
 
 from pseudonymisation.policy import _parse, load_policy, output_name
 
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
-KINDS = ("copied", "pseudonymised", "encoded", "generalised", "linked", "derived", "aggregated", "constant")
+# Indirect kinds (a field that decides which rows a column has, OpenLineage's INDIRECT) come first: where a field is
+# both, the direct step is kept.
+INDIRECT_KINDS = ("joined", "filtered", "grouped")
+KINDS = (*INDIRECT_KINDS, "copied", "pseudonymised", "encoded", "generalised", "linked", "derived", "aggregated",
+         "constant")  # fmt: skip
 POLICY_KIND = {"keep": "copied", "pseudonymise": "pseudonymised", "encode": "encoded", "generalise": "generalised"}
 ADDRESS_FIELD = re.compile(
     r"(straat|huisnummer|huisletter|toevoeging|postcode|woonplaats|adres|nummeraanduiding_id|verblijfsobject_id)"
@@ -114,17 +117,34 @@ class Step:
 
 @dataclass
 class Origin:
-    """Where one column comes from: each raw source field, with the kinds of step on the way and the datasets passed."""
+    """Where one column comes from: each raw source field it is made from (`raw_fields`) and each that decides which
+    rows it has (`indirect_fields`: joined on, filtered on, grouped by, on any step of the way), with the kinds of
+    step on the way, and the datasets passed."""
 
     raw_fields: dict[Field, set[str]] = field(default_factory=dict)
+    indirect_fields: dict[Field, set[str]] = field(default_factory=dict)
     through: set[str] = field(default_factory=set)
     constant: bool = False
 
     def merge(self, other: Origin, kind: str, dataset: str) -> None:
-        for f, kinds in other.raw_fields.items():
-            self.raw_fields.setdefault(f, set()).update(kinds | {kind})
+        if kind in INDIRECT_KINDS:
+            for f, kinds in [*other.raw_fields.items(), *other.indirect_fields.items()]:
+                self.indirect_fields.setdefault(f, set()).update(kinds | {kind})
+        else:
+            for f, kinds in other.raw_fields.items():
+                self.raw_fields.setdefault(f, set()).update(kinds | {kind})
+            for f, kinds in other.indirect_fields.items():
+                self.indirect_fields.setdefault(f, set()).update(kinds | {kind})
+            self.constant = self.constant or other.constant
         self.through.update(other.through | {dataset})
-        self.constant = self.constant or other.constant
+
+    def all_fields(self) -> list[Field]:
+        """Every raw field the column depends on, directly or not."""
+        return sorted(self.raw_fields.keys() | self.indirect_fields.keys())
+
+    def sources(self) -> list[str]:
+        """The source registries its value is made from (the `sources` of a column; rows decided elsewhere aside)."""
+        return sorted({f.dataset.split("/")[1] for f in self.raw_fields})
 
 
 @dataclass
@@ -147,7 +167,7 @@ class ColumnLineage:
         else:
             steps.append(step)
         cols = self.columns.setdefault(step.output.dataset, [])
-        if step.output.name not in cols:
+        if step.output.name != "*" and step.output.name not in cols:  # `*`: the rows, not a column
             cols.append(step.output.name)
 
     def inputs(self, f: Field) -> list[Step]:
@@ -238,9 +258,13 @@ def linkage_steps() -> list[Step]:
 
 # --- dbt ----------------------------------------------------------------------------------------------------------
 
+DIRECT_RANK = ("copied", "derived", "aggregated")
+CLAUSES = (("joins", "joined"), ("where", "filtered"), ("having", "filtered"), ("qualify", "filtered"),
+           ("group", "grouped"))  # fmt: skip
+
 
 def _relation(dataset: str) -> str:
-    """The table name a dataset has in rendered SQL."""
+    """The plain table name a dataset gets in the SQL we parse."""
     return dataset.replace("/", "__")
 
 
@@ -263,47 +287,206 @@ def _node_dataset(manifest: dict[str, Any], node_id: str) -> str:
     return f"warehouse/{manifest['nodes'][node_id]['name']}"
 
 
-def render_sql(raw_code: str, variables: dict[str, Any]) -> str:
-    """A model's SQL with refs and sources as plain table names, vars filled in and the project's macros available."""
-    macros = "".join(p.read_text(encoding="utf-8") for p in sorted((DBT_PROJECT / "macros").glob("*.sql")))
+def compiled_sql(manifest: dict[str, Any], node_id: str) -> str:
+    """The model's SQL as dbt compiled it (`compiled_code`), with every relation dbt wrote into it (a model's
+    `"db"."main"."name"`, a source's `read_parquet(...)`) replaced by a plain table name we can map back to a dataset.
+    dbt does the Jinja (refs, sources, vars, macros); we only read the result."""
+    node = manifest["nodes"][node_id]
+    sql = node.get("compiled_code")
+    if not sql:
+        raise ValueError(
+            f"the dbt manifest has no compiled SQL for {node_id}: prepare the project with `dbt compile` "
+            "(make install, or dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py)"
+        )
+    relations = {
+        n["relation_name"]: _relation(_node_dataset(manifest, n_id) if n_id in manifest["sources"] else n["name"])
+        for n_id, n in [*manifest["nodes"].items(), *manifest["sources"].items()]
+        if n.get("relation_name")
+    }
+    for relation in sorted(relations, key=len, reverse=True):
+        sql = sql.replace(relation, relations[relation])
+    return sql
 
-    def source(name: str, table: str) -> str:
-        return _relation(f"linkage/{table}" if name == "linkage" else f"landing/{name}/{table}")
 
-    env = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
-    return env.from_string(macros + raw_code).render(
-        ref=lambda name: name,
-        source=source,
-        var=lambda name, default=None: variables.get(name, default),
-        config=lambda **_: "",
-        is_incremental=lambda: False,
-    )
-
-
-def _path_kind(path: list[Node]) -> str:
-    kinds = set()
-    for node in path:
-        e = node.expression
-        if isinstance(e, exp.Table):
+def _columns(e: exp.Expression) -> list[exp.Column]:
+    """The columns of `e` itself, not those of a subquery inside it (those belong to the subquery's scope)."""
+    found, stack = [], [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Column):
+            found.append(node)
             continue
-        inner = e.this if isinstance(e, exp.Alias) else e
-        if inner.find(exp.AggFunc):
-            kinds.add("aggregated")
-        elif not isinstance(inner, exp.Column):
-            kinds.add("derived")
-    return "aggregated" if "aggregated" in kinds else ("derived" if kinds else "copied")
+        for child in node.iter_expressions():
+            if not isinstance(child, (exp.Subquery, exp.Select)):
+                stack.append(child)
+    return found
 
 
-def _leaves(node: Node, path: list[Node]) -> Iterable[tuple[Node, list[Node]]]:
-    if not node.downstream:
-        yield node, path + [node]
-    for child in node.downstream:
-        yield from _leaves(child, path + [node])
+def _stronger(kind: str, other: str) -> str:
+    return max(kind, other, key=DIRECT_RANK.index)
+
+
+@dataclass
+class _Trace:
+    """Within one model: the fields of its parents a column is made from (direct, with the kind of step) and the
+    fields that decide which rows it has (indirect: joined on, filtered on, grouped by), and whether it is a
+    constant."""
+
+    direct: dict[Field, str] = field(default_factory=dict)
+    indirect: dict[Field, str] = field(default_factory=dict)
+    constant: bool = False
+
+    def add_direct(self, other: _Trace, kind: str) -> None:
+        for f, k in other.direct.items():
+            self.direct[f] = _stronger(self.direct.get(f, kind), _stronger(k, kind))
+        self.add_indirect_only(other)
+        self.constant = self.constant or other.constant
+
+    def add_indirect_only(self, other: _Trace) -> None:
+        for f, k in other.indirect.items():
+            self.indirect.setdefault(f, k)
+
+    def add_as_indirect(self, other: _Trace, kind: str) -> None:
+        """`other` decides rows here: its direct fields become indirect of `kind`; its indirect ones stay so."""
+        for f in other.direct:
+            self.indirect.setdefault(f, kind)
+        self.add_indirect_only(other)
+
+
+class _ModelTracer:
+    """Follows each output column of one model through its CTEs, subqueries and unions to the tables it reads."""
+
+    def __init__(self, tree: exp.Expression, models: set[str]) -> None:
+        self.root = build_scope(tree)
+        self.models = models
+        self._columns: dict[tuple[int, str], _Trace] = {}
+        self._rows: dict[int, _Trace] = {}
+        self._left: dict[tuple[str, int], dict[str, _Trace]] = {}
+
+    def output(self, column: str) -> _Trace:
+        return self.column(self.root, column)
+
+    def rows(self, scope: Scope) -> _Trace:
+        """What decides the rows of `scope`: its inner join keys, filters and groupings, and those of every scope it
+        reads from or inner-joins. A left join decides only the columns taken from its right side (`joined`)."""
+        key = id(scope)
+        if key in self._rows:
+            return self._rows[key]
+        out = self._rows[key] = _Trace()
+        if isinstance(scope.expression, exp.SetOperation):
+            for branch in scope.set_operation_scopes:
+                out.add_indirect_only(self.rows(branch))
+            return out
+        select = scope.expression
+        left = self.left_joined(scope)
+        for arg, kind in CLAUSES:
+            clauses = select.args.get(arg) or []
+            for clause in clauses if isinstance(clauses, list) else [clauses]:
+                if arg == "joins" and clause.alias_or_name in left:
+                    continue
+                parts = [clause.args.get("on"), *(clause.args.get("using") or [])] if arg == "joins" else [clause]
+                for part in filter(None, parts):
+                    for col in _columns(part):
+                        out.add_as_indirect(self.reference(scope, col), kind)
+        for alias, (_, source) in scope.selected_sources.items():
+            if isinstance(source, Scope) and alias not in left:
+                out.add_indirect_only(self.rows(source))
+        for sub in scope.subquery_scopes:  # where x in (select ...), exists (...)
+            for name in sub.expression.named_selects:
+                out.add_as_indirect(self.column(sub, name), "filtered")
+            out.add_indirect_only(self.rows(sub))
+        return out
+
+    def left_joined(self, scope: Scope) -> dict[str, _Trace]:
+        """Per source left-joined in `scope`: its join condition and what decides its own rows."""
+        key = ("left", id(scope))
+        if key in self._left:
+            return self._left[key]
+        out: dict[str, _Trace] = {}
+        self._left[key] = out
+        for join in scope.expression.args.get("joins") or []:
+            if join.side != "LEFT":
+                continue
+            alias, trace = join.alias_or_name, _Trace()
+            out[alias] = trace
+            for col in _columns(join.args.get("on") or exp.true()):
+                trace.add_as_indirect(self.resolve(scope, col), "joined")
+            source = scope.selected_sources.get(alias, (None, None))[1]
+            if isinstance(source, Scope):
+                trace.add_indirect_only(self.rows(source))
+        return out
+
+    def reference(self, scope: Scope, col: exp.Column) -> _Trace:
+        """A column reference, and, when it is taken from a left-joined source, that join's conditions."""
+        trace = self.resolve(scope, col)
+        left = self.left_joined(scope).get(col.table) if not isinstance(scope.expression, exp.SetOperation) else None
+        if left is None:
+            return trace
+        out = _Trace()
+        out.add_direct(trace, "copied")
+        out.add_indirect_only(left)
+        return out
+
+    def column(self, scope: Scope, name: str) -> _Trace:
+        key = (id(scope), name)
+        if key in self._columns:
+            return self._columns[key]
+        out = self._columns[key] = _Trace()
+        if isinstance(scope.expression, exp.SetOperation):
+            position = scope.expression.named_selects.index(name)
+            for branch in scope.set_operation_scopes:
+                out.add_direct(self.column(branch, branch.expression.named_selects[position]), "copied")
+            return out
+        if isinstance(scope.expression, exp.UDTF):  # unnest(m.list) as o(item): made from the columns it unnests
+            for col in _columns(scope.expression):
+                out.add_direct(self.resolve(scope, col), "derived")
+            return out
+        expression = next((s for s in scope.expression.selects if s.alias_or_name == name), None)
+        if expression is None:
+            return out
+        inner = expression.unalias()
+        kind = "aggregated" if inner.find(exp.AggFunc) else ("copied" if isinstance(inner, exp.Column) else "derived")
+        cols = _columns(inner)
+        counts_rows = any(isinstance(a.this, exp.Star) for a in inner.find_all(exp.Count))
+        for col in cols:
+            out.add_direct(self.reference(scope, col), kind)
+        if counts_rows:  # count(*): the rows of every table the scope reads
+            for table in self.tables(scope):
+                out.direct[Field(table, "*")] = "aggregated"
+        if not cols and not counts_rows:
+            out.constant = True
+        out.add_indirect_only(self.rows(scope))
+        return out
+
+    def resolve(self, scope: Scope | None, col: exp.Column) -> _Trace:
+        """A column reference in `scope`: a field of a table, or a column of a CTE or subquery traced further."""
+        while scope is not None:
+            selected = scope.selected_sources.get(col.table)
+            if selected is not None:
+                source = selected[1]
+                if isinstance(source, Scope):
+                    return self.column(source, col.name)
+                table = _dataset(source.name, self.models)
+                return _Trace(direct={Field(table, col.name): "copied"})
+            scope = scope.parent  # a correlated subquery names a column of an outer scope
+        return _Trace()  # a lambda parameter or a struct field: no column of a table
+
+    def tables(self, scope: Scope) -> set[str]:
+        if isinstance(scope.expression, exp.SetOperation):
+            return {t for branch in scope.set_operation_scopes for t in self.tables(branch)}
+        found = set()
+        for _, source in scope.selected_sources.values():
+            if isinstance(source, Scope):
+                found |= self.tables(source)
+            elif isinstance(source, exp.Table):
+                found.add(_dataset(source.name, self.models))
+        return found
 
 
 def dbt_steps(manifest: dict[str, Any], source_columns: dict[str, list[str]]) -> list[Step]:
-    """warehouse/<model> <- its models and sources, column by column, from each model's SQL (see the docstring)."""
-    variables = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8")).get("vars", {})
+    """warehouse/<model> <- its models and sources, column by column, from each model's compiled SQL: the fields
+    each column is made from (direct) and those that decide which rows it has (indirect: joins, filters, groupings);
+    `<model>.*`, the model's rows, from the fields that decide them."""
     models = {n: v for n, v in manifest["nodes"].items() if v.get("resource_type") == "model"}
     names = {v["name"] for v in models.values()}
     schema: dict[str, dict[str, str]] = {
@@ -323,28 +506,25 @@ def dbt_steps(manifest: dict[str, Any], source_columns: dict[str, list[str]]) ->
         visit(node_id)
     steps: list[Step] = []
     for node_id in order:
-        model = models[node_id]
-        name, ds = model["name"], f"warehouse/{model['name']}"
-        parents = [_node_dataset(manifest, d) for d in model["depends_on"]["nodes"]]
-        sql = render_sql(model["raw_code"], variables)
+        name = models[node_id]["name"]
+        ds = f"warehouse/{name}"
         tree = qualify(
-            parse_one(sql, dialect="duckdb"), schema=schema, dialect="duckdb", validate_qualify_columns=False
+            parse_one(compiled_sql(manifest, node_id), dialect="duckdb"),
+            schema=schema,
+            dialect="duckdb",
+            validate_qualify_columns=False,
         )
-        scope = build_scope(tree)
         outputs = list(tree.named_selects)
         schema[name] = {c: "VARCHAR" for c in outputs}
+        tracer = _ModelTracer(tree, names)
         for column in outputs:
-            out = Field(ds, column)
-            root = lineage(column, tree, schema=schema, dialect="duckdb", scope=scope, copy=False)
-            for leaf, path in _leaves(root, []):
-                kind = _path_kind(path)
-                if isinstance(leaf.expression, exp.Table) and "." in leaf.name:
-                    col = leaf.name.rpartition(".")[2].strip('"')
-                    steps.append(Step(out, Field(_dataset(leaf.expression.name, names), col), kind))
-                elif kind == "aggregated":  # count(*): the rows of the model's inputs
-                    steps += [Step(out, Field(p, "*"), kind, "counts rows") for p in parents]
-                else:  # a literal or a var
-                    steps.append(Step(out, None, "constant", "a literal or a dbt var in the model's SQL"))
+            out, trace = Field(ds, column), tracer.output(column)
+            steps += [Step(out, f, k, "counts rows" if f.name == "*" else "") for f, k in trace.direct.items()]
+            steps += [Step(out, f, k) for f, k in trace.indirect.items() if f not in trace.direct]
+            if trace.constant and not trace.direct:
+                steps.append(Step(out, None, "constant", "a literal or a dbt var in the model's SQL"))
+        for f, k in tracer.rows(tracer.root).indirect.items():
+            steps.append(Step(Field(ds, "*"), f, k, "decides which rows the model has"))
     return steps
 
 
@@ -402,10 +582,11 @@ def build(manifest: dict[str, Any], policy: dict[str, Any] | None = None) -> Col
 
 
 def protected_inputs(graph: ColumnLineage, f: Field) -> list[Field]:
-    """The raw fields holding a protected trait (nationality, sex, country of birth, ...) that `f` is made from."""
+    """The raw fields holding a protected trait (nationality, sex, country of birth, ...) that `f` is made from or that
+    decide its rows."""
     from governance.lineage import PROTECTED
 
-    return sorted(raw for raw in graph.origin(f).raw_fields if PROTECTED.search(raw.name))
+    return [raw for raw in graph.origin(f).all_fields() if PROTECTED.search(raw.name)]
 
 
 @cache

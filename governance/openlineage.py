@@ -7,7 +7,9 @@ three dataset facets of the OpenLineage spec:
 - `schema`: the dataset's columns;
 - `columnLineage` (spec 1-2-0): per column its input fields, each with a transformation: DIRECT/IDENTITY for a
   copy, DIRECT/TRANSFORMATION for a derivation, DIRECT/AGGREGATION for an aggregate, and `masking: true` where the
-  step hides the value (pseudonymised, encoded, generalised);
+  step hides the value (pseudonymised, encoded, generalised); and the fields that decide which rows the column has:
+  INDIRECT/JOIN, INDIRECT/FILTER, INDIRECT/GROUP_BY. Its `dataset` part lists the fields that decide the rows of the
+  whole dataset (a model's inner joins, filters and groupings);
 - `tags`: the purposes of the dataset, and per column its privacy class and purposes (from dbt's column meta) or,
   at the boundary, the action the pseudonymisation policy took.
 
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from governance.column_lineage import ColumnLineage, Field, Step
+from governance.column_lineage import INDIRECT_KINDS, ColumnLineage, Field, Step
 
 NAMESPACE = "rgw"
 PRODUCER = "urn:gemeente-rotterdam:rgw-datahub"
@@ -37,7 +39,13 @@ FACET_URLS = {
     "tags": "https://openlineage.io/spec/facets/1-0-0/TagsDatasetFacet.json#/$defs/TagsDatasetFacet",
 }
 SCHEMA_FILE = Path(__file__).with_name("openlineage_event.schema.json")
-SUBTYPE = {"copied": "IDENTITY", "aggregated": "AGGREGATION"}
+SUBTYPE = {
+    "copied": "IDENTITY",
+    "aggregated": "AGGREGATION",
+    "joined": "JOIN",
+    "filtered": "FILTER",
+    "grouped": "GROUP_BY",
+}
 MASKING = {"pseudonymised", "encoded", "generalised"}
 
 
@@ -47,11 +55,20 @@ def _facet(name: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def _transformation(step: Step) -> dict[str, Any]:
     return {
-        "type": "DIRECT",
+        "type": "INDIRECT" if step.kind in INDIRECT_KINDS else "DIRECT",
         "subtype": SUBTYPE.get(step.kind, "TRANSFORMATION"),
         "description": step.kind + (f": {step.description}" if step.description else ""),
         "masking": step.kind in MASKING,
     }
+
+
+def _input_fields(graph: ColumnLineage, f: Field) -> list[dict[str, Any]]:
+    out = []
+    for s in graph.inputs(f):
+        if s.input is not None:
+            field = {"namespace": NAMESPACE, "name": s.input.dataset, "field": s.input.name}
+            out.append({**field, "transformations": [_transformation(s)]})
+    return out
 
 
 def _column_tags(dataset: str, column: str, graph: ColumnLineage, tags: dict[str, dict[str, Any]]) -> list[dict]:
@@ -77,20 +94,7 @@ def events(graph: ColumnLineage, tags: dict[str, dict[str, Any]], at: datetime |
         if dataset.startswith("raw/"):
             continue
         columns = graph.columns[dataset]
-        lineage: dict[str, Any] = {}
-        for column in columns:
-            inputs = [s for s in graph.inputs(Field(dataset, column)) if s.input is not None]
-            lineage[column] = {
-                "inputFields": [
-                    {
-                        "namespace": NAMESPACE,
-                        "name": s.input.dataset,
-                        "field": s.input.name,
-                        "transformations": [_transformation(s)],
-                    }
-                    for s in inputs
-                ]
-            }
+        lineage = {column: {"inputFields": _input_fields(graph, Field(dataset, column))} for column in columns}
         dataset_tags = [{"key": "zone", "value": dataset.split("/")[0], "source": "RGW"}]
         if dataset.startswith("published/"):
             dataset_tags.append({"key": "purpose", "value": dataset.split("/")[1], "source": "RGW"})
@@ -111,7 +115,10 @@ def events(graph: ColumnLineage, tags: dict[str, dict[str, Any]], at: datetime |
                         "name": dataset,
                         "facets": {
                             "schema": _facet("schema", {"fields": [{"name": c} for c in columns]}),
-                            "columnLineage": _facet("columnLineage", {"fields": lineage}),
+                            "columnLineage": _facet(
+                                "columnLineage",
+                                {"fields": lineage, "dataset": _input_fields(graph, Field(dataset, "*"))},
+                            ),
                             "tags": _facet("tags", {"tags": dataset_tags}),
                         },
                     }

@@ -4,8 +4,10 @@ static HTML site and as JSON with the same content, from the registers, dbt's ma
 it did to each column, the access register and the audit log.
 
 Column lineage, per published column: the raw source fields it comes from and the kind of every step on the way
-(copied, pseudonymised, encoded, generalised, linked, aggregated, derived), through the boundary, the linkage and the
-dbt models (governance/column_lineage.py); the same graph is written beside the site as OpenLineage events
+(copied, pseudonymised, encoded, generalised, linked, aggregated, derived), and the fields that decide which rows
+it has (joined, filtered, grouped: OpenLineage's INDIRECT), through the boundary, the linkage and the dbt models
+(governance/column_lineage.py); its `sources` (the registries its value is made from) come from that lineage, never
+from a hand-typed list; the same graph is written beside the site as OpenLineage events
 (`openlineage.jsonl`, validated before it is written). The boundary page shows what the latest landing of each
 source did to each raw field (recorded by every landing in `_landing.json`).
 """
@@ -59,20 +61,28 @@ class ReportData:
 
 
 def describe_origin(graph: ColumnLineage, f: Field) -> dict[str, Any]:
-    """A column's lineage for a reader: each raw field with the kinds of step on its way, and the datasets passed."""
+    """A column's lineage for a reader: each raw field it is made from and each that decides its rows, with the kinds
+    of step on the way, the registries its value comes from, and the datasets passed."""
     origin = graph.origin(f)
-    return {
-        "source_fields": [
+
+    def listed(fields: dict[Field, set[str]]) -> list[str]:
+        return [
             f"{raw.dataset.removeprefix('raw/')}.{raw.name} ({', '.join(k for k in KIND_ORDER if k in kinds)})"
-            for raw, kinds in sorted(origin.raw_fields.items())
-        ],
+            for raw, kinds in sorted(fields.items())
+        ]
+
+    return {
+        "source_fields": listed(origin.raw_fields),
+        "decided_by": listed(origin.indirect_fields),
+        "sources": origin.sources(),
         "through": sorted(d for d in origin.through if not d.startswith("raw/")),
         "constant": origin.constant,
         "raw_fields": sorted(origin.raw_fields),
     }
 
 
-KIND_ORDER = ("copied", "pseudonymised", "encoded", "generalised", "linked", "aggregated", "derived")
+KIND_ORDER = ("copied", "pseudonymised", "encoded", "generalised", "linked", "aggregated", "derived", "joined",
+              "filtered", "grouped")  # fmt: skip
 
 
 def boundary_steps(landing: Path) -> list[dict[str, Any]]:
@@ -141,9 +151,10 @@ def collect(
                         "table": table,
                         "column": col,
                         "class": meta.get("privacy_class"),
-                        "sources": meta.get("sources", []),
+                        "sources": origin["sources"],
                         "source_fields": origin["source_fields"]
                         or (["(a constant in the model's SQL)"] if origin["constant"] else []),
+                        "decided_by": origin["decided_by"],
                         "through": origin["through"],
                     }
                 )
@@ -225,6 +236,7 @@ def collect(
                 "register": indicator_doc["register"],
                 "threshold_values": {t: variables.get(t) for t in ind["thresholds"]},
                 "source_fields_from_lineage": origin["source_fields"],
+                "decided_by_from_lineage": origin["decided_by"],
                 "protected_fields_in_column_lineage": protected_fields,
                 "protected_traits_in_lineage": protected_in_lineage,
             }
@@ -299,14 +311,15 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
     pages["index.html"] = _page("Privacyrapport Rotterdams Goed Wonen", "".join(overview))
     lineage = [
         "<p>Per gepubliceerde kolom: de bronvelden waar hij uit komt, met de soort van elke stap onderweg (copied, "
-        "pseudonymised, encoded, generalised, linked, aggregated, derived), en de datasets die hij passeert. "
+        "pseudonymised, encoded, generalised, linked, aggregated, derived), de bronvelden die bepalen welke rijen hij "
+        "heeft (decided_by: joined, filtered, grouped) en de datasets die hij passeert. "
         'Dezelfde lineage als OpenLineage-events: <a href="openlineage.jsonl">openlineage.jsonl</a> '
         "(Marquez, DataHub, OpenMetadata).</p>"
     ]
     for p in data.purposes:
         lineage.append(
             f"<h2>{html.escape(p['name'])}</h2>"
-            + _table(p["columns"], ["table", "column", "class", "source_fields", "through"])
+            + _table(p["columns"], ["table", "column", "class", "sources", "source_fields", "decided_by", "through"])
         )
     lineage.append(
         "<h2>Aan de poort: wat er met elk bronveld gebeurde</h2>"
@@ -342,6 +355,7 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
                 "inputs",
                 "threshold_values",
                 "source_fields_from_lineage",
+                "decided_by_from_lineage",
                 "protected_fields_in_column_lineage",
                 "protected_traits_in_lineage",
             ],

@@ -1,7 +1,7 @@
 """Publication per purpose: a dataset holding only the columns and rows the purpose allows, with its own pseudonyms.
 
 For each purpose in the register: every column of every table the purpose lists must carry a tag in dbt's
-`config.meta` (privacy class, purposes, sources); an untagged column stops the publication, and so does a column
+`config.meta` (privacy class, purposes); an untagged column stops the publication, and so does a column
 tagged for the purpose with a class the purpose may not see. Columns tagged for other purposes are left out. Pseudonym
 columns are re-keyed for the purpose (HMAC of the linkage value under the purpose's key), so two purposes' datasets
 cannot be joined. Rows are limited by the purpose's row filter. In aggregate purposes every count under the minimum
@@ -76,7 +76,7 @@ class Publication:
 
 
 def column_tags(manifest: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """model name -> column -> meta (privacy_class, purposes, sources), from dbt's manifest."""
+    """model name -> column -> meta (privacy_class, purposes), from dbt's manifest."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for node in manifest["nodes"].values():
         if node.get("resource_type") != "model":
@@ -128,7 +128,7 @@ def plan_table(
     if untagged:
         raise PublicationRefused(
             f"{purpose.id}: {table} has untagged columns {untagged}; tag them in dbt "
-            f"(config.meta: privacy_class, purposes, sources) before publishing"
+            f"(config.meta: privacy_class, purposes) before publishing"
         )
     keep, left = [], []
     for c in columns:

@@ -1,27 +1,42 @@
-"""The dbt manifest that Dagster loads its warehouse assets from, produced by `dbt parse` when missing or stale.
+"""The dbt project as Dagster loads it, and its manifest with every model's compiled SQL.
 
-Dagster reads the manifest at import time. In CI, in tests and on a fresh clone it does not exist yet, so the
-definitions run `dbt parse` themselves (a few seconds) rather than fail or load an outdated graph.
+dagster-dbt's `DbtProject` prepares the manifest: `make install` (and so `make demo` and `make test`) runs
+`dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py` whenever a model, macro or the project
+file changed, and `dagster dev` (`make ui`) prepares it again on every load (`prepare_if_dev`). We prepare with
+`dbt compile` rather than dagster-dbt's default `dbt parse`, so the manifest carries each model's `compiled_code`: the
+column lineage reads the SQL dbt itself rendered (refs, sources, vars, macros), not a rendering of our own. The
+compile neither opens the warehouse file nor needs data (`--no-populate-cache --no-introspect`), leaves the unit tests
+out (dbt compiles those against built upstream tables), and parses the project whole (a partial parse kept from an
+earlier layout of the YAML can refuse a model described in a new file).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import json
 import sys
+import warnings
 from pathlib import Path
+from typing import Any
+
+from dagster_dbt import DbtProject
 
 from rgw.settings import REPO_ROOT
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+PREPARE_ARGS = [
+    *("compile", "--quiet", "--no-partial-parse", "--no-populate-cache", "--no-introspect"),
+    *("--exclude", "resource_type:unit_test"),
+]
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, prepare_project_cli_args=PREPARE_ARGS
+)
+dbt_project.prepare_if_dev()
+MANIFEST = dbt_project.manifest_path
 
 
-def _newest_source_mtime() -> float:
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
-    for sub in ("models", "macros", "tests", "seeds"):
-        files.extend(p for p in (DBT_PROJECT_DIR / sub).rglob("*") if p.is_file())
-    return max(p.stat().st_mtime for p in files if p.exists())
+class ManifestMissing(FileNotFoundError):
+    """The dbt project was not prepared on this machine."""
 
 
 def dbt_executable() -> str:
@@ -30,15 +45,36 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+PREPARE_HINT = (
+    "run `make install` (or `dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py` with the "
+    "venv's bin on PATH)"
+)
+
+
+def _changed_since(manifest: Path) -> list[Path]:
+    """dbt project files newer than the manifest: it describes an older project."""
+    built = manifest.stat().st_mtime
+    files = [
+        DBT_PROJECT_DIR / "dbt_project.yml",
+        *(p for sub in ("models", "macros") for p in (DBT_PROJECT_DIR / sub).rglob("*")),
+    ]
+    return [p for p in files if p.stat().st_mtime > built]
+
+
 def ensure_manifest() -> Path:
-    """Return the manifest path, running `dbt parse` first when it is missing or older than the project files."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
-        return MANIFEST
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        check=True,
-    )
+    """The prepared manifest's path; a clear error when there is none, and a warning when the project changed since
+    (Dagster would then run models and tests the manifest does not know), each naming the command that prepares it."""
+    if not MANIFEST.exists():
+        raise ManifestMissing(f"no dbt manifest at {MANIFEST}: {PREPARE_HINT}")
+    changed = _changed_since(MANIFEST)
+    if changed:
+        warnings.warn(
+            f"the dbt manifest is older than {changed[0].relative_to(DBT_PROJECT_DIR)} "
+            f"(and {len(changed) - 1} more): {PREPARE_HINT}",
+            stacklevel=2,
+        )
     return MANIFEST
+
+
+def load_manifest() -> dict[str, Any]:
+    return json.loads(ensure_manifest().read_text(encoding="utf-8"))

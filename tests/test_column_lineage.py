@@ -9,13 +9,13 @@ import pytest
 from governance.column_lineage import LINKAGE_INPUTS, Field, boundary_steps, build, landing_columns, protected_inputs
 from governance.openlineage import events, validate, write
 from governance.publish import column_tags
-from orchestration.dbt_manifest import ensure_manifest
+from orchestration.dbt_manifest import load_manifest
 from pseudonymisation.policy import load_policy
 
 
 @pytest.fixture(scope="module")
 def manifest():
-    return json.loads(ensure_manifest().read_text())
+    return load_manifest()
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +79,63 @@ def test_no_indicator_is_fed_by_a_protected_trait_and_a_planted_one_is_found(man
     policy["brp"]["verblijfplaats_historie"]["nationaliteiten"] = "keep"
     planted = copy.deepcopy(manifest)
     node = planted["nodes"]["model.rgw.stg_brp__verblijfplaatsen"]
-    node["raw_code"] = node["raw_code"].replace(
+    node["compiled_code"] = node["compiled_code"].replace(
         "    is_current,", "    is_current and nationaliteiten = 'NL' as is_current,"
     )
     found = protected_inputs(build(planted, policy), Field("warehouse/woning_indicatoren", "ind_overbewoning"))
     assert found == [Field("raw/brp/verblijfplaats_historie", "nationaliteiten")]
+
+
+def test_a_planted_filter_on_a_protected_trait_is_found_as_an_indirect_input(manifest):
+    """A trait used only to filter rows (OpenLineage INDIRECT/FILTER) feeds every column of the model it filters."""
+    policy = copy.deepcopy(load_policy())
+    policy["brp"]["verblijfplaats_historie"]["nationaliteiten"] = "keep"
+    planted = copy.deepcopy(manifest)
+    node = planted["nodes"]["model.rgw.stg_brp__verblijfplaatsen"]
+    node["compiled_code"] += "\nwhere nationaliteiten = 'NL'"
+    graph = build(planted, policy)
+    nationality = Field("raw/brp/verblijfplaats_historie", "nationaliteiten")
+    origin = graph.origin(Field("warehouse/woning_indicatoren", "ind_overbewoning"))
+    assert nationality not in origin.raw_fields and "filtered" in origin.indirect_fields[nationality]
+    assert protected_inputs(graph, Field("warehouse/woning_indicatoren", "ind_overbewoning")) == [nationality]
+
+
+def test_tenants_not_registered_trace_to_the_contracts_and_entity_links_they_count(graph):
+    """The count of corporation tenants not registered at the dwelling counts contracts running at the reference
+    date, joined to units and tenants and, through the entity links, to the registered persons."""
+    out = Field("warehouse/int_woningen__huurders", "n_huurders_niet_ingeschreven")
+    steps = {(str(s.input), s.kind) for s in graph.inputs(out)}
+    assert ("warehouse/stg_corporaties__huurovereenkomsten.*", "aggregated") in steps  # the rows it counts
+    assert ("warehouse/stg_corporaties__huurovereenkomsten.begindatum", "filtered") in steps
+    assert ("warehouse/stg_corporaties__huurovereenkomsten.eenheid_id", "joined") in steps
+    assert ("warehouse/stg_linkage__entity_links.record_key", "joined") in steps
+    assert ("warehouse/stg_linkage__entity_links.entity_id", "joined") in steps
+    origin = graph.origin(
+        Field("published/selectie_integrale_acties/woning_indicatoren", "n_huurders_niet_ingeschreven")
+    )
+    assert {"linkage/entity_links", "warehouse/stg_corporaties__huurovereenkomsten"} <= origin.through
+    every = {str(f) for f in origin.all_fields()}
+    assert {"raw/corporaties/huurovereenkomst.*", "raw/corporaties/huurovereenkomst.begindatum",
+            "raw/corporaties/huurovereenkomst.einddatum", "raw/corporaties/relatie.soort",
+            "raw/brp/verblijfplaats_historie.bsn"} <= every  # fmt: skip
+    assert "filtered" in origin.indirect_fields[Field("raw/corporaties/huurovereenkomst", "einddatum")]
+    assert set(origin.sources()) >= {"corporaties", "brp"}
+
+
+def test_every_model_input_shows_in_the_lineage_of_a_column_or_of_the_rows(manifest, graph):
+    """No model reads a model or source that its lineage leaves out, whether it takes values from it, joins or
+    filters on it, or counts its rows."""
+    missing = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        ds = f"warehouse/{node['name']}"
+        seen = {s.input.dataset for c in [*graph.columns[ds], "*"] for s in graph.inputs(Field(ds, c)) if s.input}
+        for dep in node["depends_on"]["nodes"]:
+            parent = dep.split(".")[-1]
+            if not any(d.endswith(f"/{parent}") for d in seen):
+                missing.append(f"{node['name']} <- {parent}")
+    assert missing == []
 
 
 def test_the_openlineage_export_validates_and_a_broken_event_is_named(graph, manifest, tmp_path):
@@ -97,6 +149,16 @@ def test_the_openlineage_export_validates_and_a_broken_event_is_named(graph, man
     assert facet["name"] == "warehouse/fct_bewoningsperioden" and facet["transformations"][0]["masking"] is True
     tags = pub["outputs"][0]["facets"]["tags"]["tags"]
     assert {"key": "privacy_class", "value": "pseudonym", "source": "DBT", "field": "persoon_psn"} in tags
+    huurders = next(e for e in lines if e["job"]["name"] == "warehouse/int_woningen__huurders")
+    lineage = huurders["outputs"][0]["facets"]["columnLineage"]
+    joined = [
+        i["transformations"][0]
+        for i in lineage["fields"]["n_huurders_niet_ingeschreven"]["inputFields"]
+        if i["name"] == "warehouse/stg_linkage__entity_links" and i["field"] == "record_key"
+    ]
+    assert joined and joined[0]["type"] == "INDIRECT" and joined[0]["subtype"] == "JOIN"
+    assert {("INDIRECT", "FILTER")} <= {(i["transformations"][0]["type"], i["transformations"][0]["subtype"])
+                                        for i in lineage["dataset"]}  # fmt: skip
     broken = copy.deepcopy(lines[0])
     broken["run"]["runId"] = "not-a-uuid"
     del broken["outputs"][0]["facets"]["columnLineage"]["_producer"]
@@ -115,3 +177,44 @@ def test_rgw_privacy_lineage_exports_the_events_and_explains_a_column(tmp_path):
     assert result.exit_code == 0, result.output
     assert "OpenLineage events" in result.output and "<- stedin/verbruik.verbruik" in result.output
     assert validate([json.loads(line) for line in out.read_text().splitlines()]) == []
+
+
+# What each indicator reads, per the indicator register (governance/indicators.yaml, `inputs`), as raw tables.
+INDICATOR_INPUTS = {
+    "ind_overbewoning": {"brp/verblijfplaats_historie", "bag/verblijfsobject"},
+    "ind_niet_ingeschreven": {"stedin/verbruik", "brp/verblijfplaats_historie", "corporaties/huurovereenkomst",
+                              "corporaties/relatie", "corporaties/eenheid"},
+    "ind_leegstand": {"brp/verblijfplaats_historie", "stedin/verbruik"},
+    "ind_verloop": {"brp/verblijfplaats_historie"},
+    "ind_herhaalde_meldingen": {"meldpunten/melding"},
+    "ind_recidiverende_eigenaar": {"brk/zakelijk_gerechtigde", "meldpunten/melding", "meldpunten/zaak_interventie"},
+    "ind_zonder_vergunning": {"bag/verblijfsobject", "gebieden/buurt", "brk/zakelijk_gerechtigde",
+                              "brp/verblijfplaats_historie", "corporaties/eenheid", "meldpunten/vergunning"},
+    "ind_arbeidsmigranten": {"meldpunten/melding"},
+}  # fmt: skip
+
+
+def test_rgw_privacy_lineage_traces_every_input_of_every_indicator(graph, tmp_path):
+    """The privacy officer asks where each indicator comes from: the command prints every raw field the lineage holds
+    for it (made from, or deciding its rows), and those cover every input the indicator register names."""
+    from click.testing import CliRunner
+
+    from rgw.cli import main
+
+    table = "published/selectie_integrale_acties/woning_indicatoren"
+    assert sorted(c for c in graph.columns[table] if c.startswith("ind_")) == sorted(INDICATOR_INPUTS)
+    args = ["privacy", "lineage", "--out", str(tmp_path / "ol.jsonl")]
+    for column in INDICATOR_INPUTS:
+        args += ["--column", f"{table}.{column}"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    printed: dict[str, set[str]] = {}
+    for line in result.output.splitlines():
+        if line.startswith(table):
+            column = printed.setdefault(line.rpartition(".")[2], set())
+        elif line.startswith(("  <- ", "  rows decided by ")):
+            column.add(line.removeprefix("  <- ").removeprefix("  rows decided by ").split(" (")[0])
+    for name, expected in INDICATOR_INPUTS.items():
+        every = {str(f).removeprefix("raw/") for f in graph.origin(Field(table, name)).all_fields()}
+        assert printed[name] == every, name
+        assert expected <= {f.rpartition(".")[0] for f in every}, name

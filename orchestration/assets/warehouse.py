@@ -10,16 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.dbt_manifest import DBT_PROJECT_DIR, dbt_executable, ensure_manifest
+from orchestration.dbt_manifest import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 
 WAREHOUSE_GROUP = "warehouse"
 DUCKDB_POOL = "duckdb"
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 class HubDbtTranslator(DagsterDbtTranslator):

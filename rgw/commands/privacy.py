@@ -241,6 +241,8 @@ def privacy_lineage(out: Path, columns: tuple[str, ...]) -> None:
         click.echo(f"{text}")
         for line in origin["source_fields"] or ["(a constant in the model's SQL)"]:
             click.echo(f"  <- {line}")
+        for line in origin["decided_by"]:
+            click.echo(f"  rows decided by {line}")
 
 
 @click.group()

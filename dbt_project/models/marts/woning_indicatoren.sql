@@ -1,5 +1,5 @@
--- Eight indicators per dwelling. Each is a rule anyone can read (thresholds are dbt vars, documented in
--- _marts.yml and docs/indicators.md) and each row says which values triggered which rule. No indicator reads
+-- Eight indicators per dwelling. Each is a rule anyone can read (thresholds are dbt vars, named in the indicator
+-- register governance/indicators.yaml) and each row says which values triggered which rule. No indicator reads
 -- nationality or any other protected trait: the lineage test in tests/ proves it from the manifest.
 with w as (select * from {{ ref('dim_woningen') }}),
 m as (select * from {{ ref('int_woningen__meldingen') }}),
