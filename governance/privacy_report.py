@@ -147,6 +147,11 @@ def collect(
                         "through": origin["through"],
                     }
                 )
+        used = {  # when each user last read under the purpose: the audit log says it (checks never write)
+            r["event"].get("user"): r["time"]
+            for r in records
+            if r["event"].get("purpose") == purpose.id and r["event"].get("outcome") in ("answered", "granted")
+        }
         holders = [
             {
                 "user": g.user,
@@ -154,7 +159,7 @@ def collect(
                 "state": "revoked" if g.revoked_at else ("valid" if g.valid_on(now.date()) else "expired"),
                 "acknowledged": bool(g.acknowledged_at),
                 "granted_by": g.granted_by,
-                "last_used": g.last_used,
+                "last_used": used.get(g.user, g.last_used),
             }
             for g in all_grants
             if g.purpose == purpose.id
