@@ -113,6 +113,7 @@ def collect(
         "intact": verify.ok,
         "first_broken": verify.first_broken_seq,
         "reason": verify.reason,
+        "head": dict(zip(("seq", "hash"), audit.head(), strict=True)),
     }
     if not verify.ok:
         data.findings.append(Finding("audit chain broken", f"record {verify.first_broken_seq}: {verify.reason}"))
@@ -287,7 +288,9 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
     pages = {}
     overview = [
         f"<p>Gemaakt op {data.generated}. Auditlog: {data.audit['records']} records, keten "
-        f"{'intact' if data.audit['intact'] else '<span class=bad>GEBROKEN</span>'}.</p>"
+        f"{'intact' if data.audit['intact'] else '<span class=bad>GEBROKEN</span>'}; laatste record "
+        f"{data.audit['head']['seq']}, hash <code>{data.audit['head']['hash']}</code> (controle later: "
+        f"<code>rgw audit verify --head {data.audit['head']['seq']}:{data.audit['head']['hash']}</code>).</p>"
     ]
     for p in data.purposes:
         overview.append(

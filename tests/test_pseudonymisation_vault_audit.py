@@ -146,21 +146,24 @@ def test_two_processes_appending_never_interleave(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "plaintext", "kind"),
     [
-        {"note": f"bsn {BSN}"},
-        {"note": "a-nummer 1010101010"},
-        {"note": "mail a.b@example.nl"},
-        {"nested": {"tel": ["bel 06-12345678"]}},
-        {"note": "010 1234567"},
-        {"note": "ean 871687120000000004"},
+        ({"note": f"bsn {BSN}"}, BSN, "a BSN"),
+        ({"note": "a-nummer 1010101010"}, "1010101010", "an A-nummer"),
+        ({"note": "mail a.b@example.nl"}, "a.b@example.nl", "an e-mail address"),
+        ({"nested": {"tel": ["bel 06-12345678"]}}, "06-12345678", "a phone number"),
+        ({"note": "010 1234567"}, "010 1234567", "a phone number"),
+        ({"note": "ean 871687120000000004"}, "871687120000000004", "an EAN code"),
+        ({"user": "ana@rotterdam.nl", "rows": int(BSN)}, "ana@rotterdam.nl", "an e-mail address"),
     ],
 )
-def test_the_audit_log_refuses_plaintext_identifiers(tmp_path, event):
+def test_the_audit_log_redacts_plaintext_identifiers_and_still_writes_the_record(tmp_path, event, plaintext, kind):
     log = AuditLog(tmp_path / "audit.jsonl")
-    with pytest.raises(AuditError):
-        log.append(event)
-    assert not (tmp_path / "audit.jsonl").exists()
+    record = log.append({"action": "query", **event})
+    text = (tmp_path / "audit.jsonl").read_text()
+    assert plaintext not in text and BSN not in text
+    assert f"<redacted: {kind}>" in text and kind in record["event"]["redacted"]
+    assert log.verify().ok and log.records()[0]["event"]["action"] == "query"
 
 
 def test_pseudonyms_counts_and_case_references_are_not_mistaken_for_identifiers(tmp_path, keystore):
@@ -241,3 +244,30 @@ def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_pa
     assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none).identifier == OTHER
     assert _outcomes(audit) == ["refused", "refused", "granted"]
     assert OTHER not in audit.path.read_text() and audit.verify().ok
+
+
+# --- the anchor: the head kept in a second place ------------------------------------------------------------------
+
+
+def test_records_cut_off_the_end_are_caught_by_the_anchor_beside_the_keys(tmp_path):
+    log = AuditLog(tmp_path / "audit" / "audit.jsonl")  # the hub's layout: anchored in tmp_path/keys
+    for i in range(5):
+        log.append({"action": "query", "user": f"analist{i}"})
+    anchor = json.loads((tmp_path / "keys" / "audit-head.json").read_text())
+    assert (anchor["seq"], anchor["hash"]) == log.head() and log.verify().ok
+    lines = log.path.read_text().splitlines()
+    log.path.write_text("\n".join(lines[:3]) + "\n")  # the last two records cut off: still a valid chain
+    cut = log.verify()
+    assert (cut.ok, cut.first_broken_seq) == (False, 4) and "record 5 was written" in cut.reason
+    with pytest.raises(AuditError, match="cut off the end"):  # new records would hide the cut
+        log.append({"action": "query", "user": "later"})
+    assert len(log.path.read_text().splitlines()) == 3
+    log.path.unlink()  # the whole log gone
+    assert not log.verify().ok
+    replaced = [*lines[:4], lines[4].replace("analist4", "iemand")]  # a replaced last record, re-chained
+    from pseudonymisation.audit import record_hash
+
+    last = json.loads(replaced[4])
+    last["hash"] = record_hash(last)
+    log.path.write_text("\n".join([*replaced[:4], json.dumps(last)]) + "\n")
+    assert "differs from the head" in log.verify().reason

@@ -58,12 +58,25 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the chain of the audit log; names the first broken record."""
+@click.option(
+    "--head",
+    "head",
+    help="A head kept elsewhere, SEQ:HASH (e.g. from a privacy report); default: the anchor beside the keys.",
+)
+def audit_verify(head: str | None) -> None:
+    """Check the chain of the audit log against its anchored head; names the first broken or missing record."""
     _, log, _ = _registers()
-    result = log.verify()
+    expected = None
+    if head:
+        seq, _, digest = head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.UsageError("--head takes SEQ:HASH, e.g. 12:3f5a... (64 hex characters)")
+        expected = (int(seq), digest)
+    result = log.verify(expected)
     if result.ok:
-        click.echo(f"audit log intact: {result.records} records, chain verified")
+        anchored = expected or log.anchored_head()
+        against = f", head at record {anchored[0]} matches" if anchored else " (no anchored head to check against)"
+        click.echo(f"audit log intact: {result.records} records, chain verified{against}")
         return
     click.echo(f"audit log BROKEN at record {result.first_broken_seq}: {result.reason}", err=True)
     sys.exit(4)
