@@ -6,6 +6,7 @@ An outside probe found a revocation lost in 11 of 12 trials when two processes c
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,10 +26,8 @@ def _register(folder: Path) -> GrantRegister:
 def _keep_checking(folder: str, user: str, stop) -> int:
     register, n = _register(Path(folder)), 0
     while not stop.is_set() or n < 50:
-        try:
+        with contextlib.suppress(AccessDenied):
             register.check(user, PURPOSE)
-        except AccessDenied:
-            pass
         n += 1
     return n
 
