@@ -52,6 +52,7 @@ class Purpose:
     reidentification: bool = False
     retention_days: int | None = None
     min_cell: int | None = None
+    query_limits: dict[str, Any] = field(default_factory=dict)  # the gateway's bounds (QueryLimits)
 
     @property
     def aggregate_only(self) -> bool:
