@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from governance.cases import CaseRegister
 from governance.grants import AccessDenied, GrantRegister
 from governance.restrictions import RestrictionRegister
 from pseudonymisation.audit import AuditError, AuditLog
@@ -176,6 +177,17 @@ def test_pseudonyms_counts_and_case_references_are_not_mistaken_for_identifiers(
 # --- the route back ----------------------------------------------------------------------------------------------
 
 
+def write_case_register(landing, delivery: str, cases: list[tuple[str, str, str | None]]) -> CaseRegister:
+    """A delivery of the case register as it lands (landing/meldpunten/<delivery>/zaak.parquet)."""
+    import pyarrow as pa
+
+    folder = landing / "meldpunten" / delivery
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ("zaak_id", "geopend_op", "gesloten_op")
+    pq.write_table(pa.table({c: [row[i] for row in cases] for i, c in enumerate(columns)}), folder / "zaak.parquet")
+    return CaseRegister(landing)
+
+
 def _outcomes(audit: AuditLog) -> list[str]:
     return [r["event"]["outcome"] for r in audit.records() if r["event"]["action"] == "reidentify"]
 
@@ -192,6 +204,12 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
     )
     grants = YamlGrants(grants_file)
     assert isinstance(grants, GrantChecker)
+    write_case_register(tmp_path / "landing", "2026-01", [("RGW-2026-000123", "2026-01-05", None)])
+    cases = write_case_register(
+        tmp_path / "landing",
+        "2026-02",
+        [("RGW-2026-000124", "2026-01-05", None), ("RGW-2026-000125", "2026-01-05", "2026-02-01")],
+    )
     audit = AuditLog(tmp_path / "audit" / "audit.jsonl")
     psn = Pseudonymiser(keystore, "bsn").pseudonym(BSN)
     ask = dict(user="inspecteur1", purpose="casusbehandeling", case="RGW-2026-000123", pseudonym=psn)
@@ -203,12 +221,15 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
         ({"pseudonym": BSN}, "not a linkage pseudonym"),
         ({"user": "analist1"}, "no valid grant"),
         ({"user": "oud"}, "no valid grant"),  # expired
+        ({"case": "RGW-1999-999999"}, "not in the case register"),  # well-formed, but no such case
+        ({"case": "RGW-2026-000125"}, "not open"),  # closed
+        ({"case": "RGW-2026-000124", "at": datetime(2025, 12, 1, tzinfo=UTC)}, "not open"),  # not yet opened
         ({"pseudonym": Pseudonymiser(keystore, "bsn").pseudonym("123456782")}, "holds no identifier"),
     ]
     for change, reason in refusals:
         with pytest.raises(AccessDenied, match=reason):
-            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none)
-    found = reidentify(vault, audit, grants, **ask, restrictions=none)
+            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none, cases=cases)
+    found = reidentify(vault, audit, grants, **ask, restrictions=none, cases=cases)
     assert found.identifier == BSN and BSN not in repr(found)
     assert _outcomes(audit) == ["refused"] * len(refusals) + ["granted"]
     records = audit.records()
@@ -227,6 +248,7 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
 
 def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_path, vault, keystore):
     none = RestrictionRegister(tmp_path)
+    cases = write_case_register(tmp_path / "landing", "2026-01", [("RGW-2026-000123", "2026-01-05", None)])
     audit = AuditLog(tmp_path / "audit.jsonl")
     register = GrantRegister(tmp_path / "grants.json", audit)
     ask = dict(
@@ -236,12 +258,15 @@ def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_pa
         pseudonym=Pseudonymiser(keystore, "bsn").pseudonym(OTHER),
     )
     with pytest.raises(AccessDenied, match="holds no grant"):
-        reidentify(vault, audit, register, **ask, restrictions=none)
+        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases)
     register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
     with pytest.raises(AccessDenied, match="not yet acknowledged"):
-        reidentify(vault, audit, register, **ask, restrictions=none)
+        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases)
     register.acknowledge("inspecteur1", "casusbehandeling")
-    assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none).identifier == OTHER
+    assert (
+        reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none, cases=cases).identifier
+        == OTHER
+    )
     assert _outcomes(audit) == ["refused", "refused", "granted"]
     assert OTHER not in audit.path.read_text() and audit.verify().ok
 

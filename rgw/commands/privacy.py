@@ -27,6 +27,7 @@ def _registers():
 @click.option("--pseudonym", required=True, help="A linkage pseudonym, e.g. bsn.v1.abcd...")
 def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
     """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged."""
+    from governance.cases import CaseRegister
     from governance.grants import AccessDenied
     from governance.restrictions import RestrictionRegister
     from pseudonymisation.keys import KeyStore
@@ -45,6 +46,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
             case=case,
             pseudonym=pseudonym,
             restrictions=RestrictionRegister(paths.access, keystore.version),
+            cases=CaseRegister(paths.landing),
         )
     except AccessDenied as refusal:
         click.echo(f"refused: {refusal}", err=True)
