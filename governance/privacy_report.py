@@ -294,7 +294,8 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
     ]
     for p in data.purposes:
         overview.append(
-            f"<h2 id='{p['id']}'>{html.escape(p['name'])}</h2><p>{html.escape(p['description'])}</p>"
+            f"<h2 id='{html.escape(p['id'], quote=True)}'>{html.escape(p['name'])}</h2>"
+            f"<p>{html.escape(p['description'])}</p>"
             f"<p><b>Rechtsgrond:</b> {html.escape(_fmt(p['legal_basis']))}<br><b>Gegevens:</b> "
             f"{html.escape(_fmt(p['data_categories']))}<br><b>Klassen:</b> "
             f"{html.escape(_fmt(p['privacy_classes']))}<br><b>Rijen:</b> {html.escape(p['row_scope'])}"

@@ -146,7 +146,6 @@ def access_list() -> None:
 @click.argument("sql")
 def query(user: str, purpose: str, fmt: str, out: Path | None, sql: str) -> None:
     """Run one SELECT on PURPOSE's published dataset as USER; refused without a valid grant, always logged."""
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     from governance.gateway import connect
@@ -164,7 +163,9 @@ def query(user: str, purpose: str, fmt: str, out: Path | None, sql: str) -> None
         pq.write_table(table, out)
         click.echo(f"{table.num_rows} rows -> {out}")
     elif fmt == "csv":
-        pacsv.write_csv(table, out or sys.stdout.buffer)
+        from rgw.csv_output import write_csv
+
+        write_csv(table, out or sys.stdout.buffer)
     else:
         click.echo(table.to_pandas().to_string(index=False, max_rows=200))
 
