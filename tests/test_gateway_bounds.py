@@ -209,3 +209,16 @@ def test_a_query_killed_outright_leaves_no_plaintext_behind(hub):
     with _query_process(hub) as (child, before):
         child.kill()
     assert not _plaintext_left(child.pid, before)
+
+
+def test_an_answer_whose_audit_record_cannot_be_written_is_not_given(hub):
+    from pseudonymisation.audit import AuditError
+
+    intact = hub.audit_log.read_bytes()
+    try:
+        with connect("ana", PURPOSE, data=hub.data) as s:
+            hub.audit_log.write_bytes(intact[:-20] + b"\n")  # the last record damaged: the log takes no more
+            with pytest.raises(AuditError):
+                s.query(f"select adres_kort from {PURPOSE}")
+    finally:
+        hub.audit_log.write_bytes(intact)

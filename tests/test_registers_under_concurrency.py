@@ -90,3 +90,26 @@ def test_grants_from_two_processes_at_once_all_land(tmp_path):
     users = {g.user for g in _register(tmp_path).all()}
     assert users == {f"{w}{i}" for w in "ab" for i in range(15)}
     assert AuditLog(tmp_path / "audit" / "audit.jsonl").verify().records == 30
+
+
+def test_a_grant_for_an_e_mail_address_is_saved_with_a_redacted_record(tmp_path):
+    register = _register(tmp_path)
+    register.grant("ana@rotterdam.nl", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    assert [g.user for g in register.all()] == ["ana@rotterdam.nl"]
+    (record,) = AuditLog(tmp_path / "audit" / "audit.jsonl").records()
+    assert record["event"]["action"] == "grant" and record["event"]["user"] == "<redacted: an e-mail address>"
+
+
+def test_a_change_whose_audit_record_cannot_be_written_does_not_happen(tmp_path):
+    from pseudonymisation.audit import AuditError
+
+    register = _register(tmp_path)
+    register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    log = tmp_path / "audit" / "audit.jsonl"
+    log.write_text(log.read_text()[:-20] + "\n")  # the last record damaged: the log takes no more
+    before = register.path.read_bytes()
+    with pytest.raises(AuditError, match="damaged"):
+        register.revoke("ana", PURPOSE, by="privacy-officer")
+    with pytest.raises(AuditError):
+        register.grant("bob", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    assert register.path.read_bytes() == before
