@@ -50,8 +50,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class RegisterError(RuntimeError):
-    """The register file cannot be read; it names the file and what is wrong."""
+class RegisterError(ValueError):
+    """The register file cannot be read; it names the file and what is wrong (callers refuse, fail closed)."""
 
 
 class GrantRegister:

@@ -43,13 +43,15 @@ class Reidentified:
 def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
     """The register's own check when it has one (it says what is missing), else the plain has_grant question."""
     check = getattr(grants, "check", None)
-    if callable(check):
-        check(user, purpose)
-        return
-    if not isinstance(grants, GrantChecker):
+    if not callable(check) and not isinstance(grants, GrantChecker):
         raise TypeError(f"{type(grants).__name__} can say nothing about grants (needs has_grant or check)")
-    if not grants.has_grant(user, purpose, at):
-        raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
+    try:
+        if callable(check):
+            check(user, purpose)
+        elif not grants.has_grant(user, purpose, at):
+            raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
+    except ValueError as unreadable:  # a damaged register refuses (fail closed), with the file and the fault
+        raise AccessDenied(f"the grants register cannot be read: {unreadable}") from unreadable
 
 
 def _allows_reidentification(purpose: str) -> None:

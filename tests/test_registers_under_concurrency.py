@@ -113,3 +113,31 @@ def test_a_change_whose_audit_record_cannot_be_written_does_not_happen(tmp_path)
     with pytest.raises(AuditError):
         register.grant("bob", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
     assert register.path.read_bytes() == before
+
+
+def test_a_damaged_register_refuses_with_the_file_named_and_logged(tmp_path):
+    from pseudonymisation.grants import YamlGrants
+    from pseudonymisation.reidentify import reidentify
+
+    register = _register(tmp_path)
+    register.path.parent.mkdir(parents=True)
+    register.path.write_text('[{"user": "ana", ')
+    with pytest.raises(ValueError, match=r"grants\.json: the access register cannot be read"):
+        register.check("ana", PURPOSE)
+    yaml_grants = YamlGrants(tmp_path / "access" / "grants.yaml")
+    yaml_grants.path.write_text("grants:\n  - {user: ana, purpose: [\n")
+    audit = AuditLog(tmp_path / "audit" / "audit.jsonl")
+    for grants in (register, yaml_grants):
+        with pytest.raises(AccessDenied, match="grants register cannot be read"):
+            reidentify(
+                None,
+                audit,
+                grants,
+                user="ana",
+                purpose="casusbehandeling",
+                case="RGW-2026-000001",
+                pseudonym="bsn.v1." + "a" * 26,
+                restrictions=None,
+                cases=None,
+            )
+    assert [r["event"]["outcome"] for r in audit.records()] == ["refused", "refused"]
