@@ -31,3 +31,28 @@ def test_rgw_audit_verify_catches_records_cut_off_the_end(tmp_path, monkeypatch)
     from_report = run(main, ["audit", "verify", "--head", f"{seq}:{digest}"])
     assert from_report.exit_code == 4 and "record 4 was written" in from_report.output
     assert run(main, ["audit", "verify", "--head", "vier"]).exit_code == 2
+
+
+def test_every_privacy_report_carries_the_head_and_flags_a_cut_tail(tmp_path):
+    import json
+
+    from governance.grants import GrantRegister
+    from governance.privacy_report import collect, write_site
+    from governance.purposes import load
+
+    paths = HubPaths(tmp_path).ensure()
+    log = AuditLog(paths.audit_log)
+    for i in range(3):
+        log.append({"action": "query", "user": f"analist{i}", "purpose": "signalering", "outcome": "answered"})
+    seq, digest = log.head()
+    manifest = {"nodes": {}, "sources": {}, "parent_map": {}, "child_map": {}}
+    grants = GrantRegister(paths.access / "grants.json", log)
+    write_site(collect(load(), manifest, grants, log, paths.landing), tmp_path / "report")
+    assert json.loads((tmp_path / "report" / "privacy_report.json").read_text())["audit"]["head"] == {
+        "seq": seq,
+        "hash": digest,
+    }
+    assert f"rgw audit verify --head {seq}:{digest}" in (tmp_path / "report" / "index.html").read_text()
+    paths.audit_log.write_text(paths.audit_log.read_text().splitlines()[0] + "\n")
+    findings = collect(load(), manifest, grants, log, paths.landing).findings
+    assert [f.kind for f in findings] == ["audit chain broken"]
