@@ -99,9 +99,14 @@ class GrantRegister:
             os.close(folder)
 
     def _change(self, event: dict[str, Any], grants: list[Grant]) -> None:
-        """Log the change, then save it (under the caller's lock): no change without its audit record."""
+        """Log the change, then save it (under the caller's lock): no change without its audit record. Should the
+        save fail after the record was written (disk full), a second record says the change did not take."""
         self.audit.append(event)
-        self._save(grants)
+        try:
+            self._save(grants)
+        except OSError as exc:
+            self.audit.append({**event, "outcome": "not saved", "reason": f"{type(exc).__name__}: {exc}"})
+            raise
 
     def grant(self, user: str, purpose: str, until: date, by: str) -> Grant:
         load().get(purpose)  # an unknown purpose is refused with the list of known ones
