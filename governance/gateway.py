@@ -33,6 +33,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -166,12 +167,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep_dead_sessions(root: Path) -> int:
-    """Remove session folders whose process is gone (killed between unsealing and attaching); returns how many."""
-    removed = 0
+def sweep_dead_sessions(root: Path, older_than_seconds: float = 60.0) -> int:
+    """Remove session folders whose process is gone (killed between unsealing and attaching); returns how many.
+
+    A folder lives for milliseconds in a healthy session, so only folders older than a minute are considered: a
+    process of another pid namespace sharing /dev/shm is never swept mid-open."""
+    removed, now = 0, time.time()
     for folder in root.glob(f"{SESSION_PREFIX}*"):
         pid = folder.name[len(SESSION_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        try:
+            old = now - folder.stat().st_mtime > older_than_seconds
+        except FileNotFoundError:
+            continue
+        if old and pid.isdigit() and not _pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

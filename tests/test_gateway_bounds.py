@@ -222,3 +222,18 @@ def test_an_answer_whose_audit_record_cannot_be_written_is_not_given(hub):
                 s.query(f"select adres_kort from {PURPOSE}")
     finally:
         hub.audit_log.write_bytes(intact)
+
+
+def test_a_session_folder_left_by_a_dead_process_is_swept(tmp_path):
+    from governance.gateway import sweep_dead_sessions
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"rgw-session-{dead.pid}-abc"
+    left.mkdir()
+    (left / f"{PURPOSE}.duckdb").write_bytes(b"plaintext")
+    alive = tmp_path / f"rgw-session-{os.getpid()}-def"
+    alive.mkdir()
+    assert sweep_dead_sessions(tmp_path) == 0  # too fresh to tell from a session opening right now
+    assert sweep_dead_sessions(tmp_path, older_than_seconds=0) == 1
+    assert not left.exists() and alive.exists()
