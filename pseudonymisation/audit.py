@@ -157,8 +157,14 @@ class AuditLog:
         """The head last written to the anchor file, or None when there is none."""
         if self.anchor is None or not self.anchor.exists():
             return None
-        data = json.loads(self.anchor.read_text(encoding="utf-8"))
-        return int(data["seq"]), str(data["hash"])
+        try:
+            data = json.loads(self.anchor.read_text(encoding="utf-8"))
+            return int(data["seq"]), str(data["hash"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise AuditError(
+                f"the audit log's anchor {self.anchor} cannot be read ({exc}); compare the log with the head in the "
+                "latest privacy report (rgw audit verify --head SEQ:HASH), then remove the damaged anchor"
+            ) from exc
 
     def _write_anchor(self, record: dict[str, Any]) -> None:
         if self.anchor is None:
