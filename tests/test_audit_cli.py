@@ -31,6 +31,9 @@ def test_rgw_audit_verify_catches_records_cut_off_the_end(tmp_path, monkeypatch)
     from_report = run(main, ["audit", "verify", "--head", f"{seq}:{digest}"])
     assert from_report.exit_code == 4 and "record 4 was written" in from_report.output
     assert run(main, ["audit", "verify", "--head", "vier"]).exit_code == 2
+    (paths.keys / "audit-head.json").write_text("{")  # a damaged anchor: named, not a traceback
+    damaged = run(main, ["audit", "verify"])
+    assert damaged.exit_code == 4 and "anchor" in damaged.output and "cannot be read" in damaged.output
 
 
 def test_every_privacy_report_carries_the_head_and_flags_a_cut_tail(tmp_path):

@@ -74,7 +74,13 @@ def audit_verify(head: str | None) -> None:
         if not seq.isdigit() or len(digest) != 64:
             raise click.UsageError("--head takes SEQ:HASH, e.g. 12:3f5a... (64 hex characters)")
         expected = (int(seq), digest)
-    result = log.verify(expected)
+    from pseudonymisation.audit import AuditError
+
+    try:
+        result = log.verify(expected)
+    except AuditError as exc:
+        click.echo(f"audit log NOT VERIFIED: {exc}", err=True)
+        sys.exit(4)
     if result.ok:
         anchored = expected or log.anchored_head()
         against = f", head at record {anchored[0]} matches" if anchored else " (no anchored head to check against)"
