@@ -36,7 +36,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,12 @@ def signals_caught(on_signal: Callable[[int], None]) -> Iterator[list[int]]:
             signal.signal(s, h)
 
 
+def _interrupt(con: duckdb.DuckDBPyConnection) -> None:
+    """Interrupt a running query; a connection already closed has nothing left to stop."""
+    with suppress(duckdb.Error):
+        con.interrupt()
+
+
 def redeliver(received: list[int]) -> None:
     """Let a held signal take its usual course (KeyboardInterrupt, termination) now that cleanup is done."""
     if received:
@@ -341,38 +347,43 @@ class PurposeSession:
         return result
 
     def _run(self, con: duckdb.DuckDBPyConnection, sql: str, statement: str) -> pa.Table:
-        """Execute within the purpose's time and memory limits; a stop of any kind is logged before it is raised."""
+        """Execute within the purpose's time and memory limits; a stop of any kind is logged before it is raised.
+
+        A stop signal interrupts DuckDB; once the usual handlers are back in place, the stop is logged, the session
+        closed and the signal delivered again, so the process ends (or raises KeyboardInterrupt) as it would have."""
         timer = threading.Timer(self.limits.seconds, con.interrupt)
-        with signals_caught(lambda _s: con.interrupt()) as received:
+        failure: duckdb.Error | None = None
+        with signals_caught(lambda _s: _interrupt(con)) as received:
             timer.start()
             try:
                 return con.sql(statement).limit(self.limits.rows + 1).to_arrow_table()
-            except duckdb.InterruptException:
-                if received:
-                    self._log(sql, "interrupted", reason=f"stopped by signal {signal.Signals(received[0]).name}")
-                    self.close()
-                    redeliver(received)
-                    raise QueryStopped("the query was stopped by a signal") from None
-                self._refuse(
-                    sql,
-                    f"stopped after {self.limits.seconds:g} s, the time limit of purpose {self.purpose!r}; narrow "
-                    "the query (query_limits.seconds in governance/purposes.yaml)",
-                    outcome="stopped",
-                    stop=True,
-                )
-            except duckdb.OutOfMemoryException:
-                self._refuse(
-                    sql,
-                    f"stopped: the query needs more than {self.limits.memory_mb} MB, the memory limit of purpose "
-                    f"{self.purpose!r} (query_limits.memory_mb in governance/purposes.yaml)",
-                    outcome="stopped",
-                    stop=True,
-                )
             except duckdb.Error as exc:
-                self._refuse(sql, f"refused by the dataset's sandbox: {str(exc).splitlines()[0]}")
+                failure = exc
             finally:
                 timer.cancel()
-        raise AssertionError("unreachable")  # every branch above returns or raises
+        if received:
+            self._log(sql, "interrupted", reason=f"stopped by signal {signal.Signals(received[0]).name}")
+            self.close()
+            redeliver(received)
+            raise QueryStopped("the query was stopped by a signal")
+        if isinstance(failure, duckdb.InterruptException):
+            self._refuse(
+                sql,
+                f"stopped after {self.limits.seconds:g} s, the time limit of purpose {self.purpose!r}; narrow "
+                "the query (query_limits.seconds in governance/purposes.yaml)",
+                outcome="stopped",
+                stop=True,
+            )
+        if isinstance(failure, duckdb.OutOfMemoryException):
+            self._refuse(
+                sql,
+                f"stopped: the query needs more than {self.limits.memory_mb} MB, the memory limit of purpose "
+                f"{self.purpose!r} (query_limits.memory_mb in governance/purposes.yaml)",
+                outcome="stopped",
+                stop=True,
+            )
+        self._refuse(sql, f"refused by the dataset's sandbox: {str(failure).splitlines()[0]}")
+        raise AssertionError("unreachable")  # _refuse raises
 
     def tables(self) -> list[str]:
         return [
