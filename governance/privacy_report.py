@@ -123,6 +123,7 @@ def collect(
         "intact": verify.ok,
         "first_broken": verify.first_broken_seq,
         "reason": verify.reason,
+        "head": dict(zip(("seq", "hash"), audit.head(), strict=True)),
     }
     if not verify.ok:
         data.findings.append(Finding("audit chain broken", f"record {verify.first_broken_seq}: {verify.reason}"))
@@ -158,6 +159,11 @@ def collect(
                         "through": origin["through"],
                     }
                 )
+        used = {  # when each user last read under the purpose: the audit log says it (checks never write)
+            r["event"].get("user"): r["time"]
+            for r in records
+            if r["event"].get("purpose") == purpose.id and r["event"].get("outcome") in ("answered", "granted")
+        }
         holders = [
             {
                 "user": g.user,
@@ -165,7 +171,7 @@ def collect(
                 "state": "revoked" if g.revoked_at else ("valid" if g.valid_on(now.date()) else "expired"),
                 "acknowledged": bool(g.acknowledged_at),
                 "granted_by": g.granted_by,
-                "last_used": g.last_used,
+                "last_used": used.get(g.user, g.last_used),
             }
             for g in all_grants
             if g.purpose == purpose.id
@@ -294,11 +300,14 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
     pages = {}
     overview = [
         f"<p>Gemaakt op {data.generated}. Auditlog: {data.audit['records']} records, keten "
-        f"{'intact' if data.audit['intact'] else '<span class=bad>GEBROKEN</span>'}.</p>"
+        f"{'intact' if data.audit['intact'] else '<span class=bad>GEBROKEN</span>'}; laatste record "
+        f"{data.audit['head']['seq']}, hash <code>{data.audit['head']['hash']}</code> (controle later: "
+        f"<code>rgw audit verify --head {data.audit['head']['seq']}:{data.audit['head']['hash']}</code>).</p>"
     ]
     for p in data.purposes:
         overview.append(
-            f"<h2 id='{p['id']}'>{html.escape(p['name'])}</h2><p>{html.escape(p['description'])}</p>"
+            f"<h2 id='{html.escape(p['id'], quote=True)}'>{html.escape(p['name'])}</h2>"
+            f"<p>{html.escape(p['description'])}</p>"
             f"<p><b>Rechtsgrond:</b> {html.escape(_fmt(p['legal_basis']))}<br><b>Gegevens:</b> "
             f"{html.escape(_fmt(p['data_categories']))}<br><b>Klassen:</b> "
             f"{html.escape(_fmt(p['privacy_classes']))}<br><b>Rijen:</b> {html.escape(p['row_scope'])}"

@@ -52,6 +52,8 @@ class Purpose:
     reidentification: bool = False
     retention_days: int | None = None
     min_cell: int | None = None
+    query_limits: dict[str, Any] = field(default_factory=dict)  # the gateway's bounds (QueryLimits)
+    case_register: str | None = None  # where the purpose's cases live (governance.cases), e.g. meldpunten/zaak
 
     @property
     def aggregate_only(self) -> bool:

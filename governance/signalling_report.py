@@ -38,7 +38,7 @@ def _bar_chart(series: dict[str, int | None], width: int = 520) -> str:
         parts.append(
             f'<text x="0" y="{y + 14}" font-size="12">{html.escape(label)}</text>'
             f'<rect x="200" y="{y + 2}" width="{w}" height="16" fill="#00689e"/>'
-            f'<text x="{205 + w}" y="{y + 14}" font-size="12">{value}</text>'
+            f'<text x="{205 + w}" y="{y + 14}" font-size="12">{html.escape(str(value))}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -58,7 +58,7 @@ def render(published: Path, keystore: KeyStore, out_dir: Path) -> Path:
         by_year[jaar][buurt][onderwerp] = aantal
     sections = []
     for jaar in sorted(by_year, reverse=True):
-        parts = [f"<h2>{jaar}</h2>"]
+        parts = [f"<h2>{html.escape(str(jaar))}</h2>"]
         for buurt, series in sorted(by_year[jaar].items()):
             shown = sum(v for v in series.values() if v)
             parts.append(

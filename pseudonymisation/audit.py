@@ -4,12 +4,20 @@ Every re-identification (granted or refused), every query through the access gat
 one record: who, when, purpose, case or statement, what was read. A record holds its sequence number, the time (UTC),
 the previous record's hash and its own hash over its canonical JSON (sorted keys, no spaces, the previous hash
 included, its own hash left out), so editing, deleting or inserting a line breaks the chain at that line and
-`verify()` names the first broken record. Cutting records off the end leaves a valid chain; that is caught by
-comparing with a head (`head()`: last sequence number and hash) kept elsewhere, e.g. in the run's metadata.
+`verify()` names the first broken record.
+
+Cutting records off the end leaves a valid chain, so the head (last sequence number and hash) is also kept in a
+second place, written separately after every append: the anchor file, by default `<data>/keys/audit-head.json` for
+the hub's log at `<data>/audit/audit.jsonl` (beside the keys, a folder with its own permissions), and in every
+privacy report. `verify()` checks the log against the anchor (or a head given to it), and an append refuses to write
+behind a log that is shorter than its anchor, so a cut tail is not papered over by new records.
 
 Appends take an exclusive file lock (fcntl) and fsync, so two processes never interleave and a returned append is on
-disk. The log never holds a plaintext identifier: an event holding anything that looks like a BSN (9 digits passing
-the 11-proef), an A-nummer, an EAN-18, an e-mail address or a phone number is refused before anything is written.
+disk. The log never holds a plaintext identifier: anything inside an event that looks like a BSN (9 digits passing
+the 11-proef), an A-nummer, an EAN-18, an e-mail address or a phone number is replaced by `<redacted: ...>` and the
+event names what was redacted. The record is always written: refusing it would leave the action unlogged. Callers
+write the record before the action takes effect (or before its result is handed out), so an action whose record
+cannot be written does not happen.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ _PHONE = re.compile(_BOUND_L + r"(?:\+31|0031|0)[ -]?(?:6[ -]?\d{8}|[1-9]\d[ -]?
 
 
 class AuditError(RuntimeError):
-    """The log refused an event (it holds an identifier) or cannot be appended to (its last record is damaged)."""
+    """The log cannot be appended to: its last record is damaged, or it is shorter than its anchor says."""
 
 
 def canonical(record: dict[str, Any]) -> bytes:
@@ -46,6 +54,44 @@ def canonical(record: dict[str, Any]) -> bytes:
 
 def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
+
+
+_KINDS = (
+    (_NINE, is_valid_bsn, "a BSN"),
+    (_TEN, is_valid_a_nummer, "an A-nummer"),
+    (_EIGHTEEN, is_valid_ean18, "an EAN code"),
+    (_EMAIL, None, "an e-mail address"),
+    (_PHONE, None, "a phone number"),
+)
+
+
+def _redact_text(text: str, found: set[str]) -> str:
+    for pattern, valid, kind in _KINDS:
+
+        def mark(m: re.Match[str], valid: Any = valid, kind: str = kind) -> str:
+            if valid is not None and not valid(m.group(m.lastindex or 0)):
+                return m.group(0)
+            found.add(kind)
+            return f"<redacted: {kind}>"
+
+        text = pattern.sub(mark, text)
+    return text
+
+
+def redact(value: Any, found: set[str] | None = None) -> Any:
+    """`value` with everything inside it that looks like a direct identifier replaced by `<redacted: kind>`;
+    the kinds replaced are added to `found`."""
+    found = set() if found is None else found
+    if isinstance(value, str):
+        return _redact_text(value, found)
+    if isinstance(value, dict):
+        return {redact(str(k), found): redact(v, found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v, found) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = _redact_text(str(value), found)
+        return value if text == str(value) else text
+    return value
 
 
 def looks_identifying(value: Any) -> str | None:
@@ -90,20 +136,65 @@ def _last_line(f: Any) -> bytes | None:
     return None
 
 
-class AuditLog:
-    """An append-only, hash-chained JSON-lines file."""
+def _default_anchor(log: Path) -> Path | None:
+    """The hub's layout: the log at `<data>/audit/audit.jsonl`, its anchor beside the keys in `<data>/keys`."""
+    if log.parent.name == "audit":
+        return log.parent.parent / "keys" / f"{log.stem}-head.json"
+    return None
 
-    def __init__(self, path: Path):
+
+class AuditLog:
+    """An append-only, hash-chained JSON-lines file, with its head anchored in a second file."""
+
+    def __init__(self, path: Path, anchor: Path | None = None):
         self.path = Path(path)
+        self.anchor = Path(anchor) if anchor is not None else _default_anchor(self.path)
 
     def __repr__(self) -> str:
         return f"AuditLog(path={str(self.path)!r})"
 
+    def anchored_head(self) -> tuple[int, str] | None:
+        """The head last written to the anchor file, or None when there is none."""
+        if self.anchor is None or not self.anchor.exists():
+            return None
+        try:
+            data = json.loads(self.anchor.read_text(encoding="utf-8"))
+            return int(data["seq"]), str(data["hash"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise AuditError(
+                f"the audit log's anchor {self.anchor} cannot be read ({exc}); compare the log with the head in the "
+                "latest privacy report (rgw audit verify --head SEQ:HASH), then remove the damaged anchor"
+            ) from exc
+
+    def _write_anchor(self, record: dict[str, Any]) -> None:
+        if self.anchor is None:
+            return
+        self.anchor.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.anchor.with_name(f".{self.anchor.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"seq": record["seq"], "hash": record["hash"], "time": record["time"], "log": str(self.path)}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.anchor)
+
+    def _check_against_anchor(self, prev: dict[str, Any] | None) -> None:
+        anchored = self.anchored_head()
+        if anchored is None:
+            return
+        seq, digest = (prev["seq"], prev["hash"]) if prev else (0, GENESIS)
+        if seq < anchored[0] or (seq == anchored[0] and digest != anchored[1]):
+            raise AuditError(
+                f"the audit log ends at record {seq}, but its anchor ({self.anchor}) says record {anchored[0]} was "
+                "written: records were cut off the end; run `rgw audit verify` and restore the log"
+            )
+
     def append(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Add one event; returns the record as written (seq, time, prev_hash, event, hash)."""
-        found = looks_identifying(event)
+        """Add one event (identifier-like text redacted); returns the record as written."""
+        found: set[str] = set()
+        event = redact(event, found)
         if found:
-            raise AuditError(f"refused to write an audit event holding {found}: the log never holds plaintext")
+            event["redacted"] = sorted(found)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
@@ -113,6 +204,7 @@ class AuditLog:
                     prev = json.loads(last) if last else None
                 except json.JSONDecodeError as exc:
                     raise AuditError("the last record of the audit log is damaged; run `rgw audit verify`") from exc
+                self._check_against_anchor(prev)
                 record = {
                     "seq": (prev["seq"] + 1) if prev else 1,
                     "time": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -124,6 +216,7 @@ class AuditLog:
                 f.write((json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode())
                 f.flush()
                 os.fsync(f.fileno())
+                self._write_anchor(record)
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
         return record
@@ -147,8 +240,11 @@ class AuditLog:
     def verify(self, expected_head: tuple[int, str] | None = None) -> VerifyResult:
         """Walk the chain; name the first record whose hash, link or sequence does not hold.
 
-        With `expected_head` (an earlier `head()`), also report records cut off the end or a replaced tail.
+        Checked against `expected_head` (an earlier `head()`, e.g. from a privacy report) or else the anchor file,
+        so records cut off the end or a replaced tail are reported too.
         """
+        if expected_head is None:
+            expected_head = self.anchored_head()
         prev_hash, expected_seq, n = GENESIS, 1, 0
         lines = self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
         for lineno, line in enumerate(lines, start=1):

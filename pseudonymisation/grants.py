@@ -80,7 +80,10 @@ class YamlGrants:
     def grants(self) -> list[YamlGrant]:
         if not self.path.exists():
             return []
-        data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{self.path}: not valid YAML ({str(exc).splitlines()[0]}); fix the file") from exc
         out = []
         for i, item in enumerate(data.get("grants") or [], start=1):
             where = f"{self.path} grant {i}"

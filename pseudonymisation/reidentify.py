@@ -1,9 +1,10 @@
 """The route back: a linkage pseudonym to its identifier, for an authorised user, for one case, always logged.
 
-Five things must hold, checked in this order: the purpose allows re-identification (in the purpose register only
+Six things must hold, checked in this order: the purpose allows re-identification (in the purpose register only
 case handling, `casusbehandeling`, does), a case reference in the programme's form (RGW-2026-000123) is given, the
-user holds a valid grant for the purpose, the person has not restricted processing (AVG art. 18, the restriction
-register), and the vault holds the pseudonym. Granted or refused, one audit record
+user holds a valid grant for the purpose, the case exists in the purpose's case register and is open
+(governance.cases: the report desks' `zaken`), the person has not restricted processing (AVG art. 18, the
+restriction register), and the vault holds the pseudonym. Granted or refused, one audit record
 says who asked, under which purpose, for which case and which pseudonym, and the outcome (the record's own time says
 when); the identifier itself is never logged. What the user typed is logged only when it has the expected form, so
 a BSN pasted into the case or pseudonym field is refused and logged as "<not a ...>", never written down.
@@ -42,13 +43,15 @@ class Reidentified:
 def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
     """The register's own check when it has one (it says what is missing), else the plain has_grant question."""
     check = getattr(grants, "check", None)
-    if callable(check):
-        check(user, purpose)
-        return
-    if not isinstance(grants, GrantChecker):
+    if not callable(check) and not isinstance(grants, GrantChecker):
         raise TypeError(f"{type(grants).__name__} can say nothing about grants (needs has_grant or check)")
-    if not grants.has_grant(user, purpose, at):
-        raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
+    try:
+        if callable(check):
+            check(user, purpose)
+        elif not grants.has_grant(user, purpose, at):
+            raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
+    except ValueError as unreadable:  # a damaged register refuses (fail closed), with the file and the fault
+        raise AccessDenied(f"the grants register cannot be read: {unreadable}") from unreadable
 
 
 def _allows_reidentification(purpose: str) -> None:
@@ -69,6 +72,7 @@ def reidentify(
     case: str,
     pseudonym: str,
     restrictions: Any,
+    cases: Any,
     at: datetime | None = None,
 ) -> Reidentified:
     """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
@@ -77,6 +81,10 @@ def reidentify(
     whose processing a data subject had restricted (AVG art. 18) is refused, naming the restriction's request. The
     check comes after the grant, so only an authorised user learns that a restriction exists. Required, so no caller
     can forget it (fail closed).
+
+    `cases` (governance.cases.CaseRegister, or anything with `check(purpose, case, day)` raising AccessDenied): the
+    case must exist in the purpose's case register and be open on the day asked. Checked after the grant, so only an
+    authorised user learns whether a case exists. Required, like `restrictions`.
     """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
@@ -94,6 +102,7 @@ def reidentify(
         if parsed is None:
             raise AccessDenied("not a linkage pseudonym (expected <domain>.<version>.<26 characters>)")
         _check_grant(grants, user, purpose, at)
+        cases.check(purpose, case, at.date())
         restriction = restrictions.active(pseudonym)
         if restriction is not None:
             raise AccessDenied(

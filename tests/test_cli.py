@@ -49,6 +49,9 @@ def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch
     monkeypatch.setenv("RGW_MASTER_KEY", "cd" * 32)
     keystore = KeyStore(tmp_path / "keys")
     Vault(tmp_path / "vault", keystore).put_many("bsn", ["999993653"])
+    from tests.test_pseudonymisation_vault_audit import write_case_register
+
+    write_case_register(tmp_path / "landing", "2026-01", [("RGW-2026-000001", "2026-01-05", None)])
     psn = Pseudonymiser(keystore, "bsn").pseudonym("999993653")
     run = CliRunner().invoke
     ask = [

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from governance.cases import CaseRegister
 from governance.grants import AccessDenied, GrantRegister
 from governance.restrictions import RestrictionRegister
 from pseudonymisation.audit import AuditError, AuditLog
@@ -146,21 +147,24 @@ def test_two_processes_appending_never_interleave(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "event",
+    ("event", "plaintext", "kind"),
     [
-        {"note": f"bsn {BSN}"},
-        {"note": "a-nummer 1010101010"},
-        {"note": "mail a.b@example.nl"},
-        {"nested": {"tel": ["bel 06-12345678"]}},
-        {"note": "010 1234567"},
-        {"note": "ean 871687120000000004"},
+        ({"note": f"bsn {BSN}"}, BSN, "a BSN"),
+        ({"note": "a-nummer 1010101010"}, "1010101010", "an A-nummer"),
+        ({"note": "mail a.b@example.nl"}, "a.b@example.nl", "an e-mail address"),
+        ({"nested": {"tel": ["bel 06-12345678"]}}, "06-12345678", "a phone number"),
+        ({"note": "010 1234567"}, "010 1234567", "a phone number"),
+        ({"note": "ean 871687120000000004"}, "871687120000000004", "an EAN code"),
+        ({"user": "ana@rotterdam.nl", "rows": int(BSN)}, "ana@rotterdam.nl", "an e-mail address"),
     ],
 )
-def test_the_audit_log_refuses_plaintext_identifiers(tmp_path, event):
+def test_the_audit_log_redacts_plaintext_identifiers_and_still_writes_the_record(tmp_path, event, plaintext, kind):
     log = AuditLog(tmp_path / "audit.jsonl")
-    with pytest.raises(AuditError):
-        log.append(event)
-    assert not (tmp_path / "audit.jsonl").exists()
+    record = log.append({"action": "query", **event})
+    text = (tmp_path / "audit.jsonl").read_text()
+    assert plaintext not in text and BSN not in text
+    assert f"<redacted: {kind}>" in text and kind in record["event"]["redacted"]
+    assert log.verify().ok and log.records()[0]["event"]["action"] == "query"
 
 
 def test_pseudonyms_counts_and_case_references_are_not_mistaken_for_identifiers(tmp_path, keystore):
@@ -171,6 +175,17 @@ def test_pseudonyms_counts_and_case_references_are_not_mistaken_for_identifiers(
 
 
 # --- the route back ----------------------------------------------------------------------------------------------
+
+
+def write_case_register(landing, delivery: str, cases: list[tuple[str, str, str | None]]) -> CaseRegister:
+    """A delivery of the case register as it lands (landing/meldpunten/<delivery>/zaak.parquet)."""
+    import pyarrow as pa
+
+    folder = landing / "meldpunten" / delivery
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ("zaak_id", "geopend_op", "gesloten_op")
+    pq.write_table(pa.table({c: [row[i] for row in cases] for i, c in enumerate(columns)}), folder / "zaak.parquet")
+    return CaseRegister(landing)
 
 
 def _outcomes(audit: AuditLog) -> list[str]:
@@ -189,6 +204,12 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
     )
     grants = YamlGrants(grants_file)
     assert isinstance(grants, GrantChecker)
+    write_case_register(tmp_path / "landing", "2026-01", [("RGW-2026-000123", "2026-01-05", None)])
+    cases = write_case_register(
+        tmp_path / "landing",
+        "2026-02",
+        [("RGW-2026-000124", "2026-01-05", None), ("RGW-2026-000125", "2026-01-05", "2026-02-01")],
+    )
     audit = AuditLog(tmp_path / "audit" / "audit.jsonl")
     psn = Pseudonymiser(keystore, "bsn").pseudonym(BSN)
     ask = dict(user="inspecteur1", purpose="casusbehandeling", case="RGW-2026-000123", pseudonym=psn)
@@ -200,12 +221,15 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
         ({"pseudonym": BSN}, "not a linkage pseudonym"),
         ({"user": "analist1"}, "no valid grant"),
         ({"user": "oud"}, "no valid grant"),  # expired
+        ({"case": "RGW-1999-999999"}, "not in the case register"),  # well-formed, but no such case
+        ({"case": "RGW-2026-000125"}, "not open"),  # closed
+        ({"case": "RGW-2026-000124", "at": datetime(2025, 12, 1, tzinfo=UTC)}, "not open"),  # not yet opened
         ({"pseudonym": Pseudonymiser(keystore, "bsn").pseudonym("123456782")}, "holds no identifier"),
     ]
     for change, reason in refusals:
         with pytest.raises(AccessDenied, match=reason):
-            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none)
-    found = reidentify(vault, audit, grants, **ask, restrictions=none)
+            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none, cases=cases)
+    found = reidentify(vault, audit, grants, **ask, restrictions=none, cases=cases)
     assert found.identifier == BSN and BSN not in repr(found)
     assert _outcomes(audit) == ["refused"] * len(refusals) + ["granted"]
     records = audit.records()
@@ -224,6 +248,7 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
 
 def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_path, vault, keystore):
     none = RestrictionRegister(tmp_path)
+    cases = write_case_register(tmp_path / "landing", "2026-01", [("RGW-2026-000123", "2026-01-05", None)])
     audit = AuditLog(tmp_path / "audit.jsonl")
     register = GrantRegister(tmp_path / "grants.json", audit)
     ask = dict(
@@ -233,11 +258,41 @@ def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_pa
         pseudonym=Pseudonymiser(keystore, "bsn").pseudonym(OTHER),
     )
     with pytest.raises(AccessDenied, match="holds no grant"):
-        reidentify(vault, audit, register, **ask, restrictions=none)
+        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases)
     register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
     with pytest.raises(AccessDenied, match="not yet acknowledged"):
-        reidentify(vault, audit, register, **ask, restrictions=none)
+        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases)
     register.acknowledge("inspecteur1", "casusbehandeling")
-    assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none).identifier == OTHER
+    assert (
+        reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none, cases=cases).identifier
+        == OTHER
+    )
     assert _outcomes(audit) == ["refused", "refused", "granted"]
     assert OTHER not in audit.path.read_text() and audit.verify().ok
+
+
+# --- the anchor: the head kept in a second place ------------------------------------------------------------------
+
+
+def test_records_cut_off_the_end_are_caught_by_the_anchor_beside_the_keys(tmp_path):
+    log = AuditLog(tmp_path / "audit" / "audit.jsonl")  # the hub's layout: anchored in tmp_path/keys
+    for i in range(5):
+        log.append({"action": "query", "user": f"analist{i}"})
+    anchor = json.loads((tmp_path / "keys" / "audit-head.json").read_text())
+    assert (anchor["seq"], anchor["hash"]) == log.head() and log.verify().ok
+    lines = log.path.read_text().splitlines()
+    log.path.write_text("\n".join(lines[:3]) + "\n")  # the last two records cut off: still a valid chain
+    cut = log.verify()
+    assert (cut.ok, cut.first_broken_seq) == (False, 4) and "record 5 was written" in cut.reason
+    with pytest.raises(AuditError, match="cut off the end"):  # new records would hide the cut
+        log.append({"action": "query", "user": "later"})
+    assert len(log.path.read_text().splitlines()) == 3
+    log.path.unlink()  # the whole log gone
+    assert not log.verify().ok
+    replaced = [*lines[:4], lines[4].replace("analist4", "iemand")]  # a replaced last record, re-chained
+    from pseudonymisation.audit import record_hash
+
+    last = json.loads(replaced[4])
+    last["hash"] = record_hash(last)
+    log.path.write_text("\n".join([*replaced[:4], json.dumps(last)]) + "\n")
+    assert "differs from the head" in log.verify().reason

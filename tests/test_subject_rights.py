@@ -26,8 +26,6 @@ from pseudonymisation.vault import Vault
 from rgw.cli import main
 from tests.conftest import materialised_hub
 
-CASE = "RGW-2026-000123"
-
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
@@ -102,7 +100,20 @@ def reporter_names(hub, tenant):
     return {r["melder_naam_psn"] for r in reports if r["melder_email_psn"] == email_psn and r["melder_naam_psn"]}
 
 
+def _open_case(paths) -> str:
+    """An open case of the synthetic case register: the route back asks for one."""
+    import pyarrow.parquet as pq
+
+    for part in sorted(paths.landing.glob("meldpunten/*/zaak.parquet")):
+        for row in pq.read_table(part, columns=["zaak_id", "gesloten_op"]).to_pylist():
+            if not row["gesloten_op"]:
+                return row["zaak_id"]
+    raise AssertionError("the synthetic case register holds no open case")
+
+
 def _route_back(paths, grants, psn):
+    from governance.cases import CaseRegister
+
     keystore = KeyStore(paths.keys)
     return reidentify(
         Vault(paths.vault, keystore),
@@ -110,9 +121,10 @@ def _route_back(paths, grants, psn):
         grants,
         user="cas",
         purpose="casusbehandeling",
-        case=CASE,
+        case=_open_case(paths),
         pseudonym=psn,
         restrictions=RestrictionRegister(paths.access),
+        cases=CaseRegister(paths.landing),
     )
 
 

@@ -50,15 +50,16 @@ def read_table(path: Path, encoding: str = "utf-8"):
 
 
 def write_table(table, path: Path) -> None:
-    """Parquet for .parquet, else CSV with ','."""
-    import pyarrow.csv as pacsv
+    """Parquet for .parquet, else CSV with ',' (formulas neutralised: the input's free text goes into it)."""
     import pyarrow.parquet as pq
+
+    from rgw.csv_output import write_csv
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".parquet", ".pq"):
         pq.write_table(table, path)
     else:
-        pacsv.write_csv(table, path)
+        write_csv(table, path)
 
 
 @click.group()

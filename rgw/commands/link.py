@@ -17,13 +17,15 @@ SUFFIXES = (".csv", ".parquet")
 
 
 def write_table(table, path: Path) -> None:
-    import pyarrow.csv as pacsv
+    """Parquet for .parquet, else CSV (formulas neutralised: the inputs' free text goes into it)."""
     import pyarrow.parquet as pq
+
+    from rgw.csv_output import write_csv
 
     if path.suffix.lower() == ".parquet":
         pq.write_table(table, path)
     else:
-        pacsv.write_csv(table, path)
+        write_csv(table, path)
 
 
 @click.command()

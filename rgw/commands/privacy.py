@@ -27,6 +27,7 @@ def _registers():
 @click.option("--pseudonym", required=True, help="A linkage pseudonym, e.g. bsn.v1.abcd...")
 def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
     """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged."""
+    from governance.cases import CaseRegister
     from governance.grants import AccessDenied
     from governance.restrictions import RestrictionRegister
     from pseudonymisation.keys import KeyStore
@@ -45,6 +46,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
             case=case,
             pseudonym=pseudonym,
             restrictions=RestrictionRegister(paths.access, keystore.version),
+            cases=CaseRegister(paths.landing),
         )
     except AccessDenied as refusal:
         click.echo(f"refused: {refusal}", err=True)
@@ -58,12 +60,31 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the chain of the audit log; names the first broken record."""
+@click.option(
+    "--head",
+    "head",
+    help="A head kept elsewhere, SEQ:HASH (e.g. from a privacy report); default: the anchor beside the keys.",
+)
+def audit_verify(head: str | None) -> None:
+    """Check the chain of the audit log against its anchored head; names the first broken or missing record."""
     _, log, _ = _registers()
-    result = log.verify()
+    expected = None
+    if head:
+        seq, _, digest = head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.UsageError("--head takes SEQ:HASH, e.g. 12:3f5a... (64 hex characters)")
+        expected = (int(seq), digest)
+    from pseudonymisation.audit import AuditError
+
+    try:
+        result = log.verify(expected)
+    except AuditError as exc:
+        click.echo(f"audit log NOT VERIFIED: {exc}", err=True)
+        sys.exit(4)
     if result.ok:
-        click.echo(f"audit log intact: {result.records} records, chain verified")
+        anchored = expected or log.anchored_head()
+        against = f", head at record {anchored[0]} matches" if anchored else " (no anchored head to check against)"
+        click.echo(f"audit log intact: {result.records} records, chain verified{against}")
         return
     click.echo(f"audit log BROKEN at record {result.first_broken_seq}: {result.reason}", err=True)
     sys.exit(4)
@@ -131,7 +152,6 @@ def access_list() -> None:
 @click.argument("sql")
 def query(user: str, purpose: str, fmt: str, out: Path | None, sql: str) -> None:
     """Run one SELECT on PURPOSE's published dataset as USER; refused without a valid grant, always logged."""
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     from governance.gateway import connect
@@ -149,7 +169,9 @@ def query(user: str, purpose: str, fmt: str, out: Path | None, sql: str) -> None
         pq.write_table(table, out)
         click.echo(f"{table.num_rows} rows -> {out}")
     elif fmt == "csv":
-        pacsv.write_csv(table, out or sys.stdout.buffer)
+        from rgw.csv_output import write_csv
+
+        write_csv(table, out or sys.stdout.buffer)
     else:
         click.echo(table.to_pandas().to_string(index=False, max_rows=200))
 
