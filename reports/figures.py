@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Cell:
     dims: tuple[tuple[str, Any], ...]
     value: float | int | None
     protected: bool = True
+    hidden: str = ""  # why the value is not shown: "klein" (1-4) or "aanvullend" (would give a small one away)
 
     @property
     def key(self) -> Hashable:
@@ -97,6 +98,14 @@ def _months(figures: Figures) -> range:
     return range(1, figures.through.month + 1)
 
 
+def pro_rata(f: Figures, doel: str, month: int) -> float:
+    """The yearly norm spread evenly over the days: where the programme should stand at the end of `month` (or at the
+    last day with data, in the last month)."""
+    end = min(date(f.year + month // 12, month % 12 + 1, 1) - timedelta(days=1), f.through)
+    days = (date(f.year + 1, 1, 1) - date(f.year, 1, 1)).days
+    return round(NORMEN[doel] * end.timetuple().tm_yday / days, 1)
+
+
 def _new_cases(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
     """New cases per focus neighbourhood and month, mono and multi; month totals, year totals and the cumulative line
     towards 1,250, each related to the cells it adds up."""
@@ -120,7 +129,9 @@ def _new_cases(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
             ]
             f.relate(total, parts)
             per_wijk.append(total)
-        month_totals[m] = f.add(chart, sum(got.get((w, m), (0,))[0] for w in wijken), buurt=ALLE, maand=m, reeks="totaal")
+        month_totals[m] = f.add(
+            chart, sum(got.get((w, m), (0,))[0] for w in wijken), buurt=ALLE, maand=m, reeks="totaal"
+        )
         f.relate(month_totals[m], per_wijk)
     for w in wijken:
         year_total = f.add(chart, sum(got.get((w, m), (0,))[0] for m in _months(f)), buurt=w, reeks="totaal jaar")
@@ -132,7 +143,7 @@ def _new_cases(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
         running += f.cells[month_totals[m]].value or 0
         point = f.add("doel_nieuwe_zaken", running, maand=m, reeks="gerealiseerd (cumulatief)")
         f.relate(point, [month_totals[m], *([previous] if previous else [])])
-        f.add("doel_nieuwe_zaken", round(NORMEN["nieuwe_zaken"] * m / 12), protected=False, maand=m, reeks="doel")
+        f.add("doel_nieuwe_zaken", pro_rata(f, "nieuwe_zaken", m), protected=False, maand=m, reeks="doel")
         previous = point
 
 
@@ -159,14 +170,14 @@ def _targets(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
             month = f.add(chart, n, protected=protected, maand=m, reeks="per maand")
             point = f.add(chart, running, protected=protected, maand=m, reeks="gerealiseerd (cumulatief)")
             f.relate(point, [month, *([previous] if previous else [])])
-            f.add(chart, round(NORMEN[doel] * m / 12, 1), protected=False, maand=m, reeks="doel")
+            f.add(chart, pro_rata(f, doel, m), protected=False, maand=m, reeks="doel")
             previous = point
     tables = dict(
         con.execute(
             "select wijk, gerealiseerd from monitoring_doelen where jaar = ? and doel = 'casustafels'", [f.year]
         ).fetchall()
     )
-    expected = round(NORMEN["casustafels"] * (f.through - date(f.year, 1, 1)).days / 365.25)
+    expected = round(pro_rata(f, "casustafels", f.through.month))
     for w in FOCUSWIJKEN:
         f.add("doel_casustafels", tables.get(w, 0), protected=False, buurt=w, reeks="gehouden")
         f.add("doel_casustafels", expected, protected=False, buurt=w, reeks="doel tot nu")
@@ -199,8 +210,10 @@ def _interventions(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
     got = {(i, m): (int(n), int(done)) for i, m, n, done in rows}
     for i in INTERVENTIES:
         protected = i not in NOT_ABOUT_PERSONS
-        months = [f.add("interventies_per_maand", got.get((i, m), (0, 0))[0], protected=protected, interventie=i, maand=m)
-                  for m in _months(f)]
+        months = [
+            f.add("interventies_per_maand", got.get((i, m), (0, 0))[0], protected=protected, interventie=i, maand=m)
+            for m in _months(f)
+        ]
         total_n = sum(got.get((i, m), (0, 0))[0] for m in _months(f))
         total_done = sum(got.get((i, m), (0, 0))[1] for m in _months(f))
         total = f.add("interventies_uitkomst", total_n, protected=protected, interventie=i, reeks="totaal")
@@ -209,13 +222,19 @@ def _interventions(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
             total,
             [
                 f.add("interventies_uitkomst", total_done, protected=protected, interventie=i, reeks="zaak afgerond"),
-                f.add("interventies_uitkomst", total_n - total_done, protected=protected, interventie=i, reeks="zaak loopt"),
+                f.add(
+                    "interventies_uitkomst",
+                    total_n - total_done,
+                    protected=protected,
+                    interventie=i,
+                    reeks="zaak loopt",
+                ),
             ],
         )
 
 
 def _warned_owners(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
-    """Owners warned this year: still under monitoring, and whether they reoffended within the year after the warning."""
+    """Owners warned this year: still under monitoring, and whether they reoffended within a year of the warning."""
     warned, monitored, reoffended = con.execute(
         "select count(*), count(*) filter (where onder_monitoring), "
         "count(*) filter (where recidive_op is not null and recidive_op <= monitoring_tot) "
@@ -226,9 +245,15 @@ def _warned_owners(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
     total = f.add(chart, warned, reeks="gewaarschuwd")
     f.relate(
         total,
-        [f.add(chart, reoffended, reeks="recidive binnen een jaar"), f.add(chart, warned - reoffended, reeks="geen recidive")],
+        [
+            f.add(chart, reoffended, reeks="recidive binnen een jaar"),
+            f.add(chart, warned - reoffended, reeks="geen recidive"),
+        ],
     )
     f.relate(
         total,
-        [f.add(chart, monitored, reeks="nog onder monitoring"), f.add(chart, warned - monitored, reeks="monitoring afgerond")],
+        [
+            f.add(chart, monitored, reeks="nog onder monitoring"),
+            f.add(chart, warned - monitored, reeks="monitoring afgerond"),
+        ],
     )

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_SHOWN = 5
-SHOWN_AS = "<5"
+SHOWN_AS = "<5"  # a count from 1 to 4
+HIDDEN_AS = "×"  # a larger count hidden so that a small one cannot be recomputed
 
 
 @dataclass(frozen=True)
