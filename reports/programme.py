@@ -18,7 +18,7 @@ from typing import Any
 from reports import charts, page, pdf
 from reports.buurtmap import signals_map
 from reports.figures import Figures, read
-from reports.suppression import primary, suppress
+from reports.suppression import MIN_SHOWN, primary, suppress
 from rgw.settings import HubPaths
 
 PDF_NAME = "signalering-en-monitoring-{year}.pdf"
@@ -30,6 +30,7 @@ class ProgrammeReport:
     year: int
     charts: list[charts.Chart]
     rows: list[dict[str, Any]]
+    printed: bool = True  # whether the PDF was printed
 
     @property
     def html(self) -> Path:
@@ -61,13 +62,32 @@ def data_rows(shown: Figures) -> list[dict[str, Any]]:
             **dict(c.dims),
             "value": c.value,
             "suppressed": c.value is None,
+            "protected": c.protected,
             **({"suppressed_because": c.hidden} if c.hidden else {}),
         }
         for c in sorted(shown.cells.values(), key=lambda c: (c.chart, str(c.dims)))
     ]
 
 
-def build(paths: HubPaths, year: int, out: Path, *, with_pdf: bool = True, made: date | None = None) -> ProgrammeReport:
+def build(
+    paths: HubPaths,
+    year: int,
+    out: Path,
+    *,
+    with_pdf: bool = True,
+    pdf_optional: bool = False,
+    made: date | None = None,
+) -> ProgrammeReport:
+    """Write the report for `year` into `out` (replaced whole). Without Chromium the PDF is skipped when
+    `pdf_optional` (the Dagster asset, on a machine without a browser: it says so), else RendererMissing is raised
+    before anything is written."""
+    if with_pdf:
+        try:
+            pdf.chromium()
+        except pdf.RendererMissing:
+            if not pdf_optional:
+                raise
+            with_pdf = False
     figures = suppressed(read(paths.warehouse, year))
     built = [build_chart(figures) for build_chart in charts.BUILDERS]
     built.insert(5, signals_map(figures, paths.landing))
@@ -97,4 +117,9 @@ def build(paths: HubPaths, year: int, out: Path, *, with_pdf: bool = True, made:
     finally:
         if work.exists():
             shutil.rmtree(work)
-    return ProgrammeReport(out, year, built, rows)
+    return ProgrammeReport(out, year, built, rows, with_pdf)
+
+
+def small_counts_shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of data.json that show a count from 1 to 4 about persons, dwellings or owners (none should)."""
+    return [r for r in rows if r.get("protected") and r["value"] is not None and 0 < r["value"] < MIN_SHOWN]
