@@ -92,7 +92,7 @@ def target_line(f: Figures, chart: str, doel: str, norm_text: str, unit: str) ->
     if last is None:
         title = f"{unit.capitalize()}: het aantal is te klein om te tonen"
     else:
-        where = "voor op" if last >= (expected or 0) else "achter op"
+        where = "op" if last == expected else "voor op" if last > (expected or 0) else "achter op"
         title = (
             f"{unit.capitalize()}: {shown(last)} tot en met {maand(months[-1])}, {where} het schema naar {norm_text}"
         )

@@ -22,6 +22,19 @@ from reports.suppression import MIN_SHOWN, primary, suppress
 from rgw.settings import HubPaths
 
 PDF_NAME = "signalering-en-monitoring-{year}.pdf"
+DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
+
+
+def default_year() -> int:
+    """The year of the hub's reference date (dbt var `peildatum`), unless RGW_REPORT_YEAR says otherwise: the report
+    covers the year the warehouse is measured in, also when the calendar has moved on."""
+    import os
+
+    import yaml
+
+    if os.environ.get("RGW_REPORT_YEAR"):
+        return int(os.environ["RGW_REPORT_YEAR"])
+    return int(str(yaml.safe_load(DBT_PROJECT.read_text())["vars"]["peildatum"])[:4])
 
 
 @dataclass

@@ -2,8 +2,6 @@
 purpose, with checks for the column-tag policy and, in aggregate purposes, for small cells."""
 
 import json
-import os
-from datetime import date
 
 import dagster as dg
 import duckdb
@@ -16,6 +14,7 @@ from orchestration.dbt_manifest import ensure_manifest
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.keys import KeyStore
+from reports.programme import default_year
 
 PUBLICATION_GROUP = "publication"
 # the marts the programme report reads (reports/figures.py)
@@ -157,7 +156,7 @@ def scan_published(sealed, purpose: Purpose, keystore, person_files) -> list:
 PUBLICATION_ASSETS = [build_publication_asset(p) for p in load().purposes.values()]
 
 
-PROGRAMME_YEAR = int(os.environ.get("RGW_REPORT_YEAR") or date.today().year)
+PROGRAMME_YEAR = default_year()
 
 
 @dg.asset(
@@ -168,7 +167,8 @@ PROGRAMME_YEAR = int(os.environ.get("RGW_REPORT_YEAR") or date.today().year)
     tags={"purpose/programmamonitoring": "", "purpose/signalering": ""},
     description=f"The programme's signalling and monitoring report for {PROGRAMME_YEAR} (reports/): charts against "
     "the targets, new cases and signals per focus neighbourhood, interventions, warned owners and the buurt map, with "
-    "no count under 5 shown; index.html, data.json and the PDF (RGW_REPORT_YEAR sets the year).",
+    "no count under 5 shown; index.html, data.json and the PDF (the year of the reference date `peildatum`, or "
+    "RGW_REPORT_YEAR).",
     check_specs=[
         dg.AssetCheckSpec(
             "no_small_counts_shown",

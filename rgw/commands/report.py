@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import click
@@ -18,7 +17,7 @@ def report() -> None:
 
 
 @report.command("programme")
-@click.option("--year", type=int, default=lambda: date.today().year, show_default="this year")
+@click.option("--year", type=int, default=None, help="Default: the year of the reference date (dbt var peildatum).")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -29,8 +28,9 @@ def report() -> None:
 def programme(year: int, out: Path | None, pdf: bool) -> None:
     """Write the yearly signalling and monitoring report: OUT/index.html, OUT/data.json and the PDF."""
     from reports.pdf import RendererMissing
-    from reports.programme import build
+    from reports.programme import build, default_year
 
+    year = year or default_year()
     paths = HubPaths.from_env()
     out = out or paths.reports / f"programme_{year}"
     if not paths.warehouse.exists():
