@@ -164,3 +164,33 @@ def test_the_pdf_has_a_cover_and_one_page_per_chart_with_each_title(report):
 
     for title in titles:
         assert html_lib.unescape(title) in text, title
+
+
+def test_the_route_back_accepts_the_person_pseudonym_the_published_case_dataset_carries(hub):
+    from datetime import date, timedelta
+
+    from governance.gateway import connect
+    from governance.grants import GrantRegister
+    from pseudonymisation.audit import AuditLog
+    from rgw.cli import main
+
+    paths, _, _ = hub
+    audit = AuditLog(paths.audit_log)
+    grants = GrantRegister(paths.access / "grants.json", audit)
+    grants.grant("rob", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+    grants.acknowledge("rob", "casusbehandeling")
+    with connect("rob", "casusbehandeling", data=paths.data) as s:
+        published = s.query("select persoon_psn from fct_bewoningsperioden where persoon_psn is not null limit 1")
+    psn = published.column("persoon_psn")[0].as_py()
+    assert psn.startswith("entiteit.")  # re-keyed for the purpose: not the linkage pseudonym the vault holds
+    args = ["reidentify", "--user", "rob", "--purpose", "casusbehandeling", "--case", "RGW-2026-000001"]
+    found = CliRunner().invoke(main, [*args, "--pseudonym", psn])
+    assert found.exit_code == 0, found.output
+    assert re.fullmatch(r"\d{9}", found.output.strip())  # a BSN (synthetic)
+    forged = psn[:-4] + ("aaaa" if not psn.endswith("aaaa") else "bbbb")
+    refused = CliRunner().invoke(main, [*args, "--pseudonym", forged])
+    assert refused.exit_code == 3
+    records = [r for r in audit.records() if r.get("action") == "reidentify" and r.get("user") == "rob"]
+    assert [r["outcome"] for r in records[-2:]] == ["granted", "refused"]
+    assert records[-2]["pseudonym"] == psn and records[-2]["linkage_pseudonym"].startswith("bsn.")
+    assert "not a person pseudonym" in records[-1]["reason"]
