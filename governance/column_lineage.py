@@ -42,7 +42,13 @@ from pseudonymisation.policy import _parse, load_policy, output_name
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 KINDS = ("copied", "pseudonymised", "encoded", "generalised", "linked", "derived", "aggregated", "constant")
-POLICY_KIND = {"keep": "copied", "pseudonymise": "pseudonymised", "encode": "encoded", "generalise": "generalised"}
+POLICY_KIND = {
+    "keep": "copied",
+    "pseudonymise": "pseudonymised",
+    "encode": "encoded",
+    "generalise": "generalised",
+    "keep_legal_person": "copied",
+}
 ADDRESS_FIELD = re.compile(
     r"(straat|huisnummer|huisletter|toevoeging|postcode|woonplaats|adres|nummeraanduiding_id|verblijfsobject_id)"
 )
