@@ -194,3 +194,27 @@ def test_the_route_back_accepts_the_person_pseudonym_the_published_case_dataset_
     assert [r["outcome"] for r in records[-2:]] == ["granted", "refused"]
     assert records[-2]["pseudonym"] == psn and records[-2]["linkage_pseudonym"].startswith("bsn.")
     assert "not a person pseudonym" in records[-1]["reason"]
+
+
+def test_the_stop_talk_list_names_legal_persons_with_their_kvk_number_and_keeps_natural_persons_pseudonymous(hub):
+    from datetime import date, timedelta
+
+    from governance.gateway import connect
+    from governance.grants import GrantRegister
+    from pseudonymisation.audit import AuditLog
+
+    paths, _, _ = hub
+    grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
+    grants.grant("eef", "eigenaarsaanpak", date.today() + timedelta(days=30), by="privacy-officer")
+    grants.acknowledge("eef", "eigenaarsaanpak")
+    with connect("eef", "eigenaarsaanpak", data=paths.data) as s:
+        rows = s.query(
+            "select eigenaar_id, eigenaar_soort, eigenaar_naam, eigenaar_kvk_nummer from selectie_stopgesprekken"
+        ).to_pylist()
+    assert rows
+    companies = [r for r in rows if r["eigenaar_soort"] == "niet_natuurlijk"]
+    persons = [r for r in rows if r["eigenaar_soort"] == "natuurlijk"]
+    assert companies and persons
+    assert all(r["eigenaar_naam"] and re.fullmatch(r"\d{8}", r["eigenaar_kvk_nummer"]) for r in companies)
+    assert all(r["eigenaar_naam"] is None and r["eigenaar_kvk_nummer"] is None for r in persons)
+    assert all(r["eigenaar_id"].startswith("entiteit.") for r in rows)  # every owner keeps its purpose pseudonym
