@@ -192,6 +192,11 @@ def _signals(con: duckdb.DuckDBPyConnection, f: Figures) -> None:
         "where jaar in (?, ?) and wijk in ?",
         [f.year, f.year - 1, list(FOCUSWIJKEN)],
     ).fetchall()
+    subjects = sorted({onderwerp for _, _, onderwerp, *_ in rows})
+    for jaar in (f.year - 1, f.year):  # a subject without reports in a neighbourhood is a zero, not a missing cell
+        for wijk in FOCUSWIJKEN:
+            for onderwerp in subjects:
+                f.add("meldingen_per_onderwerp", 0, buurt=wijk, jaar=jaar, onderwerp=onderwerp)
     for jaar, wijk, onderwerp, aantal, rate, woningen in rows:
         f.add("meldingen_per_onderwerp", aantal, buurt=wijk, jaar=jaar, onderwerp=onderwerp)
         if onderwerp == "alle_onderwerpen" and jaar == f.year:
