@@ -190,7 +190,9 @@ def test_the_route_back_accepts_the_person_pseudonym_the_published_case_dataset_
     forged = psn[:-4] + ("aaaa" if not psn.endswith("aaaa") else "bbbb")
     refused = CliRunner().invoke(main, [*args, "--pseudonym", forged])
     assert refused.exit_code == 3
-    records = [r for r in audit.records() if r.get("action") == "reidentify" and r.get("user") == "rob"]
+    records = [
+        r["event"] for r in audit.records() if r["event"].get("action") == "reidentify" and r["event"]["user"] == "rob"
+    ]
     assert [r["outcome"] for r in records[-2:]] == ["granted", "refused"]
     assert records[-2]["pseudonym"] == psn and records[-2]["linkage_pseudonym"].startswith("bsn.")
     assert "not a person pseudonym" in records[-1]["reason"]
