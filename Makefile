@@ -45,7 +45,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
-demo: install
+demo: install browser
 	$(BIN)/rgw demo --scale $(SCALE) --seed $(SEED)
 
 run: install

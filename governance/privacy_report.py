@@ -38,6 +38,7 @@ STEP_KIND = {
     "encode": "encoded",
     "generalise": "generalised",
     "drop": "dropped",
+    "keep_legal_person": "copied",  # legal persons' names and KvK numbers only (pseudonymisation/policy.py)
 }
 
 

@@ -11,7 +11,7 @@ from orchestration.assets.overview import ingest_overview
 from orchestration.assets.publication import (
     PUBLICATION_ASSETS,
     privacy_report,
-    signaleringsrapport,
+    programme_report,
 )
 from orchestration.assets.quality import indicator_recall_and_precision
 from orchestration.assets.retention import retention, retention_job, retention_schedule
@@ -33,7 +33,7 @@ defs = dg.Definitions(
         *LINKAGE_ASSETS,
         warehouse_models,
         *PUBLICATION_ASSETS,
-        signaleringsrapport,
+        programme_report,
         privacy_report,
         retention,
         ingest_overview,

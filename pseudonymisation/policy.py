@@ -8,6 +8,12 @@ For every column of every entity a connector delivers, the policy says one of
 - `generalise:<rule>`       `year` (date -> birth year, column `<column>_jaar`), `month` (date -> YYYY-MM) or
                             `round<n>` (coordinates rounded to n decimals);
 - `drop`                    not needed by any purpose (or free text that may hold anything).
+- `keep_legal_person`       plaintext only in rows of a legal person (`persoon_type` niet_natuurlijk, a legal form
+                            with legal personality), null in every other row; column renamed `<column>_rechtspersoon`.
+                            A B.V.'s or foundation's name and KvK number are not personal data (AVG art. 4(1) is
+                            about natural persons) and the owner approach must know whom to invite. A sole trader
+                            (eenmanszaak) and the partnerships without legal personality (vof, maatschap, cv) are
+                            natural persons trading under a name that is often their own: they stay pseudonyms.
 
 A list applies several actions to one column (a birth date encoded for linkage and generalised to its year).
 A column the policy does not name stops the landing with an error naming source, entity and every such column:
@@ -32,7 +38,9 @@ from pseudonymisation.pseudonyms import Pseudonymiser
 from pseudonymisation.vault import Vault
 
 POLICY = Path(__file__).with_name("policy.yaml")
-ACTIONS = ("keep", "pseudonymise", "encode", "generalise", "drop")
+ACTIONS = ("keep", "pseudonymise", "encode", "generalise", "drop", "keep_legal_person")
+# legal forms of persons without legal personality: natural persons, whatever the register's person type says
+NOT_LEGAL_PERSONS = ("eenmanszaak", "vennootschap onder firma", "maatschap", "commanditaire vennootschap")
 # The encoding fields: one key per field, shared by every source column holding that kind of value, so sources
 # can be compared (a corporation's achternaam with the BRP's geslachtsnaam).
 ENCODING_KINDS = {
@@ -129,6 +137,7 @@ def output_name(column: str, action: str, arg: str | None) -> str | None:
         "encode": f"{column}_bf",
         "generalise": f"{column}_jaar" if arg == "year" else column,
         "drop": None,
+        "keep_legal_person": f"{column}_rechtspersoon",
     }[action]
 
 
@@ -179,7 +188,22 @@ def apply_policy(
             columns[step.output] = encoder_of(step.argument).encode_array(values)
         elif step.action == "generalise":
             columns[step.output] = generalise(values, step.argument or "")
+        elif step.action == "keep_legal_person":
+            columns[step.output] = pc.if_else(legal_persons(table), values, pa.scalar(None, values.type))
     return pa.table(columns)
+
+
+def legal_persons(table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """Per row, whether it is a legal person whose name and number may pass the boundary (fail closed: a row without
+    a person type or legal form, or with a form of a natural person, is not)."""
+    if "persoon_type" not in table.column_names or "rechtsvorm" not in table.column_names:
+        raise PolicyError("keep_legal_person needs the columns persoon_type and rechtsvorm in the same table")
+    form = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(table.column("rechtsvorm"), pa.string())))
+    legal = pc.and_kleene(
+        pc.equal(table.column("persoon_type"), "niet_natuurlijk"),
+        pc.invert(pc.is_in(form, pa.array(NOT_LEGAL_PERSONS))),
+    )
+    return pc.fill_null(pc.and_kleene(legal, pc.is_valid(form)), False)
 
 
 class Boundary:

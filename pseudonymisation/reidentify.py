@@ -9,6 +9,11 @@ says who asked, under which purpose, for which case and which pseudonym, and the
 when); the identifier itself is never logged. What the user typed is logged only when it has the expected form, so
 a BSN pasted into the case or pseudonym field is refused and logged as "<not a ...>", never written down.
 
+The pseudonym may be a linkage pseudonym or the per-purpose pseudonym a published dataset of that purpose carries
+(governance/publish.py re-keys every pseudonym column under the domain `entiteit` and the purpose's key): the route
+back finds the linkage pseudonym that re-keys to it, so what a case handler copies from the published dataset works,
+and a pseudonym of another purpose's dataset does not.
+
 If the audit record cannot be written, nothing is returned: no route back without a trace.
 """
 
@@ -19,14 +24,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow.compute as pc
+
 from governance.grants import AccessDenied
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.grants import GrantChecker
-from pseudonymisation.pseudonyms import parse_pseudonym
+from pseudonymisation.pseudonyms import Pseudonymiser, parse_pseudonym, valid_domain
 from pseudonymisation.vault import Vault
 
 CASE = re.compile(r"^RGW-\d{4}-\d{6}$")
+PUBLISHED_DOMAIN = "entiteit"  # the domain of the per-purpose pseudonyms in published datasets (governance/publish.py)
 _PURPOSE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -103,17 +111,37 @@ def reidentify(
             raise AccessDenied("not a linkage pseudonym (expected <domain>.<version>.<26 characters>)")
         _check_grant(grants, user, purpose, at)
         cases.check(purpose, case, at.date())
-        restriction = restrictions.active(pseudonym)
+        linkage = _linkage_pseudonym(vault, purpose, pseudonym, parsed)
+        restriction = restrictions.active(linkage)
         if restriction is not None:
             raise AccessDenied(
                 f"processing of this person is restricted (AVG art. 18) under request {restriction.request} since "
                 f"{restriction.since}; the privacy officer can lift it (rgw subject lift-restriction)"
             )
-        identifier = vault.resolve(parsed[0], pseudonym)
+        domain, version = parse_pseudonym(linkage) or parsed
+        identifier = vault.resolve(domain, linkage)
         if identifier is None:
             raise AccessDenied(f"the vault holds no identifier for pseudonym {pseudonym!r}")
     except AccessDenied as refusal:
         audit.append({**event, "outcome": "refused", "reason": str(refusal)})
         raise
-    audit.append({**event, "outcome": "granted", "domain": parsed[0], "key_version": parsed[1]})
-    return Reidentified(parsed[0], pseudonym, identifier)
+    via = {} if linkage == pseudonym else {"linkage_pseudonym": linkage}
+    audit.append({**event, "outcome": "granted", "domain": domain, "key_version": version, **via})
+    return Reidentified(domain, pseudonym, identifier)
+
+
+def _linkage_pseudonym(vault: Vault, purpose: str, pseudonym: str, parsed: tuple[str, str]) -> str:
+    """The linkage pseudonym behind `pseudonym`: itself, or for a published dataset's per-purpose pseudonym the one
+    in the vault that re-keys to it under `purpose` (the same re-keying publication does, no plaintext involved)."""
+    if parsed[0] != PUBLISHED_DOMAIN:
+        return pseudonym
+    rekey = Pseudonymiser(vault.keystore, PUBLISHED_DOMAIN, purpose=purpose, version=parsed[1])
+    folders = sorted(vault.folder.iterdir()) if vault.folder.exists() else []
+    domains = sorted({p.name if p.is_dir() else p.stem for p in folders if p.is_dir() or p.suffix == ".parquet"})
+    for domain in (d for d in domains if valid_domain(d)):
+        linkage = vault.pseudonyms(domain)
+        if len(linkage):
+            found = pc.index(rekey.rekey_array(linkage), pseudonym).as_py()
+            if found >= 0:
+                return linkage[found].as_py()
+    raise AccessDenied(f"pseudonym {pseudonym!r} is not a person pseudonym of purpose {purpose!r}'s published dataset")

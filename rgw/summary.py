@@ -82,6 +82,7 @@ def render_summary(
         f"  warehouse (DuckDB, built by dbt):              {paths.warehouse}",
         f"  published datasets per purpose:                {paths.published}",
         f"  ingest overview:                               {paths.data / 'reports' / 'ingest_overview.parquet'}",
+        f"  programme report (HTML, data.json, PDF):       {paths.data / 'reports'}/programme_<year>/",
         "",
         "open the Dagster UI on the same instance: make ui   (then http://127.0.0.1:3000)",
     ]

@@ -67,6 +67,7 @@ def generate(scale: str, seed: int, out: Path) -> dict[str, Any]:
     pq.write_table(truth.owners.to_arrow(), gt / "owners.parquet")
     pq.write_table(truth.addresses.to_arrow(), gt / "addresses.parquet")
     pq.write_table(truth.invalid.to_arrow(), gt / "planted_invalid.parquet")
+    pq.write_table(truth.targets.to_arrow(), gt / "programme_targets.parquet")
     abuses = [
         {
             "verblijfsobject_id": d.vbo_id,

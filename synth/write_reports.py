@@ -172,6 +172,7 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
     rows = []
     counter: dict[int, int] = {}
     by_wijk: dict[str, list[dict]] = {}
+    owner_days: dict[str, tuple[date, date]] = {}
     for d, reports in per_dwelling.values():
         if r.random() > 0.75 and "recidiverende_eigenaar" not in d.abuses:
             continue
@@ -189,10 +190,15 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
         clusters = sorted({CLUSTER_OF.get(s, "Stadsontwikkeling") for s in subjects})
         interventies = [f"inspectie@{min(opened + timedelta(days=r.randint(5, 30)), TODAY)}"]
         if "recidiverende_eigenaar" in d.abuses:
-            interventies.append(f"waarschuwing@{date(2026, 2, r.randint(1, 28))}")
+            # one warning and one stop talk per owner (a talk is with the owner, on one date), recorded in each of
+            # the owner's cases; fines are per dwelling
+            warned, talk = owner_days.setdefault(
+                d.owner.oid, (date(2026, 2, r.randint(1, 28)), date(2026, 9, r.randint(1, 28)))
+            )
+            interventies.append(f"waarschuwing@{warned}")
             if r.random() < 0.5:
                 interventies.append(f"boete@{date(2026, 6, r.randint(1, 28))}")
-            interventies.append(f"stopgesprek@{date(2026, 9, r.randint(1, 28))}")
+            interventies.append(f"stopgesprek@{talk}")
         text = (
             clean_address(d)
             if r.random() < 0.5
@@ -220,12 +226,20 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
         if owner_text and d.owner:
             truth.owner("meldpunten", "zaak", zid, d.owner)
     # case tables every two weeks per neighbourhood, integral actions twelve times a year
-    for _wijk, zaken in sorted(by_wijk.items()):
+    targets: dict[tuple[int, str, str], int] = {}
+
+    def realised(day: date, doel: str, wijk: str = "") -> None:
+        targets[(day.year, doel, wijk)] = targets.get((day.year, doel, wijk), 0) + 1
+
+    for year, n in counter.items():
+        targets[(year, "nieuwe_zaken", "")] = n
+    for wijk, zaken in sorted(by_wijk.items()):
         day = date(2025, 1, 8)
         while day < TODAY:
             open_ones = [z for z in zaken if z["geopend_op"] <= day.isoformat()]
             if open_ones:
                 r.choice(open_ones)["interventies"].append(f"casustafel@{day}")
+                realised(day, "casustafels", wijk)
             day += timedelta(days=14)
     all_zaken = [z for zs in by_wijk.values() for z in zs]
     for year in (2025, 2026):
@@ -234,6 +248,12 @@ def _write_zaken(world: World, folder: Path, r: random.Random, truth: Truth, per
             candidates = [z for z in all_zaken if z["geopend_op"] <= day.isoformat()]
             if day < TODAY and candidates:
                 r.choice(candidates)["interventies"].append(f"integrale_actie@{day}")
+                realised(day, "integrale_acties")
+    for warned, talk in owner_days.values():
+        realised(warned, "gewaarschuwde_eigenaren")
+        realised(talk, "stopgesprekken")
+    for (year, doel, wijk), n in sorted(targets.items()):
+        truth.targets.add(str(year), doel, wijk or None, str(n))
     with open(folder / "zaken.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["zaak_id"], delimiter=";", lineterminator="\n")
         w.writeheader()

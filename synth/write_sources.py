@@ -78,6 +78,9 @@ class Truth:
         )
     )
     invalid: Table = field(default_factory=lambda: Table("source", "file", "source_key", "reason_code"))
+    # the programme's realised targets as the plan counts them (a stop talk is one owner on one date, a case table
+    # one meeting per neighbourhood on one date), so the warehouse's monitoring figures can be tested against it
+    targets: Table = field(default_factory=lambda: Table("jaar", "doel", "wijk", "waarde"))
 
     def address(self, source: str, entity: str, key: str, text: str | None, d: Dwelling | None) -> None:
         self.addresses.add(source, entity, key, text, d.num_id if d else None, d.vbo_id if d else None)

@@ -14,8 +14,19 @@ from orchestration.dbt_manifest import ensure_manifest
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.keys import KeyStore
+from reports.programme import default_year
 
 PUBLICATION_GROUP = "publication"
+# the marts the programme report reads (reports/figures.py)
+PROGRAMME_TABLES = (
+    "monitoring_doelen",
+    "monitoring_nieuwe_zaken_per_wijk",
+    "monitoring_interventies",
+    "monitoring_eigenaren",
+    "signalering_buurt_jaar",
+    "fct_zaken",
+    "int_zaken__eigenaar",
+)
 
 
 def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
@@ -145,20 +156,45 @@ def scan_published(sealed, purpose: Purpose, keystore, person_files) -> list:
 PUBLICATION_ASSETS = [build_publication_asset(p) for p in load().purposes.values()]
 
 
+PROGRAMME_YEAR = default_year()
+
+
 @dg.asset(
-    key=["reports", "signaleringsrapport"],
-    deps=[dg.AssetKey(["published", "signalering"])],
+    key=["reports", f"programme_{PROGRAMME_YEAR}"],
+    deps=[dg.AssetKey(["warehouse", t]) for t in PROGRAMME_TABLES],
     group_name=PUBLICATION_GROUP,
-    kinds={"html"},
-    tags={"purpose/signalering": ""},
-    description="The yearly signalling report: trends per focus neighbourhood and subject, small cells suppressed.",
+    kinds={"html", "json", "pdf"},
+    tags={"purpose/programmamonitoring": "", "purpose/signalering": ""},
+    description=f"The programme's signalling and monitoring report for {PROGRAMME_YEAR} (reports/): charts against "
+    "the targets, new cases and signals per focus neighbourhood, interventions, warned owners and the buurt map, with "
+    "no count under 5 shown; index.html, data.json and the PDF (the year of the reference date `peildatum`, or "
+    "RGW_REPORT_YEAR).",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_small_counts_shown",
+            asset=["reports", f"programme_{PROGRAMME_YEAR}"],
+            description="No figure in data.json from 1 to 4 about persons, dwellings or owners.",
+        )
+    ],
 )
-def signaleringsrapport(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.MaterializeResult:
-    from governance.signalling_report import render
+def programme_report(context: dg.AssetExecutionContext, hub: HubPathsResource):
+    from reports.programme import build, small_counts_shown
 
     paths = hub.paths()
-    path = render(paths.published, KeyStore(paths.keys), paths.reports)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+    result = build(paths, PROGRAMME_YEAR, paths.reports / f"programme_{PROGRAMME_YEAR}", pdf_optional=True)
+    if not result.printed:
+        context.log.warning("no Chromium on this machine: the PDF was not printed (make browser installs it)")
+    yield dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.html)),
+            "pdf": dg.MetadataValue.path(str(result.pdf)) if result.printed else "not printed: no Chromium",
+            "charts": len(result.charts),
+            "figures": len(result.rows),
+            "suppressed": sum(1 for r in result.rows if r["suppressed"]),
+        }
+    )
+    small = small_counts_shown(result.rows)
+    yield dg.AssetCheckResult(passed=not small, metadata={"small_counts": dg.MetadataValue.json(small[:20])})
 
 
 @dg.asset(

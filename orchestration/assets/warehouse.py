@@ -47,7 +47,11 @@ class HubDbtTranslator(DagsterDbtTranslator):
 
 def dbt_env(hub: HubPathsResource) -> dict[str, str]:
     paths = hub.paths()
-    return {"RGW_LANDING": str(paths.landing), "RGW_WAREHOUSE": str(paths.warehouse)}
+    return {
+        "RGW_LANDING": str(paths.landing),
+        "RGW_WAREHOUSE": str(paths.warehouse),
+        "RGW_GROUND_TRUTH": str(paths.ground_truth),  # the programme targets' tests; absent on real data
+    }
 
 
 @dbt_assets(

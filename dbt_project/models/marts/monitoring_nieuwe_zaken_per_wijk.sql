@@ -1,6 +1,9 @@
--- New cases a year per focus neighbourhood, mono- and multidisciplinary.
+-- New cases (zaken, not report topics) per focus neighbourhood and month, mono- and multidisciplinary. The
+-- neighbourhood is the case's own (the plan's grouping: Pendrecht-Zuidwijk is one). Counts here are exact; the
+-- published dataset and the programme report suppress small ones (docs/reports.md).
 select
     year(geopend_op) as jaar,
+    month(geopend_op) as maand,
     wijk,
     count(*) as nieuwe_zaken,
     count(*) filter (where soort = 'multi') as multidisciplinair,
