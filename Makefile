@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Resolved before the venv's bin goes on PATH below: uv itself runs from the system Python.
+PYTHON ?= $(shell command -v python3)
 UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
@@ -36,7 +37,7 @@ install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
 
 # Dagster loads its warehouse assets, and the column lineage its SQL, from dbt's manifest: dagster-dbt prepares it
 # (`dbt compile`, see orchestration/dbt_manifest.py) on a fresh clone and again whenever the dbt project changed.
-$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros) dbt_project/dbt_project.yml \
+$(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_project/tests) dbt_project/dbt_project.yml \
 		dbt_project/profiles.yml orchestration/dbt_manifest.py
 	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py
 	@touch $@

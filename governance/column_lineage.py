@@ -45,8 +45,13 @@ from pseudonymisation.policy import _parse, load_policy, output_name
 INDIRECT_KINDS = ("joined", "filtered", "grouped")
 KINDS = (*INDIRECT_KINDS, "copied", "pseudonymised", "encoded", "generalised", "linked", "derived", "aggregated",
          "constant")  # fmt: skip
-POLICY_KIND = {"keep": "copied", "pseudonymise": "pseudonymised", "encode": "encoded", "generalise": "generalised",
-               "keep_legal_person": "copied"}
+POLICY_KIND = {
+    "keep": "copied",
+    "pseudonymise": "pseudonymised",
+    "encode": "encoded",
+    "generalise": "generalised",
+    "keep_legal_person": "copied",
+}
 ADDRESS_FIELD = re.compile(
     r"(straat|huisnummer|huisletter|toevoeging|postcode|woonplaats|adres|nummeraanduiding_id|verblijfsobject_id)"
 )

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from governance.signalling_report import render
 
 from governance.privacy_report import Finding, ReportData, write_site
 from governance.publish import seal
-from governance.signalling_report import render
 from pseudonymisation.keys import KeyStore
 from rgw.csv_output import neutralise_formulas, write_csv
 
