@@ -111,7 +111,8 @@ def write_meldpunten(world: World, folder: Path, r: random.Random, truth: Truth)
             )
             landlord = _landlord_written(r, d) if desk != "woonoverlast" and r.random() < 0.6 else None
             form_ok = r.random() < 0.6
-            reporter = r.choice(names.DUTCH_SURNAMES)[1]
+            prefix, surname = r.choice(names.DUTCH_SURNAMES)
+            reporter = noise.reporter_name(r, r.choice(names.DUTCH_GIVEN), prefix, surname)
             lon, lat = _lonlat(d)
             if not planted_code and len(meldingen) == 3:
                 subjects = ["verzonnen_onderwerp"]  # planted: not in the code list
@@ -141,7 +142,7 @@ def write_meldpunten(world: World, folder: Path, r: random.Random, truth: Truth)
                         ]
                     ),
                     "melder": {
-                        "naam": f"{r.choice('ABCDEFGHJKLMNPRSTVW')}. {reporter}",
+                        "naam": reporter,
                         "email": f"melder{r.randrange(10**6)}@example.nl",
                         "telefoon": f"06{r.randrange(10**7, 10**8)}",
                         "soort": r.choice(["bewoner", "buurtbewoner", "professional"]),

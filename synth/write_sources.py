@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 import pyarrow as pa
 
+from synth import noise
 from synth.world import TODAY, Dwelling, Owner, Person, World
 
 HEADER_FILE = Path(__file__).parent / "data" / "gba_v_header.txt"
@@ -542,15 +543,17 @@ def _eenheid(d: Dwelling, eid: str, brutohuur: float, r: random.Random) -> dict[
 
 
 def _relatie(p: Person, rid: str, r: random.Random) -> dict[str, Any]:
-    y, m, dd = p.birth
+    """The tenant as the corporation's administration holds them: names, birth date and BSN drawn from the error
+    model (synth/noise.py), not copied from the BRP."""
+    w = noise.written_person(r, p.given, p.prefix, p.surname, p.birth, p.bsn)
     return {
         "id": rid,
         "soort": {"code": "NatuurlijkPersoon"},
-        "bsn": p.bsn if r.random() < 0.9 else "",
-        "geboortedatum": f"{y:04d}-{m:02d}-{dd:02d}" if dd else "",
-        "voornaam": p.given.split()[0],
-        "tussenvoegsels": p.prefix,
-        "achternaam": p.surname,
+        "bsn": w.bsn,
+        "geboortedatum": w.geboortedatum,
+        "voornaam": w.voornaam,
+        "tussenvoegsels": w.tussenvoegsels,
+        "achternaam": w.achternaam,
         "email": f"{_ascii(p.surname).lower().replace(' ', '')}{p.pid[-4:]}@example.nl" if r.random() < 0.5 else "",
         "telefoonnummer": f"06{r.randrange(10**7, 10**8)}" if r.random() < 0.5 else "",
     }
