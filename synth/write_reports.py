@@ -40,7 +40,14 @@ def _reports_for(r: random.Random, d: Dwelling) -> list[tuple[str, list[str], st
     """(desk, subjects, ground, time) of every report about one dwelling: background noise plus the planted signals."""
     out = []
     recent = TODAY - timedelta(days=300)
-    if r.random() < 0.035:
+    side = d.borderline.get("ind_herhaalde_meldingen", ("", ""))[0]
+    if side:  # borderline (synth/borderline.py): two reports within 12 months, or one within and one just before
+        out.append(("woonoverlast", ["woonoverlast"], None, _when(r, recent, TODAY)))
+        earlier = (recent, TODAY) if side == "boven" else (TODAY - timedelta(days=420), TODAY - timedelta(days=380))
+        out.append(("woonoverlast", ["woonoverlast"], None, _when(r, *earlier)))
+    elif d.borderline:
+        pass  # no background report on a borderline case of another indicator
+    elif r.random() < 0.035:
         out.append(
             (
                 "professional" if r.random() < 0.5 else "woonoverlast",
@@ -253,8 +260,11 @@ def _write_vergunningen(world: World, folder: Path, r: random.Random, truth: Tru
             if not d.permit:
                 continue
             start = date(2022 + r.randint(0, 3), r.randint(1, 12), 1)  # valid until 2027-2030
+            side = d.borderline.get("ind_zonder_vergunning", ("", ""))[0]
+            if side:  # borderline (synth/borderline.py): valid until the day before the reference date, or until it
+                start = (TODAY - timedelta(days=1 if side == "boven" else 0)).replace(year=TODAY.year - 5)
             periods = [(start, "verleend")]
-            if r.random() < 0.05:
+            if r.random() < 0.05 and not side:
                 periods.insert(0, (start.replace(year=start.year - 5), "verlopen"))
             for begin, status in periods:
                 n += 1
