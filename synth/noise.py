@@ -128,10 +128,11 @@ def keyboard_typo(r: random.Random, text: str) -> str:
 
 # Dutch sounds and the ways they get written down by ear (both directions listed where both occur).
 PHONETIC = (
+    ("eij", "ei"),
+    ("eij", "ey"),
     ("ij", "y"),
     ("y", "ij"),
     ("ei", "ij"),
-    ("ij", "ei"),
     ("ou", "au"),
     ("au", "ou"),
     ("dt", "t"),

@@ -91,6 +91,19 @@ def test_every_planted_abuse_is_signalled_by_its_indicator(hub, warehouse):
     assert not missed, missed
 
 
+def test_borderline_cases_fire_just_over_a_threshold_and_not_just_under(hub, warehouse):
+    paths, _, _ = hub
+    wrong = []
+    for row in pq.read_table(paths.ground_truth / "borderline.parquet").to_pylist():
+        (fired,) = warehouse.execute(
+            f"select {row['indicator']} from woning_indicatoren where verblijfsobject_id = ?",
+            [row["verblijfsobject_id"]],
+        ).fetchone()
+        if bool(fired) != (row["side"] == "boven"):
+            wrong.append(row)
+    assert not wrong, wrong
+
+
 def test_the_selection_list_explains_itself(warehouse):
     rows = warehouse.execute(
         "select toelichting, n_indicatoren from selectie_integrale_acties order by n_indicatoren desc limit 3"
