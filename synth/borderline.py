@@ -40,10 +40,15 @@ def plant_borderline(b: WorldBuilder, dwellings: list[Dwelling]) -> None:
     v = thresholds()
     focus = [d for d in dwellings if d.woning and d.buurt.focus_wijk]
     per = max(2, len(focus) // 800)
+    # dwellings someone else left or entered within the last 400 days (an earlier home in their history) would move
+    # a case across its threshold by accident
+    window = TODAY - timedelta(days=400)
+    touched = {id(home) for p in b.persons for home, start, end in p.history if end > window or start > window}
     free = [
         d
         for d in focus
-        if not d.corporation
+        if id(d) not in touched
+        and not d.corporation
         and d.owner
         and d.owner.kind != "corporation"
         and not d.vacant

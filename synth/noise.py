@@ -369,7 +369,12 @@ FLOOR_FORMS = {  # the floor of an upstairs dwelling, as written after the numbe
 }
 NUMBER_WORDS = ["nr", "nr.", "no", "nummer"]
 PLACE_FORMS = ["Rotterdam", "ROTTERDAM", "rotterdam", "R'dam", "Rdam", "Rotterdam-Zuid", "Rotterdam Zuid", "Rtm"]
+PLACE_WEIGHTS = [0.3, 0.2, 0.2, 0.08, 0.05, 0.07, 0.07, 0.03]  # our choice: abbreviations are the rarer forms
+PLACE_KIND = {"R'dam": "place_short", "Rdam": "place_short", "Rtm": "place_short"}
+PLACE_KIND |= {"Rotterdam-Zuid": "place_district", "Rotterdam Zuid": "place_district"}
 SEPARATORS = [", ", " ", ",", " - "]
+SEPARATOR_WEIGHTS = [0.5, 0.3, 0.12, 0.08]  # our choice
+SEPARATOR_KIND = {" ": "separator_space", ",": "separator_comma_tight", " - ": "separator_dash"}
 
 
 @dataclass(frozen=True)
@@ -381,6 +386,7 @@ class AddressRates:
     `postcode_missing` + `postcode_wrong` we use at full sloppiness. The rest is our choice.
     """
 
+    short_name: float = 0.3
     title_written: float = 0.6
     type_written: float = 0.3
     street_typo: float = 0.25
@@ -397,23 +403,36 @@ class AddressRates:
 ADDRESS_RATES = AddressRates()
 
 
-def _street_as_written(r: random.Random, street: str, s: float, rates: AddressRates) -> str:
+def _street_as_written(
+    r: random.Random, street: str, s: float, rates: AddressRates, kinds: list[str], short: str | None = None
+) -> str:
     words = street.split()
+    if short and short != street and r.random() < s * rates.short_name:
+        words = short.split()
+        kinds.append("short_name")
     out = []
     for k, word in enumerate(words):
         if word in TITLE_FORMS and r.random() < s * rates.title_written:
-            word = r.choice(TITLE_FORMS[word])
+            written = r.choice(TITLE_FORMS[word])
+            kinds.extend(["title_abbreviated"] if written != word else [])
+            word = written
         elif k == len(words) - 1 and r.random() < s * rates.type_written:
             for full, forms in TYPE_FORMS.items():
                 if word.lower().endswith(full) and len(word) > len(full):
-                    word = word[: -len(full)] + r.choice(forms)
+                    written = word[: -len(full)] + r.choice(forms)
+                    kinds.extend(["type_abbreviated"] if written != word else [])
+                    word = written
                     break
         out.append(word)
     text = " ".join(out)
     if r.random() < s * rates.street_typo:
         text = keyboard_typo(r, text)
+        kinds.append("typo")
     if r.random() < s * rates.lower_case:
         text = text.lower()
+        kinds.append("case")
+    if "-" in text and r.random() < s * rates.lower_case:
+        text = text.replace("-", " ")
     return text
 
 
@@ -424,28 +443,104 @@ def house_part(
     toevoeging: str | None,
     s: float = 0.5,
     rates: AddressRates = ADDRESS_RATES,
+    kinds: list[str] | None = None,
 ) -> str:
     """'12A-2' written as people write it: 12a, 12 A, 12-a, 12A 2 hoog, 12-2, 12 II, 12 bis, nr 12..."""
+    kinds = [] if kinds is None else kinds
     nr = str(huisnummer)
     if r.random() < s * rates.number_word:
         nr = f"{r.choice(NUMBER_WORDS)} {nr}"
+        kinds.append("number_word")
     if huisletter:
         letter = r.choice([huisletter, huisletter.lower()])
         nr = r.choice([f"{nr}{letter}", f"{nr} {letter}", f"{nr}-{letter}"])
+        kinds.append("letter_variant")
     if toevoeging:
-        floor = FLOOR_FORMS.get(toevoeging.lower())
+        floor = FLOOR_FORMS.get(toevoeging.lstrip("0").lower() or toevoeging.lower())
         if floor and r.random() < rates.floor_written:
             nr = f"{nr} {r.choice(floor)}"
+            kinds.append("floor")
         else:
             ways = [f"{nr}-{toevoeging}", f"{nr} {toevoeging}", f"{nr}/{toevoeging}"]
-            if huisletter or not toevoeging[0].isdigit():
-                ways.append(f"{nr}{toevoeging}")  # 12A01, 12bis; never 1 + 03 as "103", which is another house
+            if huisletter or len(toevoeging) > 1 and not toevoeging[0].isdigit():
+                # 12A01, 12bis; never 1 + 03 as "103" or addition A as "12A": those are other addresses
+                ways.append(f"{nr}{toevoeging}")
             nr = r.choice(ways)
+            kinds.append("addition_variant")
     return nr
 
 
-def _postcode_as_written(r: random.Random, postcode: str) -> str:
-    return r.choice([postcode, f"{postcode[:4]} {postcode[4:]}", postcode.lower(), f"{postcode[:4]}-{postcode[4:]}"])
+POSTCODE_FORMS = (  # (kind, form)
+    ("postcode", "{digits}{letters}"),
+    ("postcode_space", "{digits} {letters}"),
+    ("postcode_lower", "{digits}{lower}"),
+    ("postcode_hyphen", "{digits}-{letters}"),
+)
+
+
+POSTCODE_WEIGHTS = (0.5, 0.3, 0.15, 0.05)  # our choice: the hyphen is rare
+
+
+def _postcode_as_written(r: random.Random, postcode: str, kinds: list[str]) -> str:
+    kind, form = r.choices(POSTCODE_FORMS, weights=POSTCODE_WEIGHTS)[0]
+    kinds.extend([kind] if kind != "postcode" else [])
+    return form.format(digits=postcode[:4], letters=postcode[4:], lower=postcode[4:].lower())
+
+
+def written_address_and_kinds(
+    r: random.Random,
+    street: str,
+    huisnummer: int,
+    huisletter: str | None,
+    toevoeging: str | None,
+    postcode: str | None,
+    woonplaats: str = "Rotterdam",
+    sloppiness: float = 0.5,
+    rates: AddressRates = ADDRESS_RATES,
+    short: str | None = None,
+) -> tuple[str, list[str]]:
+    """An address drawn from the grammar above, and the kinds of deviation it holds (for per-kind figures)."""
+    s = sloppiness
+    kinds: list[str] = []
+    street_text = _street_as_written(r, street, s, rates, kinds, short)
+    number = house_part(r, huisnummer, huisletter, toevoeging, s, rates, kinds)
+    if r.random() < s * rates.number_first:
+        location = f"{number} {street_text}"
+        kinds.append("number_first")
+    else:
+        location = f"{street_text} {number}"
+    roll = r.random()
+    code: str | None = None
+    if not postcode:
+        pass
+    elif roll < s * rates.postcode_missing:
+        kinds.append("no_postcode")
+    elif roll < s * (rates.postcode_missing + rates.postcode_wrong):
+        code = postcode[:4] + r.choice([c for c in "ABCDEFGHJKLMNPRSTVWXZ" if c != postcode[4]]) + postcode[5]
+        kinds.append("wrong_postcode")
+    else:
+        code = _postcode_as_written(r, postcode, kinds)
+    place = None
+    if woonplaats and r.random() < rates.place_written:
+        if r.random() < s:
+            place = (
+                r.choices(PLACE_FORMS, weights=PLACE_WEIGHTS)[0]
+                if woonplaats == "Rotterdam"
+                else r.choice([woonplaats, woonplaats.upper()])
+            )
+            kinds.append(PLACE_KIND.get(place, "place_case"))
+        else:
+            place = woonplaats
+    else:
+        kinds.append("no_woonplaats")
+    sep = r.choices(SEPARATORS, weights=SEPARATOR_WEIGHTS)[0] if r.random() < s else ", "
+    kinds.extend([SEPARATOR_KIND[sep]] if sep != ", " else [])
+    if code and r.random() < s * rates.postcode_first:
+        parts = [code, location] + ([place] if place else [])
+        kinds.append("postcode_first")
+    else:
+        parts = [location] + ([code] if code else []) + ([place] if place else [])
+    return sep.join(parts), kinds
 
 
 def written_address(
@@ -461,24 +556,24 @@ def written_address(
 ) -> str:
     """An address as a reporter types it, drawn from the grammar above; `sloppiness` 0 gives the clean form (street,
     number, postcode, place), 1 every kind of deviation at the rates of AddressRates."""
-    s = sloppiness
-    street_text = _street_as_written(r, street, s, rates)
-    number = house_part(r, huisnummer, huisletter, toevoeging, s, rates)
-    location = f"{number} {street_text}" if r.random() < s * rates.number_first else f"{street_text} {number}"
-    roll = r.random()
-    code: str | None
-    if roll < s * rates.postcode_missing:
-        code = None
-    elif roll < s * (rates.postcode_missing + rates.postcode_wrong):
-        code = postcode[:4] + r.choice("ABCDEFGHJKLMNPRSTVWXZ") + postcode[5]  # a wrong last-but-one letter
-    else:
-        code = _postcode_as_written(r, postcode)
-    place = None
-    if r.random() < rates.place_written:
-        place = r.choice(PLACE_FORMS) if r.random() < s else woonplaats
-    sep = r.choice(SEPARATORS) if r.random() < s else ", "
-    if code and r.random() < s * rates.postcode_first:
-        parts = [code, location] + ([place] if place else [])
-    else:
-        parts = [location] + ([code] if code else []) + ([place] if place else [])
-    return sep.join(parts)
+    text, _ = written_address_and_kinds(
+        r, street, huisnummer, huisletter, toevoeging, postcode, woonplaats, sloppiness, rates
+    )
+    return text
+
+
+def noisy_bag_address(r: random.Random, row: dict, sloppiness: float = 1.0) -> tuple[str, list[str]]:
+    """One BAG address (a row of the hub's address table) written from the grammar, and its kinds of deviation: what
+    the address benchmark and tests resolve. The BAG's short street name (verkorte_naam) is one of the written forms;
+    a woonplaats other than Rotterdam is written as it is or in capitals."""
+    return written_address_and_kinds(
+        r,
+        row["straatnaam"],
+        row["huisnummer"],
+        row["huisletter"],
+        row["huisnummertoevoeging"],
+        row.get("postcode"),
+        row.get("woonplaats") or "",
+        sloppiness,
+        short=row.get("verkorte_naam"),
+    )
