@@ -48,6 +48,8 @@ def plant_borderline(b: WorldBuilder, dwellings: list[Dwelling]) -> None:
         d
         for d in focus
         if id(d) not in touched
+        and not (d.owner and d.owner.person is not None and d.owner.person.home is d)  # owner-occupied: a new
+        # household would make it let without the permit it never needed
         and not d.corporation
         and d.owner
         and d.owner.kind != "corporation"

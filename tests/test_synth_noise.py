@@ -115,7 +115,8 @@ def test_every_covered_threshold_has_cases_on_both_sides(tiny):
 def test_overcrowding_cases_sit_one_square_metre_either_side_of_the_norm(tiny):
     v = borderline.thresholds()
     norm = v["overbewoning_min_personen"] * v["overbewoning_m2_per_persoon"]
-    cases = {r["verblijfsobject_id"]: r for r in pq.read_table(tiny / "ground_truth" / "borderline.parquet").to_pylist()}
+    rows = pq.read_table(tiny / "ground_truth" / "borderline.parquet").to_pylist()
+    cases = {r["verblijfsobject_id"]: r for r in rows}
     dwellings = pq.read_table(tiny / "ground_truth" / "dwellings.parquet").to_pylist()
     areas = {
         (cases[d["verblijfsobject_id"]]["side"], d["oppervlakte"], d["n_registered"])

@@ -123,7 +123,8 @@ PERSON_KEYS = [
 
 @dg.asset(
     key=["linkage", "entity_links"],
-    deps=_deps(*PERSON_KEYS),
+    # vbo_buurt: a landlord named at an unresolved address is looked for among the owners in the reported buurt
+    deps=[*_deps(*PERSON_KEYS), dg.AssetDep(dg.AssetKey(["linkage", "vbo_buurt"]))],
     group_name=LINKAGE_GROUP,
     kinds={"python", "parquet"},
     description="Persons (BRP, corporation tenants, Kadaster) and owners (Kadaster, landlords named in reports and "
