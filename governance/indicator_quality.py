@@ -5,7 +5,9 @@ Truth per indicator: the dwellings where the generator planted that abuse; for o
 synthetic world holds with four or more registered on under 12 m2 each; for vacancy also the dwellings that are vacant
 in the world; for turnover also the labour-migrant dwellings where people came and went; for the recurring owner every
 dwelling of a planted owner; for repeated reports the dwellings that truly received two or more reports (or reports
-on two subjects) in the 12 months before the reference date, by the reports' true addresses.
+on two subjects) in the 12 months before the reference date, by the reports' true addresses. Borderline cases
+(ground_truth/borderline.parquet, synth/borderline.py): the dwellings just over a threshold count as true for their
+indicator; per indicator the result also says how many of the cases over ("boven") and under ("onder") fired.
 """
 
 from __future__ import annotations
@@ -56,9 +58,17 @@ def evaluate(
     con.execute(f"create temp view abuses as select * from read_parquet('{ground_truth / 'abuses.parquet'}')")
     con.execute(f"create temp view dwellings as select * from read_parquet('{ground_truth / 'dwellings.parquet'}')")
     _reports_table(con, incoming, ground_truth)
+    borderline = ground_truth / "borderline.parquet"
+    con.execute(
+        f"create temp view borderline as select * from read_parquet('{borderline}')"
+        if borderline.exists()
+        else "create temp view borderline as select ''::varchar as verblijfsobject_id, ''::varchar as indicator, "
+        "''::varchar as side where false"
+    )
     out = {}
     for indicator, kinds in TRUTH.items():
         parts = [f"select verblijfsobject_id from abuses where abuse = '{k}'" for k in kinds if not k.startswith("_")]
+        parts.append(f"select verblijfsobject_id from borderline where indicator = '{indicator}' and side = 'boven'")
         if "_overcrowded_world" in kinds:
             parts.append(
                 "select verblijfsobject_id from dwellings where woning and n_registered >= 4 "
@@ -89,6 +99,11 @@ def evaluate(
             "fired": fired,
             "truth": positives,
         }
+        for side, n_cases, n_fired in con.execute(f"""
+            select b.side, count(*), count(*) filter (where i.{indicator})
+            from borderline b join w.woning_indicatoren i using (verblijfsobject_id)
+            where b.indicator = '{indicator}' group by b.side order by b.side""").fetchall():
+            out[indicator][f"grens_{side}"] = f"{n_fired}/{n_cases} gesignaleerd"
     con.close()
     return out
 

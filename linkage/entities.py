@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from connectors.delivery import latest_delivery
 from linkage.blocking import candidate_pairs, lsh_bands
@@ -81,6 +82,10 @@ PARTY_GLOBAL_THRESHOLD = 0.7  # ... with any owner, when no owner of the reporte
 # on the focus world (owner F1 1.0 for a local cut from 0.0 to 0.15, 0.994 at 0.3; any-owner cut 0.4 to 0.7 alike):
 DIFFUSED_PARTY_THRESHOLD = 0.15  # 7 standard deviations above a random pair
 DIFFUSED_PARTY_GLOBAL_THRESHOLD = 0.5
+# A name matched against any owner (the reported dwelling unknown or none of its owners matching) must lead the
+# runner-up owner by this much on the score's scale: "S. Bakker" with two owners of that name, or "Waalhaven Holding"
+# with a Waalhaven Holding B.V. and a Waalhaven Vastgoed B.V., stays unlinked rather than guessed.
+GLOBAL_MARGIN = 0.1
 
 
 def party_cuts() -> tuple[float, float]:
@@ -102,7 +107,12 @@ PERSON_FIELDS = (
     Field("woning", "exact"),
 )
 # methods whose links a later run carries instead of comparing again
-LINKED_METHODS = {"fellegi_sunter", "encoded_name_owner_of_dwelling", "encoded_name_any_owner"}
+LINKED_METHODS = {
+    "fellegi_sunter",
+    "encoded_name_owner_of_dwelling",
+    "encoded_name_owner_in_buurt",
+    "encoded_name_any_owner",
+}
 
 
 @dataclass
@@ -432,6 +442,22 @@ def _matrix(column: np.ndarray, nbytes: int) -> np.ndarray:
     return out
 
 
+def _best_links(
+    named: np.ndarray, owners: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], cut: float, margin: float | None
+) -> list[tuple[int, int, float, float]]:
+    """(named row, owner row, Dice, score) of each named row's best candidate pair at or over `cut`; with a margin,
+    only where it leads the named row's runner-up by that much."""
+    li, oi = pairs
+    if not len(li):
+        return []
+    dice, score = _dice_rows(named[li], owners[oi])
+    keep = _best_per_left(li, score)
+    ok = score[keep] >= cut
+    if margin is not None:
+        ok &= score[keep] - _runner_up(li, score, keep) >= margin
+    return [(int(li[k]), int(oi[k]), float(dice[k]), float(score[k])) for k in keep[ok]]
+
+
 def match_names(
     named: np.ndarray,
     owners: np.ndarray,
@@ -439,33 +465,32 @@ def match_names(
     *,
     local_cut: float | None = None,
     global_cut: float | None = None,
+    area: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[int, tuple[int, float, float, str]]:
     """Best owner per written name: {named row: (owner row, Dice, Dice above chance, block)}.
 
     `named`, `owners`: (n, nbytes) filter matrices. `local`: candidate pairs (named row, owner row) of the reported
-    dwelling. A name without a local match at `local_cut` is compared with the owners that share an LSH band with it
-    and must reach `global_cut`.
+    dwelling. A name without a local match at `local_cut` is compared with the owners of a dwelling in the reported
+    neighbourhood (`area` pairs, when the dwelling is unknown), then with the owners that share an LSH band with it;
+    those must reach `global_cut` and lead the runner-up by GLOBAL_MARGIN.
     """
     local_cut = party_cuts()[0] if local_cut is None else local_cut
     global_cut = party_cuts()[1] if global_cut is None else global_cut
     out: dict[int, tuple[int, float, float, str]] = {}
-    li, oi = local
-    if len(li):
-        dice, score = _dice_rows(named[li], owners[oi])
-        keep = _best_per_left(li, score)
-        for k in keep[score[keep] >= local_cut]:
-            out[int(li[k])] = (int(oi[k]), float(dice[k]), float(score[k]), "owner of the reported dwelling")
+    for i, j, dice, score in _best_links(named, owners, local, local_cut, None):
+        out[i] = (j, dice, score, "owner of the reported dwelling")
+    if area is not None and len(area[0]):
+        todo = ~np.isin(area[0], list(out))
+        for i, j, dice, score in _best_links(named, owners, (area[0][todo], area[1][todo]), global_cut, GLOBAL_MARGIN):
+            out[i] = (j, dice, score, "owner in the reported buurt")
     rest = np.array([i for i in range(len(named)) if i not in out and named[i].any()], dtype=np.int64)
     if len(rest) and len(owners):
         sub = np.zeros(len(named), dtype=bool)
         sub[rest] = True
         rules = [(np.where(sub, lc, -1), rc) for lc, rc in lsh_bands(named, owners)]
         gl, go, _ = candidate_pairs(rules, len(owners), 200_000_000)
-        if len(gl):
-            dice, score = _dice_rows(named[gl], owners[go])
-            keep = _best_per_left(gl, score)
-            for k in keep[score[keep] >= global_cut]:
-                out[int(gl[k])] = (int(go[k]), float(dice[k]), float(score[k]), "any owner (LSH on the encoded name)")
+        for i, j, dice, score in _best_links(named, owners, (gl, go), global_cut, GLOBAL_MARGIN):
+            out[i] = (j, dice, score, "any owner (LSH on the encoded name)")
     return out
 
 
@@ -512,17 +537,27 @@ def link_owners(landing: Path, done: set[str] | None = None) -> tuple[list[Link]
     todo = np.array([i for i, n in enumerate(nodes) if n not in done], dtype=np.int64)
     pairs = [(i, j) for i in todo for j in owned_by.get(named["vbo"][i], [])]
     local = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
+    in_buurt = _owners_per_buurtnaam(con, landing, owners["vbos"])
+    area_pairs = [
+        (i, j) for i in todo if named["vbo"][i] is None for j in in_buurt.get(named["buurtnaam"][i] or "", [])
+    ]
+    area = (
+        np.array([p[0] for p in area_pairs], dtype=np.int64),
+        np.array([p[1] for p in area_pairs], dtype=np.int64),
+    )
     names = _matrix(named["bf"], nbytes)
     names[np.setdiff1d(np.arange(len(nodes)), todo)] = 0  # carried records are not compared again
-    matched = match_names(names, owner_names, local)
+    matched = match_names(names, owner_names, local, area=area)
     for i, n in enumerate(nodes):
         entity, key = named["entity"][i], named["key"][i]
         if n in done:
             links.append(Link("meldpunten", entity, key, "eigenaar", 1.0, "previous_run", {}, n))
         elif i in matched:
             j, dice, score, block = matched[i]
-            local_block = block.startswith("owner")
-            method = "encoded_name_owner_of_dwelling" if local_block else "encoded_name_any_owner"
+            local_block = block == "owner of the reported dwelling"
+            method = {"owner of the reported dwelling": "encoded_name_owner_of_dwelling"}.get(
+                block, "encoded_name_owner_in_buurt" if block.endswith("buurt") else "encoded_name_any_owner"
+            )
             ev = _evidence(dice, score, party_cuts()[0] if local_block else party_cuts()[1], block)
             links.append(Link("meldpunten", entity, key, "eigenaar", round(score, 3), method, ev, n))
             edges.append((n, onodes[j]))
@@ -532,21 +567,44 @@ def link_owners(landing: Path, done: set[str] | None = None) -> tuple[list[Link]
     return links, edges
 
 
+def _owners_per_buurtnaam(con, landing: Path, vbos_per_owner: np.ndarray) -> dict[str, list[int]]:
+    """Buurt name -> owner rows with a dwelling there, from the BAG objects' buurten (linkage/vbo_buurt) and the
+    buurten map; empty when either has not landed yet."""
+    vbo_buurt = landing / "linkage" / "vbo_buurt.parquet"
+    buurten = _latest(landing, "gebieden", "buurt")
+    if not vbo_buurt.exists() or buurten is None:
+        return {}
+    naam = dict(
+        con.execute(
+            f"select v.verblijfsobject_id, b.buurtnaam from read_parquet('{vbo_buurt}') v "
+            f"join read_parquet('{buurten}') b using (buurtcode)"
+        ).fetchall()
+    )
+    out: dict[str, set[int]] = {}
+    for j, vbos in enumerate(vbos_per_owner):
+        for v in vbos or []:
+            if v in naam:
+                out.setdefault(naam[v], set()).add(j)
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def _named_landlords(con, landing: Path) -> dict[str, np.ndarray]:
     parts = []
-    for entity, column, key in (
-        ("melding", "verhuurder_genoemd_bf", "melding_id"),
-        ("zaak", "eigenaar_genoemd_bf", "zaak_id"),
+    for entity, column, key, buurt in (
+        ("melding", "verhuurder_genoemd_bf", "melding_id", "buurtnaam"),
+        ("zaak", "eigenaar_genoemd_bf", "zaak_id", "null::varchar"),
     ):
         path = _latest(landing, "meldpunten", entity)
+        if path and buurt not in pq.read_schema(path).names:
+            buurt = "null::varchar"  # a delivery without the form's buurt
         if path:
             parts.append(
-                f"select '{entity}' as entity, {key} as key, {column} as bf, adres_verblijfsobject_id as vbo "
-                f"from read_parquet('{path}') where {column} is not null"
+                f"select '{entity}' as entity, {key} as key, {column} as bf, adres_verblijfsobject_id as vbo, "
+                f"{buurt} as buurtnaam from read_parquet('{path}') where {column} is not null"
             )
     if not parts:
         empty = np.array([], dtype=object)
-        return {"entity": empty, "key": empty, "bf": empty, "vbo": empty}
+        return {"entity": empty, "key": empty, "bf": empty, "vbo": empty, "buurtnaam": empty}
     return _columns(con, " union all ".join(parts) + " order by entity, key")
 
 

@@ -19,6 +19,20 @@ def _quarantine_reasons(delivery_dir: Path) -> Counter[str]:
     return reasons
 
 
+def _borderline(per: dict) -> list[str]:
+    """How the borderline cases fared: 'n/m gesignaleerd' per indicator and side, summed over the indicators."""
+    sums = {"boven": [0, 0], "onder": [0, 0]}
+    for v in per.values():
+        for side, total in sums.items():
+            fired, _, cases = str(v.get(f"grens_{side}", "0/0")).partition(" ")[0].partition("/")
+            total[0] += int(fired or 0)
+            total[1] += int(cases or 0)
+    if not sums["boven"][1] and not sums["onder"][1]:
+        return []
+    (over, n_over), (under, n_under) = sums["boven"], sums["onder"]
+    return [f"  borderline cases: {over}/{n_over} just over a threshold signalled, {under}/{n_under} just under"]
+
+
 def render_checks(checks: list) -> list[str]:
     """The asset checks of a run: how many passed, each that failed, and the quality figures a reader looks for."""
     if not checks:
@@ -32,14 +46,20 @@ def render_checks(checks: list) -> list[str]:
             lines.append(f"  linkage, against the synthetic truth: {figures}")
         elif c.check == "address_quality_vs_ground_truth":
             per = c.metadata.get("per_source", {})
-            worst = min((v["precision"] for v in per.values()), default=None)
-            unresolved = max((v["unresolved_share"] for v in per.values()), default=None)
-            lines.append(f"  addresses: lowest precision {worst}, highest unresolved share {unresolved}")
+            worst = min(per, key=lambda k: per[k]["precision"], default=None)
+            most = max(per, key=lambda k: per[k]["unresolved_share"], default=None)
+            lines.append(
+                f"  addresses: lowest precision {per[worst]['precision'] if worst else None} ({worst}), "
+                f"highest unresolved share {per[most]['unresolved_share'] if most else None} ({most})"
+                if per
+                else "  addresses: lowest precision None, highest unresolved share None"
+            )
         elif c.check == "indicator_recall_and_precision":
             per = c.metadata.get("per_indicator", {})
-            recall = min((v["recall"] for v in per.values()), default=None)
-            precision = min((v["precision"] for v in per.values()), default=None)
-            lines.append(f"  indicators: lowest recall {recall}, lowest precision {precision} (planted cases)")
+            recall = min((v["recall"] for v in per.values() if v["recall"] is not None), default=None)
+            precision = min((v["precision"] for v in per.values() if v["precision"] is not None), default=None)
+            lines.append(f"  indicators: lowest recall {recall}, lowest precision {precision} (planted and borderline)")
+            lines += _borderline(per)
         elif c.check == "no_privacy_findings":
             lines.append(f"  privacy report: {len(c.metadata.get('findings', []))} finding(s)")
     return lines

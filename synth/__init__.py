@@ -19,6 +19,8 @@ Ground truth (all string columns unless said otherwise):
 - planted_invalid.parquet: source, file, source_key, reason_code: the records planted bad on purpose (one BSN failing
   the 11-proef, one EAN with a wrong check digit, one melding with an unknown onderwerp).
 - abuses.parquet: verblijfsobject_id, abuse, owner_id, detail, buurtcode: the planted cases (see world.ABUSES).
+- borderline.parquet: verblijfsobject_id, indicator, side, detail: dwellings just over ("boven") and just under
+  ("onder") an indicator's threshold (synth/borderline.py).
 - dwellings.parquet: per verblijfsobject its nummeraanduiding, buurtcode, gebruiksdoel, woning (bool), owner_id,
   owner_kind, corporation (bool), vacant (bool), n_registered and n_residents_true (int), oppervlakte (int), permit.
 """
@@ -36,6 +38,7 @@ DELIVERY = "20261101"
 
 
 def generate(scale: str, seed: int, out: Path) -> dict[str, Any]:
+    from synth import borderline
     from synth.world import ABUSES, build
     from synth.write_bag import write_bag
     from synth.write_reports import write_gebieden, write_meldpunten
@@ -80,6 +83,7 @@ def generate(scale: str, seed: int, out: Path) -> dict[str, Any]:
         for a in d.abuses
     ]
     _write(gt / "abuses.parquet", abuses, ["verblijfsobject_id", "abuse", "owner_id", "detail", "buurtcode"])
+    _write(gt / "borderline.parquet", borderline.rows(world.dwellings), list(borderline.COLUMNS))
     dwellings = [
         {
             "verblijfsobject_id": d.vbo_id,

@@ -85,6 +85,12 @@ class Dwelling:
     ean_elk: str | None = None
     ean_gas: str | None = None
     brk_id: str | None = None
+    # borderline cases (synth/borderline.py): indicator -> (side, what was planted); side "boven" should fire,
+    # "onder" should not. The grid operator's annual electricity use is then kwh_annual where set, and shows
+    # standby use only in the last standby_last_months months (normal use for two people before).
+    borderline: dict[str, tuple[str, str]] = field(default_factory=dict)
+    kwh_annual: float | None = None
+    standby_last_months: int = 0
 
 
 @dataclass(slots=True)
@@ -691,6 +697,8 @@ class WorldBuilder:
 
 
 def build(scale: str, seed: int) -> World:
+    from synth.borderline import plant_borderline
+
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
     b = WorldBuilder(scale, seed)
@@ -699,6 +707,7 @@ def build(scale: str, seed: int) -> World:
     b.owners_for(dwellings)
     b.residents(dwellings)
     b.plant(dwellings)
+    plant_borderline(b, dwellings)
     for o in b.owners:
         o.brk_id = f"7{int(o.oid[1:]):07d}"
     for d in dwellings:

@@ -40,7 +40,14 @@ def _reports_for(r: random.Random, d: Dwelling) -> list[tuple[str, list[str], st
     """(desk, subjects, ground, time) of every report about one dwelling: background noise plus the planted signals."""
     out = []
     recent = TODAY - timedelta(days=300)
-    if r.random() < 0.035:
+    side = d.borderline.get("ind_herhaalde_meldingen", ("", ""))[0]
+    if side:  # borderline (synth/borderline.py): two reports within 12 months, or one within and one just before
+        out.append(("woonoverlast", ["woonoverlast"], None, _when(r, recent, TODAY)))
+        earlier = (recent, TODAY) if side == "boven" else (TODAY - timedelta(days=420), TODAY - timedelta(days=380))
+        out.append(("woonoverlast", ["woonoverlast"], None, _when(r, *earlier)))
+    elif d.borderline:
+        pass  # no background report on a borderline case of another indicator
+    elif r.random() < 0.035:
         out.append(
             (
                 "professional" if r.random() < 0.5 else "woonoverlast",
@@ -111,7 +118,8 @@ def write_meldpunten(world: World, folder: Path, r: random.Random, truth: Truth)
             )
             landlord = _landlord_written(r, d) if desk != "woonoverlast" and r.random() < 0.6 else None
             form_ok = r.random() < 0.6
-            reporter = r.choice(names.DUTCH_SURNAMES)[1]
+            prefix, surname = r.choice(names.DUTCH_SURNAMES)
+            reporter = noise.reporter_name(r, r.choice(names.DUTCH_GIVEN), prefix, surname)
             lon, lat = _lonlat(d)
             if not planted_code and len(meldingen) == 3:
                 subjects = ["verzonnen_onderwerp"]  # planted: not in the code list
@@ -141,7 +149,7 @@ def write_meldpunten(world: World, folder: Path, r: random.Random, truth: Truth)
                         ]
                     ),
                     "melder": {
-                        "naam": f"{r.choice('ABCDEFGHJKLMNPRSTVW')}. {reporter}",
+                        "naam": reporter,
                         "email": f"melder{r.randrange(10**6)}@example.nl",
                         "telefoon": f"06{r.randrange(10**7, 10**8)}",
                         "soort": r.choice(["bewoner", "buurtbewoner", "professional"]),
@@ -272,8 +280,11 @@ def _write_vergunningen(world: World, folder: Path, r: random.Random, truth: Tru
             if not d.permit:
                 continue
             start = date(2022 + r.randint(0, 3), r.randint(1, 12), 1)  # valid until 2027-2030
+            side = d.borderline.get("ind_zonder_vergunning", ("", ""))[0]
+            if side:  # borderline (synth/borderline.py): valid until the day before the reference date, or until it
+                start = (TODAY - timedelta(days=1 if side == "boven" else 0)).replace(year=TODAY.year - 5)
             periods = [(start, "verleend")]
-            if r.random() < 0.05:
+            if r.random() < 0.05 and not side:
                 periods.insert(0, (start.replace(year=start.year - 5), "verlopen"))
             for begin, status in periods:
                 n += 1

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 import pyarrow as pa
 
+from synth import noise
 from synth.world import TODAY, Dwelling, Owner, Person, World
 
 HEADER_FILE = Path(__file__).parent / "data" / "gba_v_header.txt"
@@ -389,7 +390,7 @@ def write_stedin(world: World, folder: Path, r: random.Random, truth: Truth) -> 
     monthly rows (7 million at city scale) are drawn and formatted with numpy, a block of connections at a time."""
     folder.mkdir(parents=True, exist_ok=True)
     monthly = np.random.default_rng(r.getrandbits(64))
-    block: list[tuple[str, bool, float, int]] = []  # (ean, electricity?, annual, people)
+    block: list[tuple[str, bool, float, int, int]] = []  # (ean, electricity?, annual, people, standby months)
     n_conn = n_use = 0
     with (
         open(folder / "stedin_aansluitingen.csv", "w", encoding="utf-8", newline="") as fa,
@@ -405,10 +406,14 @@ def write_stedin(world: World, folder: Path, r: random.Random, truth: Truth) -> 
             if not d.woning:
                 continue
             people = 0 if d.vacant else len(d.registered) + d.hidden_occupants
+            if d.standby_last_months:
+                people = 2  # lived in until the last months (synth/borderline.py)
             for product, ean in (("ELK", d.ean_elk), ("GAS", d.ean_gas)):
                 if ean is None:
                     continue
-                if product == "ELK":
+                if product == "ELK" and d.kwh_annual is not None:
+                    annual = d.kwh_annual
+                elif product == "ELK":
                     annual = 40.0 if people == 0 else (1500 + 800 * (people - 1)) * r.uniform(0.85, 1.15)
                 else:
                     annual = 5.0 if people == 0 else (600 + 150 * people) * r.uniform(0.8, 1.2)
@@ -426,7 +431,7 @@ def write_stedin(world: World, folder: Path, r: random.Random, truth: Truth) -> 
                 n_conn += 1
                 if written_ean == ean:
                     truth.address("stedin", "aansluiting", ean, _stedin_text(d), d)
-                block.append((ean, product == "ELK", annual, people))
+                block.append((ean, product == "ELK", annual, people, d.standby_last_months))
                 if len(block) >= 20_000:
                     n_use += _write_usage(fv, block, monthly)
                     block = []
@@ -438,9 +443,9 @@ _PERIODS = np.array([f";{y}-{m:02d};" for y, m in MONTHS])
 _SEASON = np.array(SEASON)
 
 
-def _write_usage(f: TextIO, block: list[tuple[str, bool, float, int]], rng: np.random.Generator) -> int:
+def _write_usage(f: TextIO, block: list[tuple[str, bool, float, int, int]], rng: np.random.Generator) -> int:
     """Twelve monthly rows per connection: annual use spread over the seasons with 10% noise; an empty dwelling
-    shows standby use only (under 4 kWh or 0.5 m3 a month)."""
+    shows standby use only (under 4 kWh or 0.5 m3 a month), a dwelling emptied k months ago in its last k months."""
     if not block:
         return 0
     eans = np.array([b[0] for b in block])
@@ -449,7 +454,9 @@ def _write_usage(f: TextIO, block: list[tuple[str, bool, float, int]], rng: np.r
     people = np.array([b[3] for b in block])
     used = annual[:, None] / 12 * _SEASON[None, :] * rng.uniform(0.9, 1.1, size=(len(block), 12))
     standby = rng.uniform(0.0, 1.0, size=(len(block), 12)) * np.where(elk, 4.0, 0.5)[:, None]
-    values = np.where(people[:, None] > 0, used, standby).round(1)
+    emptied = np.array([b[4] for b in block])
+    empty = (people[:, None] == 0) | (np.arange(12)[None, :] >= 12 - emptied[:, None])
+    values = np.where(empty, standby, used).round(1)
     units = np.where(elk, ";kWh\n", ";m3\n")
     lines = np.char.add(np.char.add(np.char.add(eans[:, None], _PERIODS[None, :]), values.astype(str)), units[:, None])
     f.write("".join(lines.ravel().tolist()))
@@ -545,15 +552,17 @@ def _eenheid(d: Dwelling, eid: str, brutohuur: float, r: random.Random) -> dict[
 
 
 def _relatie(p: Person, rid: str, r: random.Random) -> dict[str, Any]:
-    y, m, dd = p.birth
+    """The tenant as the corporation's administration holds them: names, birth date and BSN drawn from the error
+    model (synth/noise.py), not copied from the BRP."""
+    w = noise.written_person(r, p.given, p.prefix, p.surname, p.birth, p.bsn)
     return {
         "id": rid,
         "soort": {"code": "NatuurlijkPersoon"},
-        "bsn": p.bsn if r.random() < 0.9 else "",
-        "geboortedatum": f"{y:04d}-{m:02d}-{dd:02d}" if dd else "",
-        "voornaam": p.given.split()[0],
-        "tussenvoegsels": p.prefix,
-        "achternaam": p.surname,
+        "bsn": w.bsn,
+        "geboortedatum": w.geboortedatum,
+        "voornaam": w.voornaam,
+        "tussenvoegsels": w.tussenvoegsels,
+        "achternaam": w.achternaam,
         "email": f"{_ascii(p.surname).lower().replace(' ', '')}{p.pid[-4:]}@example.nl" if r.random() < 0.5 else "",
         "telefoonnummer": f"06{r.randrange(10**7, 10**8)}" if r.random() < 0.5 else "",
     }

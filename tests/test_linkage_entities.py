@@ -264,3 +264,22 @@ def test_a_corrected_record_is_linked_afresh_and_leaves_its_old_entity(world, tm
     jan_bsn = (Pseudonymiser(keystore, "bsn").pseudonym("111222333"), "persoon")
     assert second[jan_bsn]["entity_id"] == jan != anna  # Jan and Anna were not merged through T3
     assert second[("T5", "persoon")]["input_fingerprint"] == first[("T5", "persoon")]["input_fingerprint"]
+
+
+def test_a_name_shared_by_two_owners_links_only_where_the_reported_buurt_decides():
+    """'Sem Bakker' named at a report whose address did not resolve, with two owners of that name: no guess; with
+    the reported buurt holding only one of them, that one."""
+    import numpy as np
+
+    from linkage.entities import match_names
+
+    rng = np.random.default_rng(3)
+    owners = rng.integers(0, 256, size=(6, 256), dtype=np.uint8)
+    owners[4] = owners[1]  # two owners whose names encode alike
+    named = owners[[1, 2]].copy()  # row 0: the shared name; row 1: a name only owner 2 has
+    nowhere = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    matched = match_names(named, owners, nowhere, local_cut=0.15, global_cut=0.5)
+    assert 0 not in matched and matched[1][0] == 2
+    in_buurt = (np.array([0, 0, 0]), np.array([3, 4, 5]))  # the owners with a dwelling in the reported buurt
+    matched = match_names(named, owners, nowhere, local_cut=0.15, global_cut=0.5, area=in_buurt)
+    assert matched[0][0] == 4 and matched[0][3] == "owner in the reported buurt"
