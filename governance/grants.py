@@ -10,13 +10,23 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 
+if TYPE_CHECKING:
+    from governance.officers import Officer
+
 
 class AccessDenied(PermissionError):
     """A refusal with a message the user can act on."""
+
+
+def require_officer(by: Officer, act: str) -> str:
+    from governance.officers import require_officer as officer_name
+
+    return officer_name(by, act)
 
 
 @dataclass
@@ -55,7 +65,9 @@ class GrantRegister:
         tmp.write_text(json.dumps([asdict(g) for g in grants], indent=2), encoding="utf-8")
         os.replace(tmp, self.path)
 
-    def grant(self, user: str, purpose: str, until: date, by: str) -> Grant:
+    def grant(self, user: str, purpose: str, until: date, by: Officer) -> Grant:
+        """`by`: the verified privacy officer (governance.officers.OfficerRegister.verify); a typed name is refused."""
+        by = require_officer(by, "granting")
         load().get(purpose)  # an unknown purpose is refused with the list of known ones
         if until < datetime.now(UTC).date():
             raise ValueError(f"a grant until {until} would already have expired")
@@ -65,7 +77,8 @@ class GrantRegister:
         self.audit.append({"action": "grant", "user": user, "purpose": purpose, "until": g.until, "by": by})
         return g
 
-    def revoke(self, user: str, purpose: str, by: str) -> int:
+    def revoke(self, user: str, purpose: str, by: Officer) -> int:
+        by = require_officer(by, "revoking")
         grants = self.all()
         n = 0
         for g in grants:

@@ -51,6 +51,12 @@ def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
         raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
 
 
+def _officer_name(officer: Any) -> str:
+    from governance.officers import require_officer
+
+    return require_officer(officer, "re-identification")
+
+
 def _allows_reidentification(purpose: str) -> None:
     register = load()
     if purpose not in register.purposes:  # the message does not repeat what was typed: it might be anything
@@ -69,6 +75,7 @@ def reidentify(
     case: str,
     pseudonym: str,
     restrictions: Any,
+    officer: Any,
     at: datetime | None = None,
 ) -> Reidentified:
     """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
@@ -77,6 +84,9 @@ def reidentify(
     whose processing a data subject had restricted (AVG art. 18) is refused, naming the restriction's request. The
     check comes after the grant, so only an authorised user learns that a restriction exists. Required, so no caller
     can forget it (fail closed).
+
+    `officer` (governance.officers.Officer, from the officer's key): the route back is an act of the privacy officer,
+    for the user's case; required, and named in the audit record.
     """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
@@ -88,6 +98,7 @@ def reidentify(
         "pseudonym": pseudonym if parsed else "<not a pseudonym>",
     }
     try:
+        event["officer"] = _officer_name(officer)
         _allows_reidentification(purpose)
         if not CASE.match(case or ""):
             raise AccessDenied("a case reference like RGW-2026-000123 is required")
