@@ -120,8 +120,9 @@ def _register_commands() -> None:
     from rgw.commands.keys import keys
     from rgw.commands.link import link
     from rgw.commands.privacy import access, audit, privacy, publish, query, reidentify, subject
+    from rgw.commands.serve import serve
 
-    for command in (address, access, audit, keys, link, privacy, publish, query, reidentify, subject):
+    for command in (address, access, audit, keys, link, privacy, publish, query, reidentify, serve, subject):
         main.add_command(command)
 
 

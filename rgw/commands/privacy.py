@@ -111,6 +111,22 @@ def audit_verify() -> None:
     sys.exit(4)
 
 
+@audit.command("collect")
+def audit_collect() -> None:
+    """Append the PostgreSQL server's audit trail (statements, refusals, logins of analysts) to the audit log, once."""
+    from serving.access import cursor_file, user_purposes
+    from serving.audit_collect import AuditCollector
+    from serving.config import ServerConfig
+
+    paths, log, grants = _registers()
+    config = ServerConfig.from_env(paths)
+    if not config.configured:
+        click.echo("no PostgreSQL server is set up for this hub: nothing to collect")
+        return
+    done = _to_server(AuditCollector(config, log, cursor_file(paths)).collect, user_purposes(grants))
+    click.echo(f"collected {done.events} audit event(s) from {done.lines} server log line(s) in {done.files} file(s)")
+
+
 @click.group()
 def access() -> None:
     """Grants per user and purpose: grant, revoke, acknowledge, credentials, sync, list, officer enrol."""
