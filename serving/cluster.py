@@ -53,6 +53,8 @@ SETTINGS = {
     "pgaudit.log_statement_once": "off",
 }
 
+DAGSTER_DATABASE = "dagster"  # the Dagster instance's run and event storage, when RGW_DAGSTER_PG_URL points here
+
 HBA = """# Written by the hub (serving/cluster.py). Password (scram-sha-256), TCP on 127.0.0.1 only, no trust lines.
 # TYPE  DATABASE  USER  ADDRESS        METHOD
 host    all       all   127.0.0.1/32   scram-sha-256
@@ -226,9 +228,10 @@ LOCKDOWN = [
 def bootstrap(config: ServerConfig) -> None:
     """The hub's database and the lock-down every analyst role inherits (idempotent)."""
     with psycopg.connect(config.admin_conninfo("postgres"), autocommit=True) as con:
-        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config.database]).fetchone():
-            con.execute(f'CREATE DATABASE "{config.database}"')
-        for db in ("postgres", "template1"):
+        for db in (config.database, DAGSTER_DATABASE):
+            if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
+                con.execute(f'CREATE DATABASE "{db}"')
+        for db in ("postgres", "template1", DAGSTER_DATABASE):
             con.execute(f'REVOKE CONNECT, TEMPORARY ON DATABASE "{db}" FROM PUBLIC')
     with psycopg.connect(config.admin_conninfo(), autocommit=True) as con:
         for statement in LOCKDOWN:

@@ -71,6 +71,14 @@ def serve_stop() -> None:
     click.echo("PostgreSQL stopped" if stop(_config()) else "PostgreSQL was not running")
 
 
+@serve.command("dagster-url")
+def serve_dagster_url() -> None:
+    """The URL to put in RGW_DAGSTER_PG_URL for Dagster's run and event storage on this server (database dagster)."""
+    from serving.cluster import DAGSTER_DATABASE
+
+    click.echo(_config().admin_uri(DAGSTER_DATABASE))
+
+
 @serve.command("status")
 def serve_status() -> None:
     from serving.cluster import running
