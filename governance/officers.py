@@ -43,7 +43,7 @@ class Officer:
 
 def read_key(path: Path) -> bytes:
     path = Path(path).expanduser()
-    if not path.exists():
+    if not path.is_file():
         raise AccessDenied(f"officer key file {path} not found")
     text = path.read_text(encoding="utf-8").strip()
     try:

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from governance.officers import Officer
+
 REPO = Path(__file__).resolve().parents[1]
 REAL_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"
+# Granting, revoking and re-identifying take a verified privacy officer (governance/officers.py); tests that are not
+# about the officer's key use this one.
+TEST_OFFICER = Officer("privacy-officer", "test")
 
 
 @pytest.fixture(scope="session")

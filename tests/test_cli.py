@@ -62,15 +62,18 @@ def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch
         "--pseudonym",
         psn,
     ]
+    key = tmp_path.parent / f"{tmp_path.name}-officer.key"  # the officer's key lives outside the data folder
+    enrolled = run(main, ["access", "officer", "enrol", "--name", "po", "--key-file", str(key)])
+    assert enrolled.exit_code == 0, enrolled.output
+    ask += ["--officer-key", str(key)]
     refused = run(main, ask)
     assert refused.exit_code == 3 and "holds no grant" in refused.output
     until = (date.today() + timedelta(days=10)).isoformat()
-    assert (
-        run(
-            main, ["access", "grant", "--user", "cr1", "--purpose", "casusbehandeling", "--until", until, "--by", "po"]
-        ).exit_code
-        == 0
-    )
+    grant = ["access", "grant", "--user", "cr1", "--purpose", "casusbehandeling", "--until", until]
+    monkeypatch.delenv("RGW_OFFICER_KEY", raising=False)
+    unproven = run(main, grant)
+    assert unproven.exit_code == 3 and "act of the privacy officer" in unproven.output
+    assert run(main, [*grant, "--officer-key", str(key)]).exit_code == 0
     assert run(main, ["access", "acknowledge", "--user", "cr1", "--purpose", "casusbehandeling"]).exit_code == 0
     granted = run(main, ask)
     assert granted.exit_code == 0 and granted.output.strip() == "999993653"

@@ -17,6 +17,7 @@ from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
 from pseudonymisation.reidentify import reidentify
 from pseudonymisation.vault import Vault
+from tests.conftest import TEST_OFFICER
 
 BSN, OTHER = "999993653", "999990019"  # test BSNs (11-proef valid)
 
@@ -204,8 +205,8 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
     ]
     for change, reason in refusals:
         with pytest.raises(AccessDenied, match=reason):
-            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none)
-    found = reidentify(vault, audit, grants, **ask, restrictions=none)
+            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none, officer=TEST_OFFICER)
+    found = reidentify(vault, audit, grants, **ask, restrictions=none, officer=TEST_OFFICER)
     assert found.identifier == BSN and BSN not in repr(found)
     assert _outcomes(audit) == ["refused"] * len(refusals) + ["granted"]
     records = audit.records()
@@ -233,11 +234,16 @@ def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_pa
         pseudonym=Pseudonymiser(keystore, "bsn").pseudonym(OTHER),
     )
     with pytest.raises(AccessDenied, match="holds no grant"):
-        reidentify(vault, audit, register, **ask, restrictions=none)
-    register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+        reidentify(vault, audit, register, **ask, restrictions=none, officer=TEST_OFFICER)
+    register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by=TEST_OFFICER)
     with pytest.raises(AccessDenied, match="not yet acknowledged"):
-        reidentify(vault, audit, register, **ask, restrictions=none)
+        reidentify(vault, audit, register, **ask, restrictions=none, officer=TEST_OFFICER)
     register.acknowledge("inspecteur1", "casusbehandeling")
-    assert reidentify(vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none).identifier == OTHER
+    assert (
+        reidentify(
+            vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none, officer=TEST_OFFICER
+        ).identifier
+        == OTHER
+    )
     assert _outcomes(audit) == ["refused", "refused", "granted"]
     assert OTHER not in audit.path.read_text() and audit.verify().ok

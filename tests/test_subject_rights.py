@@ -24,7 +24,7 @@ from pseudonymisation.pseudonyms import Pseudonymiser
 from pseudonymisation.reidentify import reidentify
 from pseudonymisation.vault import Vault
 from rgw.cli import main
-from tests.conftest import materialised_hub
+from tests.conftest import TEST_OFFICER, materialised_hub
 
 CASE = "RGW-2026-000123"
 
@@ -34,7 +34,7 @@ def hub(tmp_path_factory):
     for paths, instance, report in materialised_hub(tmp_path_factory):
         assert report.ok, report.failed
         grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
-        grants.grant("cas", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+        grants.grant("cas", "casusbehandeling", date.today() + timedelta(days=30), by=TEST_OFFICER)
         grants.acknowledge("cas", "casusbehandeling")
         yield paths, instance, grants
 
@@ -113,6 +113,7 @@ def _route_back(paths, grants, psn):
         case=CASE,
         pseudonym=psn,
         restrictions=RestrictionRegister(paths.access),
+        officer=TEST_OFFICER,
     )
 
 
