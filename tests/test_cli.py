@@ -83,7 +83,7 @@ def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch
     log = tmp_path / "audit" / "audit.jsonl"
     log.write_text(log.read_text().replace('"cr1"', '"cr2"', 1))
     broken = run(main, ["audit", "verify"])
-    assert broken.exit_code == 4 and "BROKEN at record 1" in broken.output
+    assert broken.exit_code == 4 and "BROKEN at record 2" in broken.output  # 1: the officer enrolled
 
 
 def test_rgw_keys_rotate_starts_a_new_version_and_logs_it(tmp_path, monkeypatch):
