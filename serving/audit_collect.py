@@ -103,10 +103,11 @@ def to_event(record: dict[str, Any], admin: str, user_purposes: dict[str, list[s
         }
     if severity == "FATAL":
         detail = record.get("detail")
+        login = record.get("ps") == "authentication" or any(w in message for w in ("authentication", "log in"))
         return base | {
-            "action": "login" if "authentication" in message or "login" in message else "session_end",
+            "action": "login" if login else "session_end",
             "purpose": _purpose_of([], user_purposes, user),
-            "outcome": "refused" if "authentication" in message or "login" in message else "ended",
+            "outcome": "refused" if login else "ended",
             "reason": message + (f" ({detail})" if detail else ""),
         }
     if message.startswith("connection authorized"):

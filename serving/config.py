@@ -1,10 +1,10 @@
 """Where the hub's PostgreSQL server lives and how the hub reaches it, taken from the environment.
 
 The cluster's files live under `$RGW_DATA/postgres` (`RGW_PG_DATA` moves them), owned by an unprivileged system user
-(`RGW_PG_USER`, default `postgres`, the account Debian's package creates). The server listens on 127.0.0.1 only, on
-`RGW_PG_PORT` (default 5433, beside a distribution cluster on 5432). The hub itself connects as `rgw_hub`, the
-cluster's superuser, with a password generated at `initdb` and kept in the hub's key folder: whoever holds the key
-folder holds the server, and analysts hold neither.
+(`RGW_PG_USER`, default `postgres`, the account Debian's package creates; `RGW_PG_SECRET` moves the password file).
+The server listens on 127.0.0.1 only, on `RGW_PG_PORT` (default 5433, beside a distribution cluster on 5432). The hub
+itself connects as `rgw_hub`, the cluster's superuser, with a password generated at `initdb` and kept in the hub's key
+folder: whoever holds the key folder holds the server, and analysts hold neither.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ServerConfig:
         return cls(
             pgdata=pgdata,
             port=int(os.environ.get("RGW_PG_PORT", DEFAULT_PORT)),
-            secret_file=paths.keys / "postgres-admin.secret",
+            secret_file=Path(os.environ.get("RGW_PG_SECRET", paths.keys / "postgres-admin.secret")),
             service_user=os.environ.get("RGW_PG_USER", "postgres"),
         )
 

@@ -24,6 +24,36 @@ def real_fixtures() -> Path:
     return REAL_FIXTURES
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator:
+    """A PostgreSQL server of the hub's own making (the code `make serve` runs) on a free port, in a temporary folder
+    its service user can reach; stopped and removed at the end of the session."""
+    import os
+    import shutil
+    import tempfile
+
+    from serving.cluster import remove, serve
+    from serving.config import ServerConfig
+
+    root = Path(tempfile.mkdtemp(prefix="rgw-pg-"))
+    os.chmod(root, 0o711)
+    config = ServerConfig(pgdata=root / "postgres", port=_free_port(), secret_file=root / "admin.secret")
+    try:
+        serve(config)
+        yield config
+    finally:
+        remove(config)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def materialised_hub(tmp_path_factory) -> Iterator[tuple]:
     """Every asset materialised on the tiny synthetic Rotterdam (seed 5) in an ephemeral Dagster instance, with the
     hub's data folder and a demo key in the environment: (paths, instance, run report). For module fixtures of the
