@@ -17,6 +17,7 @@ import sqlalchemy
 from click.testing import CliRunner
 
 from governance.grants import Grant, GrantRegister
+from governance.privacy_report import collect as collect_report
 from governance.publish import PublicationRefused, column_tags, unsealed
 from governance.purposes import load
 from orchestration.dbt_manifest import ensure_manifest
@@ -177,6 +178,11 @@ def test_the_server_refuses_what_the_purpose_does_not_allow_and_the_audit_log_ho
         assert (statement, "refused") in statements, statement
     assert any(e["action"] == "login" and e["outcome"] == "accepted" for e in events)
     assert all(e["purpose"] == PURPOSE for e in events if e.get("channel") == "postgres")
+    manifest = json.loads(ensure_manifest().read_text())
+    register = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
+    report = collect_report(load(), manifest, register, AuditLog(paths.audit_log), paths.landing, None, [])
+    consulted = next(p for p in report.purposes if p["id"] == PURPOSE)["accesses"]  # the report's Raadplegingen
+    assert any(a.get("channel") == "postgres" and a.get("statement") == answered for a in consulted)
     before = len(AuditLog(paths.audit_log).records())
     assert "collected 0 audit event(s)" in rgw("audit", "collect")  # exactly once
     assert len(AuditLog(paths.audit_log).records()) == before
