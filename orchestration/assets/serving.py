@@ -1,4 +1,5 @@
-"""The server's audit trail in Dagster: collect the PostgreSQL audit log into the hub's audit log every 5 minutes."""
+"""The server in Dagster, every 5 minutes: the roles brought in step with the grant register (a grant that ended
+loses its login and sessions) and the PostgreSQL audit log collected into the hub's audit log."""
 
 import dagster as dg
 
@@ -16,7 +17,7 @@ from orchestration.resources import HubPathsResource
 def postgres_statements(context: dg.AssetExecutionContext, hub: HubPathsResource) -> dg.MaterializeResult:
     from governance.grants import GrantRegister
     from pseudonymisation.audit import AuditLog
-    from serving.access import cursor_file, user_purposes
+    from serving.access import cursor_file, sync_everyone, user_purposes
     from serving.audit_collect import AuditCollector
     from serving.config import ServerConfig
 
@@ -26,8 +27,17 @@ def postgres_statements(context: dg.AssetExecutionContext, hub: HubPathsResource
         return dg.MaterializeResult(metadata={"server": "none set up", "events": 0})
     audit = AuditLog(paths.audit_log)
     grants = GrantRegister(paths.access / "grants.json", audit)
+    synced = sync_everyone(paths, grants)  # grants that ended since the last run: LOGIN taken, sessions ended
     done = AuditCollector(config, audit, cursor_file(paths)).collect(user_purposes(grants))
-    return dg.MaterializeResult(metadata={"events": done.events, "log_lines": done.lines, "log_files": done.files})
+    return dg.MaterializeResult(
+        metadata={
+            "events": done.events,
+            "log_lines": done.lines,
+            "log_files": done.files,
+            "logins": sum(s.login for s in synced),
+            "sessions_ended": sum(s.ended_sessions for s in synced),
+        }
+    )
 
 
 audit_collect_job = dg.define_asset_job(
