@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from serving.config import BIN_DIR, ServerConfig, ServerError
+from serving.config import BIN_DIR, DAGSTER_DATABASE, ServerConfig, ServerError
 
 # Settings chosen for 20 concurrent analysts on a 2-core machine with the city-scale datasets (a few hundred MB):
 # see docs/serving.md for the reasoning behind each.
@@ -52,8 +52,6 @@ SETTINGS = {
     "pgaudit.log_parameter": "off",
     "pgaudit.log_statement_once": "off",
 }
-
-DAGSTER_DATABASE = "dagster"  # the Dagster instance's run and event storage, when RGW_DAGSTER_PG_URL points here
 
 HBA = """# Written by the hub (serving/cluster.py). Password (scram-sha-256), TCP on 127.0.0.1 only, no trust lines.
 # TYPE  DATABASE  USER  ADDRESS        METHOD

@@ -17,6 +17,7 @@ from rgw.settings import HubPaths
 
 DEFAULT_PORT = 5433
 DATABASE = "rgw"
+DAGSTER_DATABASE = "dagster"  # the Dagster instance's run and event storage, when RGW_DAGSTER_PG_URL points here
 ADMIN = "rgw_hub"
 BIN_DIR = Path(os.environ.get("RGW_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -66,6 +67,11 @@ class ServerConfig:
 
     def admin_uri(self, database: str | None = None) -> str:
         return f"postgresql://{self.admin}:{self.admin_password()}@{self.host}:{self.port}/{database or self.database}"
+
+    def dagster_url(self) -> str:
+        """For RGW_DAGSTER_PG_URL: dagster-postgres needs psycopg2 (SQLAlchemy 2.1 would pick psycopg 3 for a plain
+        postgresql:// URL, and dagster-postgres' NOTIFY with a bound parameter fails there)."""
+        return self.admin_uri(DAGSTER_DATABASE).replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def user_uri(self, user: str, password: str) -> str:
         from urllib.parse import quote

@@ -26,7 +26,6 @@ from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 from rgw.cli import main
 from rgw.settings import HubPaths
-from serving.cluster import DAGSTER_DATABASE
 from serving.config import BIN_DIR
 from serving.dagster_instance import render
 from serving.publish import load_purpose
@@ -244,7 +243,7 @@ def test_dagster_keeps_its_runs_on_the_server_when_asked(hub, tmp_path):
     _, config, _ = hub
     (tmp_path / "dagster.yaml").write_text(render("telemetry:\n  enabled: false\n", {"RGW_DAGSTER_PG_URL": "x"}))
     mp = pytest.MonkeyPatch()
-    mp.setenv("RGW_DAGSTER_PG_URL", config.admin_uri(DAGSTER_DATABASE))
+    mp.setenv("RGW_DAGSTER_PG_URL", config.dagster_url())
     try:
         instance = dg.DagsterInstance.from_config(str(tmp_path))
         try:

@@ -74,9 +74,7 @@ def serve_stop() -> None:
 @serve.command("dagster-url")
 def serve_dagster_url() -> None:
     """The URL to put in RGW_DAGSTER_PG_URL for Dagster's run and event storage on this server (database dagster)."""
-    from serving.cluster import DAGSTER_DATABASE
-
-    click.echo(_config().admin_uri(DAGSTER_DATABASE))
+    click.echo(_config().dagster_url())
 
 
 @serve.command("status")
