@@ -6,7 +6,8 @@ refusal (ERROR, with the statement) and every login, accepted or refused (FATAL)
 the hub's superuser connection (`pg_read_binary_file`, so the hub needs no file-system access to the cluster), turns
 each line about an analyst into one audit event (user, purpose, statement, server time, outcome) and appends it.
 
-Exactly once: every event carries the log file and the byte offset just past its line (`server_log`). The cursor
+Exactly once: every event carries the log file and the byte offset just past its line (`server_log`, as
+`file:o<offset>`: a bare nine-digit offset would look like a BSN to the audit log's own check). The cursor
 (audit/postgres_cursor.json) says how far each file was read; before reading, the cursor is raised to the furthest
 offset found in the audit log itself, so a crash between appending and saving the cursor re-reads nothing. Only
 whole lines are read: a line the server is still writing waits for the next run. One collector at a time (a lock).
@@ -120,8 +121,8 @@ def _redacted(event: dict[str, Any]) -> dict[str, Any]:
     found = looks_identifying(event)
     if not found:
         return event
-    hidden = [k for k in ("statement", "reason") if k in event and looks_identifying(event[k])]
-    return event | {k: f"<weggelaten: bevatte {found}>" for k in hidden}
+    hidden = [k for k, v in event.items() if looks_identifying(v)]
+    return event | {k: f"<weggelaten: bevatte {looks_identifying(event[k])}>" for k in hidden}
 
 
 class AuditCollector:
@@ -133,7 +134,7 @@ class AuditCollector:
         for record in self.audit.records():
             where = record["event"].get("server_log") if record["event"].get("channel") == CHANNEL else None
             if where:
-                name, _, offset = where.rpartition(":")
+                name, _, offset = where.rpartition(":o")
                 cursor[name] = max(cursor.get(name, 0), int(offset))
         return cursor
 
@@ -156,7 +157,7 @@ class AuditCollector:
                     files.add(name)
                     event = to_event(record, self.config.admin, user_purposes)
                     if event is not None:
-                        self.audit.append(_redacted(event) | {"server_log": f"{name}:{offset}"})
+                        self.audit.append(_redacted(event) | {"server_log": f"{name}:o{offset}"})
                         events += 1
                     cursor[name] = offset
             self._save(cursor)
