@@ -272,3 +272,24 @@ def test_grants_register_refuses_a_grant_without_the_officers_credential(hub):
         main, ["access", "grant", "--user", "eve", "--purpose", PURPOSE, "--until", "2099-01-01"]
     )
     assert refused.exit_code == 3 and "act of the privacy officer" in refused.output
+
+
+def test_serve_again_finds_the_server_running_and_leaves_the_hubs_files_owner_only(hub):
+    paths, config, _ = hub
+    assert "already running" in rgw("serve", "start")
+    assert "running" in rgw("serve", "status")
+    assert all(not (e.stat().st_mode & 0o077) for e in paths.data.iterdir() if e.is_dir())
+    with psycopg.connect(config.admin_conninfo()) as con:
+        hba = con.execute("select type, auth_method from pg_hba_file_rules").fetchall()
+        settings = dict(
+            con.execute(
+                "select name, setting from pg_settings where name in "
+                "('listen_addresses', 'shared_preload_libraries', 'password_encryption')"
+            )
+        )
+    assert hba == [("host", "scram-sha-256")]
+    assert settings == {
+        "listen_addresses": "127.0.0.1",
+        "shared_preload_libraries": "pgaudit",
+        "password_encryption": "scram-sha-256",
+    }
