@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from governance.grants import AccessDenied
+from governance.officers import require_officer
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.grants import GrantChecker
@@ -49,12 +50,6 @@ def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
         raise TypeError(f"{type(grants).__name__} can say nothing about grants (needs has_grant or check)")
     if not grants.has_grant(user, purpose, at):
         raise AccessDenied(f"{user} holds no valid grant for purpose {purpose!r} on {at.date().isoformat()}")
-
-
-def _officer_name(officer: Any) -> str:
-    from governance.officers import require_officer
-
-    return require_officer(officer, "re-identification")
 
 
 def _allows_reidentification(purpose: str) -> None:
@@ -98,7 +93,7 @@ def reidentify(
         "pseudonym": pseudonym if parsed else "<not a pseudonym>",
     }
     try:
-        event["officer"] = _officer_name(officer)
+        event["officer"] = require_officer(officer, "re-identification")
         _allows_reidentification(purpose)
         if not CASE.match(case or ""):
             raise AccessDenied("a case reference like RGW-2026-000123 is required")
