@@ -20,6 +20,7 @@ import fcntl
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from pseudonymisation.audit import AuditLog, looks_identifying
 from serving.config import ServerConfig
 
 CHANNEL = "postgres"
+_LOG_PLACE = re.compile(r"^(.+):o?(\d+)$")
 CHUNK = 4 * 1024 * 1024
 PGAUDIT_FIELDS = ("audit_type", "statement_id", "substatement_id", "class", "command", "object_type", "object")
 
@@ -134,7 +136,7 @@ class AuditCollector:
         for record in self.audit.records():
             where = record["event"].get("server_log") if record["event"].get("channel") == CHANNEL else None
             if where:
-                name, _, offset = where.rpartition(":o")
+                name, offset = _LOG_PLACE.match(where).groups()
                 cursor[name] = max(cursor.get(name, 0), int(offset))
         return cursor
 
