@@ -167,7 +167,7 @@ def main() -> dict:
             con.close()
     anchor_read = time.perf_counter() - began
 
-    root = Path(tempfile.mkdtemp(prefix="rgw-bench-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="rgw-bench-pg-", dir="/tmp"))
     os.chmod(root, 0o711)
     config = ServerConfig(pgdata=root / "postgres", port=_free_port(), secret_file=root / "admin.secret")
     try:

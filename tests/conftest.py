@@ -43,7 +43,7 @@ def pg_server() -> Iterator:
     from serving.cluster import remove, serve
     from serving.config import ServerConfig
 
-    root = Path(tempfile.mkdtemp(prefix="rgw-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="rgw-pg-", dir="/tmp"))  # searchable by the service user, whatever TMPDIR is
     os.chmod(root, 0o711)
     config = ServerConfig(pgdata=root / "postgres", port=_free_port(), secret_file=root / "admin.secret")
     try:
