@@ -293,3 +293,21 @@ def test_serve_again_finds_the_server_running_and_leaves_the_hubs_files_owner_on
         "shared_preload_libraries": "pgaudit",
         "password_encryption": "scram-sha-256",
     }
+
+
+def test_the_dagster_asset_syncs_roles_and_collects_the_audit_trail(hub):
+    from orchestration.assets.serving import postgres_statements
+    from orchestration.resources import HubPathsResource
+
+    paths, config, _ = hub
+    uri = analyst(hub, "dag")
+    with psycopg.connect(uri) as con:
+        con.execute("select count(*) from woning_indicatoren").fetchone()
+    result = dg.materialize([postgres_statements], resources={"hub": HubPathsResource(data_dir=str(paths.data))})
+    assert result.success
+    (materialisation,) = result.asset_materializations_for_node("audit__postgres_statements")
+    assert materialisation.metadata["events"].value >= 2  # the login and the statement
+    statements = [
+        r["event"].get("statement") for r in AuditLog(paths.audit_log).records() if r["event"].get("user") == "dag"
+    ]
+    assert "select count(*) from woning_indicatoren" in statements
