@@ -18,11 +18,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 SCALE ?= focus
 SEED ?= 42
 
-.PHONY: install browser demo run test ui bench lint format clean help
+.PHONY: install browser postgres serve serve-stop demo run test ui bench lint format clean help
 
 help:
 	@echo "make demo   install, generate a synthetic Rotterdam ($(SCALE)), run every asset, print a summary"
 	@echo "make test   run the test suite"
+	@echo "make serve  the PostgreSQL server for analysts on 127.0.0.1:$${RGW_PG_PORT:-5433} (make serve-stop stops it)"
 	@echo "make ui     open the Dagster UI on the same instance (http://127.0.0.1:3000)"
 	@echo "make bench  run the benchmarks (results in benchmarks/results/)"
 	@echo "make lint   ruff"
@@ -42,9 +43,13 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project/models dbt_project/macros dbt_pro
 	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+# The instance's storage: SQLite under DAGSTER_HOME by default; with RGW_DAGSTER_PG_URL set, run, event and schedule
+# storage on that PostgreSQL server (dagster-postgres). Rewritten whenever the choice changes.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml $(STAMP) FORCE
 	@mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	@$(BIN)/python -m serving.dagster_instance dagster.yaml $@.new && \
+	  { cmp -s $@.new $@ && rm $@.new || mv $@.new $@; }
+FORCE:
 
 demo: install browser
 	$(BIN)/rgw demo --scale $(SCALE) --seed $(SEED)
@@ -61,7 +66,25 @@ browser:
 	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }; } || \
 	  echo "chromium is not installed and cannot be installed here: the browser test of the privacy report will fail"
 
-test: install browser
+# The analysts' server: Debian's PostgreSQL 15 with pgaudit, installed here when missing (as root, as in CI;
+# elsewhere `sudo apt-get install postgresql-15 postgresql-15-pgaudit`). The binaries stay off PATH, in
+# /usr/lib/postgresql/15/bin; the distribution's own cluster is not used (the hub makes its own under RGW_DATA).
+PG_BIN := /usr/lib/postgresql/15/bin
+postgres:
+	@{ [ -x $(PG_BIN)/postgres ] && [ -f /usr/lib/postgresql/15/lib/pgaudit.so ]; } || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  export DEBIAN_FRONTEND=noninteractive && \
+	  apt-get update -q >/dev/null && \
+	  apt-get install -y -q --no-install-recommends postgresql-15 postgresql-15-pgaudit >/dev/null; } || \
+	  echo "PostgreSQL 15 with pgaudit is not installed and cannot be installed here: the server tests will fail"
+
+serve: install postgres
+	$(BIN)/rgw serve start
+
+serve-stop: install
+	$(BIN)/rgw serve stop
+
+test: install browser postgres
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ui: install

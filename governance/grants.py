@@ -20,14 +20,23 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 
+if TYPE_CHECKING:
+    from governance.officers import Officer
+
 
 class AccessDenied(PermissionError):
     """A refusal with a message the user can act on."""
+
+
+def require_officer(by: Officer, act: str) -> str:
+    from governance.officers import require_officer as officer_name
+
+    return officer_name(by, act)
 
 
 @dataclass
@@ -108,7 +117,9 @@ class GrantRegister:
             self.audit.append({**event, "outcome": "not saved", "reason": f"{type(exc).__name__}: {exc}"})
             raise
 
-    def grant(self, user: str, purpose: str, until: date, by: str) -> Grant:
+    def grant(self, user: str, purpose: str, until: date, by: Officer) -> Grant:
+        """`by`: the verified privacy officer (governance.officers.OfficerRegister.verify); a typed name is refused."""
+        by = require_officer(by, "granting")
         load().get(purpose)  # an unknown purpose is refused with the list of known ones
         if until < datetime.now(UTC).date():
             raise ValueError(f"a grant until {until} would already have expired")
@@ -120,7 +131,8 @@ class GrantRegister:
             )
         return g
 
-    def revoke(self, user: str, purpose: str, by: str) -> int:
+    def revoke(self, user: str, purpose: str, by: Officer) -> int:
+        by = require_officer(by, "revoking")
         with self._locked():
             grants = self.all()
             n = 0

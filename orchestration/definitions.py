@@ -15,6 +15,7 @@ from orchestration.assets.publication import (
 )
 from orchestration.assets.quality import indicator_recall_and_precision
 from orchestration.assets.retention import retention, retention_job, retention_schedule
+from orchestration.assets.serving import audit_collect_job, audit_collect_schedule, postgres_statements
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
 from orchestration.resources import HubPathsResource, WarehouseResource
@@ -36,11 +37,12 @@ defs = dg.Definitions(
         programme_report,
         privacy_report,
         retention,
+        postgres_statements,
         ingest_overview,
     ],
-    jobs=[*INGEST_JOBS, downstream_job, retention_job],
+    jobs=[*INGEST_JOBS, downstream_job, retention_job, audit_collect_job],
     sensors=DELIVERY_SENSORS,
-    schedules=[nightly_downstream_schedule, retention_schedule],
+    schedules=[nightly_downstream_schedule, retention_schedule, audit_collect_schedule],
     asset_checks=[indicator_recall_and_precision],
     resources={
         "hub": HubPathsResource(),

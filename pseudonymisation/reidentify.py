@@ -27,6 +27,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from governance.grants import AccessDenied
+from governance.officers import require_officer
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.grants import GrantChecker
@@ -81,6 +82,7 @@ def reidentify(
     pseudonym: str,
     restrictions: Any,
     cases: Any,
+    officer: Any,
     at: datetime | None = None,
 ) -> Reidentified:
     """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
@@ -93,6 +95,9 @@ def reidentify(
     `cases` (governance.cases.CaseRegister, or anything with `check(purpose, case, day)` raising AccessDenied): the
     case must exist in the purpose's case register and be open on the day asked. Checked after the grant, so only an
     authorised user learns whether a case exists. Required, like `restrictions`.
+
+    `officer` (governance.officers.Officer, from the officer's key): the route back is an act of the privacy officer,
+    for the user's case; required, and named in the audit record.
     """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
@@ -104,6 +109,7 @@ def reidentify(
         "pseudonym": pseudonym if parsed else "<not a pseudonym>",
     }
     try:
+        event["officer"] = require_officer(officer, "re-identification")
         _allows_reidentification(purpose)
         if not CASE.match(case or ""):
             raise AccessDenied("a case reference like RGW-2026-000123 is required")

@@ -121,8 +121,9 @@ def _register_commands() -> None:
     from rgw.commands.link import link
     from rgw.commands.privacy import access, audit, privacy, publish, query, reidentify, subject
     from rgw.commands.report import report
+    from rgw.commands.serve import serve
 
-    for command in (address, access, audit, keys, link, privacy, publish, query, reidentify, report, subject):
+    for command in (address, access, audit, keys, link, privacy, publish, query, reidentify, report, serve, subject):
         main.add_command(command)
 
 

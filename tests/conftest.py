@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from governance.officers import Officer
+
 REPO = Path(__file__).resolve().parents[1]
 REAL_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"
+# Granting, revoking and re-identifying take a verified privacy officer (governance/officers.py); tests that are not
+# about the officer's key use this one.
+TEST_OFFICER = Officer("privacy-officer", "test")
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +22,36 @@ def real_fixtures() -> Path:
     if not REAL_FIXTURES.exists():
         pytest.fail(f"real fixtures not found at {REAL_FIXTURES}: clone the repo beside shared/")
     return REAL_FIXTURES
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator:
+    """A PostgreSQL server of the hub's own making (the code `make serve` runs) on a free port, in a temporary folder
+    its service user can reach; stopped and removed at the end of the session."""
+    import os
+    import shutil
+    import tempfile
+
+    from serving.cluster import remove, serve
+    from serving.config import ServerConfig
+
+    root = Path(tempfile.mkdtemp(prefix="rgw-pg-", dir="/tmp"))  # searchable by the service user, whatever TMPDIR is
+    os.chmod(root, 0o711)
+    config = ServerConfig(pgdata=root / "postgres", port=_free_port(), secret_file=root / "admin.secret")
+    try:
+        serve(config)
+        yield config
+    finally:
+        remove(config)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def materialised_hub(tmp_path_factory) -> Iterator[tuple]:
@@ -40,3 +75,14 @@ def materialised_hub(tmp_path_factory) -> Iterator[tuple]:
         yield paths, instance, run_everything(instance, paths)
     finally:
         mp.undo()
+
+
+def open_case(paths) -> str:
+    """An open case of the synthetic case register: the route back asks for one."""
+    import pyarrow.parquet as pq
+
+    for part in sorted(paths.landing.glob("meldpunten/*/zaak.parquet")):
+        for row in pq.read_table(part, columns=["zaak_id", "gesloten_op"]).to_pylist():
+            if not row["gesloten_op"]:
+                return row["zaak_id"]
+    raise AssertionError("the synthetic case register holds no open case")

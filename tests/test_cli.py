@@ -65,15 +65,18 @@ def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch
         "--pseudonym",
         psn,
     ]
+    key = tmp_path.parent / f"{tmp_path.name}-officer.key"  # the officer's key lives outside the data folder
+    enrolled = run(main, ["access", "officer", "enrol", "--name", "po", "--key-file", str(key)])
+    assert enrolled.exit_code == 0, enrolled.output
+    ask += ["--officer-key", str(key)]
     refused = run(main, ask)
     assert refused.exit_code == 3 and "holds no grant" in refused.output
     until = (date.today() + timedelta(days=10)).isoformat()
-    assert (
-        run(
-            main, ["access", "grant", "--user", "cr1", "--purpose", "casusbehandeling", "--until", until, "--by", "po"]
-        ).exit_code
-        == 0
-    )
+    grant = ["access", "grant", "--user", "cr1", "--purpose", "casusbehandeling", "--until", until]
+    monkeypatch.delenv("RGW_OFFICER_KEY", raising=False)
+    unproven = run(main, grant)
+    assert unproven.exit_code == 3 and "act of the privacy officer" in unproven.output
+    assert run(main, [*grant, "--officer-key", str(key)]).exit_code == 0
     assert run(main, ["access", "acknowledge", "--user", "cr1", "--purpose", "casusbehandeling"]).exit_code == 0
     granted = run(main, ask)
     assert granted.exit_code == 0 and granted.output.strip() == "999993653"
@@ -83,7 +86,7 @@ def test_route_back_and_audit_verify_from_the_command_line(tmp_path, monkeypatch
     log = tmp_path / "audit" / "audit.jsonl"
     log.write_text(log.read_text().replace('"cr1"', '"cr2"', 1))
     broken = run(main, ["audit", "verify"])
-    assert broken.exit_code == 4 and "BROKEN at record 1" in broken.output
+    assert broken.exit_code == 4 and "BROKEN at record 2" in broken.output  # 1: the officer enrolled
 
 
 def test_rgw_keys_rotate_starts_a_new_version_and_logs_it(tmp_path, monkeypatch):

@@ -28,6 +28,7 @@ from governance.publish import seal
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 from rgw.settings import HubPaths
+from tests.conftest import TEST_OFFICER
 
 PURPOSE = "selectie_integrale_acties"
 MASTER_KEY = "5e" * 32
@@ -51,7 +52,7 @@ def hub(tmp_path_factory) -> HubPaths:
     seal(plain, paths.published / PURPOSE / f"{PURPOSE}.duckdb.enc", KeyStore(paths.keys), PURPOSE)
     plain.unlink()
     grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
-    grants.grant("ana", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    grants.grant("ana", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
     grants.acknowledge("ana", PURPOSE)
     yield paths
     mp.undo()

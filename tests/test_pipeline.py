@@ -13,7 +13,7 @@ import pytest
 
 from governance.identifier_scan import scan_zone
 from orchestration.assets.landing import raw_person_files
-from tests.conftest import materialised_hub
+from tests.conftest import TEST_OFFICER, materialised_hub
 
 INDICATOR_OF = {
     "overbewoning": "ind_overbewoning",
@@ -169,7 +169,7 @@ def analyst(hub):
         ("eva", "eigenaarsaanpak"),
         ("sig", "signalering"),
     ):
-        grants.grant(user, purpose, soon, by="privacy-officer")
+        grants.grant(user, purpose, soon, by=TEST_OFFICER)
         grants.acknowledge(user, purpose)
     return paths, grants
 
@@ -243,10 +243,10 @@ def test_expired_revoked_and_unacknowledged_grants_are_refused_and_logged(analys
     from pseudonymisation.audit import AuditLog
 
     paths, grants = analyst
-    grants.grant("new", "signalering", date.today() + timedelta(days=1), by="po")
+    grants.grant("new", "signalering", date.today() + timedelta(days=1), by=TEST_OFFICER)
     with pytest.raises(AccessDenied, match="not yet acknowledged"):
         _session(paths, "new", "signalering")
-    grants.revoke("sig", "signalering", by="po")
+    grants.revoke("sig", "signalering", by=TEST_OFFICER)
     with pytest.raises(AccessDenied, match="revoked"):
         _session(paths, "sig", "signalering")
     expired = grants.all()

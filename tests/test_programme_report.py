@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from tests.conftest import REPO, materialised_hub
+from tests.conftest import REPO, TEST_OFFICER, materialised_hub, open_case
 
 YEAR = 2026
 
@@ -166,7 +166,7 @@ def test_the_pdf_has_a_cover_and_one_page_per_chart_with_each_title(report):
         assert html_lib.unescape(title) in text, title
 
 
-def test_the_route_back_accepts_the_person_pseudonym_the_published_case_dataset_carries(hub):
+def test_the_route_back_accepts_the_person_pseudonym_the_published_case_dataset_carries(hub, tmp_path):
     from datetime import date, timedelta
 
     from governance.gateway import connect
@@ -177,13 +177,18 @@ def test_the_route_back_accepts_the_person_pseudonym_the_published_case_dataset_
     paths, _, _ = hub
     audit = AuditLog(paths.audit_log)
     grants = GrantRegister(paths.access / "grants.json", audit)
-    grants.grant("rob", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+    grants.grant("rob", "casusbehandeling", date.today() + timedelta(days=30), by=TEST_OFFICER)
     grants.acknowledge("rob", "casusbehandeling")
     with connect("rob", "casusbehandeling", data=paths.data) as s:
         published = s.query("select persoon_psn from fct_bewoningsperioden where persoon_psn is not null limit 1")
     psn = published.column("persoon_psn")[0].as_py()
     assert psn.startswith("entiteit.")  # re-keyed for the purpose: not the linkage pseudonym the vault holds
-    args = ["reidentify", "--user", "rob", "--purpose", "casusbehandeling", "--case", "RGW-2026-000001"]
+    key = tmp_path / "officer.key"  # the officer's key lives outside the data folder
+    assert (
+        CliRunner().invoke(main, ["access", "officer", "enrol", "--name", "po", "--key-file", str(key)]).exit_code == 0
+    )
+    args = ["reidentify", "--user", "rob", "--purpose", "casusbehandeling", "--case", open_case(paths)]
+    args += ["--officer-key", str(key)]
     found = CliRunner().invoke(main, [*args, "--pseudonym", psn])
     assert found.exit_code == 0, found.output
     assert re.fullmatch(r"\d{9}", found.output.strip())  # a BSN (synthetic)
@@ -207,7 +212,7 @@ def test_the_stop_talk_list_names_legal_persons_with_their_kvk_number_and_keeps_
 
     paths, _, _ = hub
     grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
-    grants.grant("eef", "eigenaarsaanpak", date.today() + timedelta(days=30), by="privacy-officer")
+    grants.grant("eef", "eigenaarsaanpak", date.today() + timedelta(days=30), by=TEST_OFFICER)
     grants.acknowledge("eef", "eigenaarsaanpak")
     with connect("eef", "eigenaarsaanpak", data=paths.data) as s:
         rows = s.query(

@@ -15,6 +15,7 @@ import pytest
 
 from governance.grants import AccessDenied, GrantRegister
 from pseudonymisation.audit import AuditLog
+from tests.conftest import TEST_OFFICER
 
 PURPOSE = "signalering"
 
@@ -35,7 +36,7 @@ def _keep_checking(folder: str, user: str, stop) -> int:
 def _revoke(folder: str, ready, stop) -> None:
     ready.wait(10)
     try:
-        _register(Path(folder)).revoke("ana", PURPOSE, by="privacy-officer")
+        _register(Path(folder)).revoke("ana", PURPOSE, by=TEST_OFFICER)
     finally:
         stop.set()
 
@@ -45,9 +46,9 @@ def test_a_revocation_is_never_lost_while_other_processes_check(tmp_path):
     for trial in range(6):
         folder = tmp_path / f"trial{trial}"
         register = _register(folder)
-        register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+        register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
         register.acknowledge("ana", PURPOSE)
-        register.grant("bob", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+        register.grant("bob", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
         register.acknowledge("bob", PURPOSE)
         stop, ready = ctx.Event(), ctx.Event()
         checkers = [ctx.Process(target=_keep_checking, args=(str(folder), u, stop)) for u in ("ana", "bob")]
@@ -68,7 +69,7 @@ def test_a_revocation_is_never_lost_while_other_processes_check(tmp_path):
 
 def test_a_check_never_writes_the_register(tmp_path):
     register = _register(tmp_path)
-    register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
     register.acknowledge("ana", PURPOSE)
     before = register.path.stat().st_mtime_ns, register.path.read_bytes()
     for _ in range(3):
@@ -81,7 +82,7 @@ def _grant_many(args) -> None:
     folder, who = args
     register = _register(Path(folder))
     for i in range(15):
-        register.grant(f"{who}{i}", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+        register.grant(f"{who}{i}", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
 
 
 def test_grants_from_two_processes_at_once_all_land(tmp_path):
@@ -94,7 +95,7 @@ def test_grants_from_two_processes_at_once_all_land(tmp_path):
 
 def test_a_grant_for_an_e_mail_address_is_saved_with_a_redacted_record(tmp_path):
     register = _register(tmp_path)
-    register.grant("ana@rotterdam.nl", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    register.grant("ana@rotterdam.nl", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
     assert [g.user for g in register.all()] == ["ana@rotterdam.nl"]
     (record,) = AuditLog(tmp_path / "audit" / "audit.jsonl").records()
     assert record["event"]["action"] == "grant" and record["event"]["user"] == "<redacted: an e-mail address>"
@@ -104,14 +105,14 @@ def test_a_change_whose_audit_record_cannot_be_written_does_not_happen(tmp_path)
     from pseudonymisation.audit import AuditError
 
     register = _register(tmp_path)
-    register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+    register.grant("ana", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
     log = tmp_path / "audit" / "audit.jsonl"
     log.write_text(log.read_text()[:-20] + "\n")  # the last record damaged: the log takes no more
     before = register.path.read_bytes()
     with pytest.raises(AuditError, match="damaged"):
-        register.revoke("ana", PURPOSE, by="privacy-officer")
+        register.revoke("ana", PURPOSE, by=TEST_OFFICER)
     with pytest.raises(AuditError):
-        register.grant("bob", PURPOSE, date.today() + timedelta(days=30), by="privacy-officer")
+        register.grant("bob", PURPOSE, date.today() + timedelta(days=30), by=TEST_OFFICER)
     assert register.path.read_bytes() == before
 
 

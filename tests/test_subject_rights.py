@@ -24,7 +24,7 @@ from pseudonymisation.pseudonyms import Pseudonymiser
 from pseudonymisation.reidentify import reidentify
 from pseudonymisation.vault import Vault
 from rgw.cli import main
-from tests.conftest import materialised_hub
+from tests.conftest import TEST_OFFICER, materialised_hub, open_case
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def hub(tmp_path_factory):
     for paths, instance, report in materialised_hub(tmp_path_factory):
         assert report.ok, report.failed
         grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
-        grants.grant("cas", "casusbehandeling", date.today() + timedelta(days=30), by="privacy-officer")
+        grants.grant("cas", "casusbehandeling", date.today() + timedelta(days=30), by=TEST_OFFICER)
         grants.acknowledge("cas", "casusbehandeling")
         yield paths, instance, grants
 
@@ -100,17 +100,6 @@ def reporter_names(hub, tenant):
     return {r["melder_naam_psn"] for r in reports if r["melder_email_psn"] == email_psn and r["melder_naam_psn"]}
 
 
-def _open_case(paths) -> str:
-    """An open case of the synthetic case register: the route back asks for one."""
-    import pyarrow.parquet as pq
-
-    for part in sorted(paths.landing.glob("meldpunten/*/zaak.parquet")):
-        for row in pq.read_table(part, columns=["zaak_id", "gesloten_op"]).to_pylist():
-            if not row["gesloten_op"]:
-                return row["zaak_id"]
-    raise AssertionError("the synthetic case register holds no open case")
-
-
 def _route_back(paths, grants, psn):
     from governance.cases import CaseRegister
 
@@ -121,10 +110,11 @@ def _route_back(paths, grants, psn):
         grants,
         user="cas",
         purpose="casusbehandeling",
-        case=_open_case(paths),
+        case=open_case(paths),
         pseudonym=psn,
         restrictions=RestrictionRegister(paths.access),
         cases=CaseRegister(paths.landing),
+        officer=TEST_OFFICER,
     )
 
 

@@ -92,6 +92,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
             )
             raise
         tags = column_tags(manifest)
+        served = serve_publication(paths, purpose.id, pub.path, keystore, tags)
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -102,6 +103,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
                     {t.name: {c: tags[t.name][c] for c in t.columns} for t in pub.tables}
                 ),
                 **column_lineage(*[f"published/{purpose.id}/{t.name}" for t in pub.tables]),
+                **served,
             },
         )
         yield dg.AssetCheckResult(
@@ -127,6 +129,23 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
             )
 
     return _publish
+
+
+def serve_publication(paths, purpose_id: str, sealed, keystore, tags) -> dict:
+    """Load the sealed dataset into the hub's PostgreSQL server when one is set up (schema `<purpose>`, atomic swap);
+    with a server set up but not reachable the asset fails (an analyst would otherwise read yesterday's data)."""
+    from serving.config import ServerConfig
+    from serving.publish import load_purpose
+
+    config = ServerConfig.from_env(paths)
+    if not config.configured:
+        return {}
+    served = load_purpose(config, purpose_id, sealed, keystore, tags)
+    return {
+        "postgres_schema": purpose_id,
+        "postgres_rows": dg.MetadataValue.json(served.tables),
+        "postgres_load_seconds": round(served.seconds, 2),
+    }
 
 
 def small_cells(sealed, purpose: Purpose, tags, keystore, published) -> list[str]:

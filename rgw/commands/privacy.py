@@ -20,15 +20,51 @@ def _registers():
     return paths, audit, GrantRegister(paths.access / "grants.json", audit)
 
 
+OFFICER_KEY = click.option(
+    "--officer-key",
+    "officer_key",
+    envvar="RGW_OFFICER_KEY",
+    type=click.Path(path_type=Path),
+    help="The privacy officer's key file (kept outside the hub's data folder); or RGW_OFFICER_KEY.",
+)
+
+
+def _officer(paths: HubPaths, key_file: Path | None):
+    """The verified officer, or exit 3 with the reason (a typed name proves nothing)."""
+    from governance.grants import AccessDenied
+    from governance.officers import OfficerRegister
+
+    try:
+        return OfficerRegister(paths.access).verify_file(key_file)
+    except AccessDenied as refusal:
+        click.echo(f"refused: {refusal}", err=True)
+        sys.exit(3)
+
+
+def _to_server(step, *args, **kwargs):
+    """Carry a register change to the hub's PostgreSQL server when one is set up; exit 5 when it cannot be reached."""
+    from serving.config import ServerError
+
+    try:
+        return step(*args, **kwargs)
+    except ServerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(5)
+
+
 @click.command()
 @click.option("--user", required=True)
 @click.option("--purpose", required=True)
 @click.option("--case", "case", required=True, help="Case reference, e.g. RGW-2026-000123.")
 @click.option("--pseudonym", required=True, help="A linkage pseudonym, e.g. bsn.v1.abcd...")
-def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
-    """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged."""
+@OFFICER_KEY
+def reidentify(user: str, purpose: str, case: str, pseudonym: str, officer_key: Path | None) -> None:
+    """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged.
+
+    An act of the privacy officer: needs the officer's key."""
     from governance.cases import CaseRegister
     from governance.grants import AccessDenied
+    from governance.officers import OfficerRegister
     from governance.restrictions import RestrictionRegister
     from pseudonymisation.keys import KeyStore
     from pseudonymisation.reidentify import reidentify as route_back
@@ -36,6 +72,11 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
 
     paths, audit, grants = _registers()
     keystore = KeyStore(paths.keys)
+    try:
+        officer = OfficerRegister(paths.access).verify_file(officer_key)
+    except AccessDenied as refusal:
+        officer = None
+        reason = str(refusal)
     try:
         found = route_back(
             Vault(paths.vault, keystore),
@@ -47,9 +88,10 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
             pseudonym=pseudonym,
             restrictions=RestrictionRegister(paths.access, keystore.version),
             cases=CaseRegister(paths.landing),
+            officer=officer,
         )
     except AccessDenied as refusal:
-        click.echo(f"refused: {refusal}", err=True)
+        click.echo(f"refused: {reason if officer is None else refusal}", err=True)
         sys.exit(3)
     click.echo(found.identifier)
 
@@ -90,32 +132,72 @@ def audit_verify(head: str | None) -> None:
     sys.exit(4)
 
 
+@audit.command("collect")
+def audit_collect() -> None:
+    """Append the PostgreSQL server's audit trail (statements, refusals, logins of analysts) to the audit log, once."""
+    from serving.access import cursor_file, user_purposes
+    from serving.audit_collect import AuditCollector
+    from serving.config import ServerConfig
+
+    paths, log, grants = _registers()
+    config = ServerConfig.from_env(paths)
+    if not config.configured:
+        click.echo("no PostgreSQL server is set up for this hub: nothing to collect")
+        return
+    done = _to_server(AuditCollector(config, log, cursor_file(paths)).collect, user_purposes(grants))
+    click.echo(f"collected {done.events} audit event(s) from {done.lines} server log line(s) in {done.files} file(s)")
+
+
 @click.group()
 def access() -> None:
-    """Grants per user and purpose: grant, revoke, acknowledge, list."""
+    """Grants per user and purpose: grant, revoke, acknowledge, credentials, sync, list, officer enrol."""
 
 
 @access.command("grant")
 @click.option("--user", required=True)
 @click.option("--purpose", required=True)
 @click.option("--until", "until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.option("--by", "by", required=True, help="The officer who grants it.")
-def access_grant(user: str, purpose: str, until, by: str) -> None:
-    _, _, grants = _registers()
-    g = grants.grant(user, purpose, until.date(), by)
+@OFFICER_KEY
+def access_grant(user: str, purpose: str, until, officer_key: Path | None) -> None:
+    """Grant USER access under PURPOSE until a date (inclusive); with a server, also the user's login role."""
+    from serving.access import sync
+    from serving.roles import RoleError, check_user_name
+
+    paths, _, grants = _registers()
+    officer = _officer(paths, officer_key)
+    try:
+        check_user_name(user)
+    except RoleError as exc:
+        raise click.UsageError(str(exc)) from exc
+    g = grants.grant(user, purpose, until.date(), officer)
     click.echo(
         f"granted {g.user} purpose {g.purpose} until {g.until} (by {g.granted_by}); "
         f"first use needs: rgw access acknowledge --user {user} --purpose {purpose}"
     )
+    state = _to_server(sync, paths, grants, user)
+    if state is not None:
+        click.echo(
+            f"server login {user} valid until {state.valid_until:%Y-%m-%d %H:%M %Z}; "
+            f"rgw access credentials --user {user}"
+        )
 
 
 @access.command("revoke")
 @click.option("--user", required=True)
 @click.option("--purpose", required=True)
-@click.option("--by", "by", required=True)
-def access_revoke(user: str, purpose: str, by: str) -> None:
-    _, _, grants = _registers()
-    click.echo(f"revoked {grants.revoke(user, purpose, by)} grant(s) of {user} for {purpose}")
+@OFFICER_KEY
+def access_revoke(user: str, purpose: str, officer_key: Path | None) -> None:
+    """Revoke at once: on the server the membership goes and the user's open sessions are ended."""
+    from serving.access import sync
+
+    paths, _, grants = _registers()
+    officer = _officer(paths, officer_key)
+    click.echo(f"revoked {grants.revoke(user, purpose, officer)} grant(s) of {user} for {purpose}")
+    state = _to_server(sync, paths, grants, user)
+    if state is not None:
+        click.echo(
+            f"server: {user} keeps {', '.join(state.purposes) or 'no purpose'}; {state.ended_sessions} session(s) ended"
+        )
 
 
 @access.command("acknowledge")
@@ -124,11 +206,80 @@ def access_revoke(user: str, purpose: str, by: str) -> None:
 def access_acknowledge(user: str, purpose: str) -> None:
     """Show the purpose's statement and record that the user acknowledges it."""
     from governance.purposes import load
+    from serving.access import sync
 
-    _, _, grants = _registers()
+    paths, _, grants = _registers()
     click.echo(load().get(purpose).statement)
     grants.acknowledge(user, purpose)
     click.echo(f"acknowledged by {user}")
+    state = _to_server(sync, paths, grants, user)
+    if state is not None:
+        click.echo(f"server: {user} may now read schema(s) {', '.join(state.purposes)}")
+
+
+@access.command("credentials")
+@click.option("--user", required=True)
+@click.option("--reset", is_flag=True, help="Set a new password (the officer's act), then show it once.")
+@OFFICER_KEY
+def access_credentials(user: str, reset: bool, officer_key: Path | None) -> None:
+    """Print USER's libpq URI with the password made at grant time: once; the hub keeps only the server's hash."""
+    from serving.access import credentials_uri, sync
+
+    paths, audit, grants = _registers()
+    if reset:
+        officer = _officer(paths, officer_key)
+        _to_server(sync, paths, grants, user, new_credentials=True)
+        audit.append({"action": "credentials_reset", "user": user, "by": officer.name})
+    uri = _to_server(credentials_uri, paths, user)
+    audit.append({"action": "credentials_shown", "user": user})
+    click.echo(uri)
+
+
+@access.command("sync")
+def access_sync() -> None:
+    """Make the server's roles match the register again (after the server was down, or nightly)."""
+    from serving.access import sync_everyone
+
+    paths, _, grants = _registers()
+    for state in _to_server(sync_everyone, paths, grants):
+        click.echo(f"{state.user:<20} login {'yes' if state.login else 'no ':<4} purposes {', '.join(state.purposes)}")
+
+
+@access.group("officer")
+def access_officer() -> None:
+    """The privacy officers' credentials."""
+
+
+@access_officer.command("enrol")
+@click.option("--name", required=True)
+@click.option(
+    "--key-file", required=True, type=click.Path(path_type=Path), help="Where to write the new key (outside RGW_DATA)."
+)
+@OFFICER_KEY
+def access_officer_enrol(name: str, key_file: Path, officer_key: Path | None) -> None:
+    """Enrol a privacy officer and write their key; the first needs none, every later one an officer's key."""
+    from governance.grants import AccessDenied
+    from governance.officers import OfficerRegister
+
+    paths, audit, _ = _registers()
+    register = OfficerRegister(paths.access)
+    by = _officer(paths, officer_key) if register.all() else None
+    try:
+        officer = register.enrol(name, key_file, paths.data, by=by)
+    except (AccessDenied, ValueError) as exc:
+        click.echo(f"refused: {exc}", err=True)
+        sys.exit(3)
+    audit.append(
+        {
+            "action": "officer_enrolled",
+            "officer": officer.name,
+            "key_id": officer.key_id,
+            "by": by.name if by else "operator",
+        }
+    )
+    click.echo(
+        f"officer {officer.name} enrolled; key written to {key_file} (mode 0600): keep it off the hub's data folder"
+    )
 
 
 @access.command("list")
