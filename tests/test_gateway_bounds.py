@@ -145,7 +145,7 @@ def test_the_session_holds_no_raw_connection(hub):
 
 def test_refusals_at_opening_name_their_reason_in_the_log(hub):
     grants = GrantRegister(hub.access / "grants.json", AuditLog(hub.audit_log))
-    grants.grant("ana", "signalering", date.today() + timedelta(days=3), by="po")
+    grants.grant("ana", "signalering", date.today() + timedelta(days=3), by=TEST_OFFICER)
     grants.acknowledge("ana", "signalering")
     with pytest.raises(AccessDenied, match="not been published"):
         connect("ana", "signalering", data=hub.data)

@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from governance.signalling_report import render
 
 from governance.privacy_report import Finding, ReportData, write_site
 from governance.publish import seal
 from pseudonymisation.keys import KeyStore
 from rgw.csv_output import neutralise_formulas, write_csv
+from tests.conftest import TEST_OFFICER
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = "<script>alert('x')</script>"
@@ -68,20 +68,15 @@ def test_no_csv_writer_of_the_hub_bypasses_the_neutraliser():
     assert found == []
 
 
-def test_the_signalling_report_escapes_neighbourhood_names(tmp_path, monkeypatch):
-    monkeypatch.setenv("RGW_MASTER_KEY", "7a" * 32)
-    keystore = KeyStore(tmp_path / "keys")
-    plain = tmp_path / "plain.duckdb"
-    con = duckdb.connect(str(plain))
-    con.execute(
-        "create table signalering_buurt_jaar as select 2026 as jaar, ? as buurtnaam, 'BU1' as buurtcode, "
-        "? as onderwerp, 7 as aantal",
-        [SCRIPT, IMG],
-    )
-    con.close()
-    (tmp_path / "published" / "signalering").mkdir(parents=True)
-    seal(plain, tmp_path / "published" / "signalering" / "signalering.duckdb.enc", keystore, "signalering")
-    text = render(tmp_path / "published", keystore, tmp_path / "out").read_text()
+def test_the_programme_report_escapes_neighbourhood_names_and_table_cells():
+    from datetime import date
+
+    from reports.charts import Chart
+    from reports.figures import Figures
+    from reports.page import render
+
+    chart = Chart("signalen", f"Meldingen in {SCRIPT}", IMG, "<svg></svg>", ["buurt", SCRIPT], [[IMG, 7]])
+    text = render(Figures(2026, date(2026, 11, 30)), [chart], date(2026, 12, 4))
     assert "<script>" not in text and "<img" not in text
     assert "&lt;script&gt;" in text and "&lt;img" in text
 
@@ -149,7 +144,7 @@ def test_rgw_query_csv_neutralises_formulas_from_the_published_dataset(tmp_path,
         "selectie_integrale_acties",
     )
     grants = GrantRegister(paths.access / "grants.json", AuditLog(paths.audit_log))
-    grants.grant("ana", "selectie_integrale_acties", date.today() + timedelta(days=3), by="po")
+    grants.grant("ana", "selectie_integrale_acties", date.today() + timedelta(days=3), by=TEST_OFFICER)
     grants.acknowledge("ana", "selectie_integrale_acties")
     out = tmp_path / "uit.csv"
     result = CliRunner().invoke(

@@ -89,7 +89,6 @@ def test_linkage_checks_meet_the_goals(hub):
         _check_passed(instance, asset, check)
 
 
-@pytest.mark.xfail(strict=True, reason="hyphenated postcodes and numbers before the street: issue #11")
 def test_address_check_meets_the_goals(hub):
     _, instance, _ = hub
     _check_passed(instance, ["linkage", "address_links"], "address_quality_vs_ground_truth")
