@@ -24,7 +24,7 @@ help:
 	@echo "make test   run the test suite"
 	@echo "make ui     open the Dagster UI on the same instance (http://127.0.0.1:3000)"
 	@echo "make bench  run the benchmarks (results in benchmarks/results/)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, and the import contracts (lint-imports; make test checks them too)"
 
 # Install from the lock file only: the same versions on every machine and in CI.
 $(STAMP): pyproject.toml uv.lock
@@ -72,6 +72,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: install
 	$(BIN)/ruff format .

@@ -24,10 +24,7 @@ from typing import Any
 
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
-
-
-class AccessDenied(PermissionError):
-    """A refusal with a message the user can act on."""
+from pseudonymisation.grants import AccessDenied  # defined beside the route back, raised here too
 
 
 @dataclass

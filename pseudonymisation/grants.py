@@ -31,6 +31,10 @@ from typing import Any, Protocol, runtime_checkable
 import yaml
 
 
+class AccessDenied(PermissionError):
+    """A refusal with a message the user can act on: the route back's, and every register's (governance.grants)."""
+
+
 @runtime_checkable
 class GrantChecker(Protocol):
     """Anything that can say whether a user holds a purpose at a moment."""

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from governance.grants import AccessDenied
-from governance.purposes import load
 from pseudonymisation.audit import AuditLog
-from pseudonymisation.grants import GrantChecker
+from pseudonymisation.grants import AccessDenied, GrantChecker
 from pseudonymisation.pseudonyms import parse_pseudonym
 from pseudonymisation.vault import Vault
 
@@ -54,8 +52,7 @@ def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
         raise AccessDenied(f"the grants register cannot be read: {unreadable}") from unreadable
 
 
-def _allows_reidentification(purpose: str) -> None:
-    register = load()
+def _allows_reidentification(register: Any, purpose: str) -> None:
     if purpose not in register.purposes:  # the message does not repeat what was typed: it might be anything
         raise AccessDenied(f"unknown purpose; the purpose register holds: {', '.join(sorted(register.purposes))}")
     if not register.get(purpose).reidentification:
@@ -73,6 +70,7 @@ def reidentify(
     pseudonym: str,
     restrictions: Any,
     cases: Any,
+    purposes: Any,
     at: datetime | None = None,
 ) -> Reidentified:
     """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
@@ -85,6 +83,10 @@ def reidentify(
     `cases` (governance.cases.CaseRegister, or anything with `check(purpose, case, day)` raising AccessDenied): the
     case must exist in the purpose's case register and be open on the day asked. Checked after the grant, so only an
     authorised user learns whether a case exists. Required, like `restrictions`.
+
+    `purposes` (governance.purposes.load(), or anything with `purposes` and `get(id).reidentification`): the purpose
+    register that says whether a purpose allows the route back. Passed in, so this module depends on no register's
+    home (governance sits above it); required, like the others.
     """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
@@ -96,7 +98,7 @@ def reidentify(
         "pseudonym": pseudonym if parsed else "<not a pseudonym>",
     }
     try:
-        _allows_reidentification(purpose)
+        _allows_reidentification(purposes, purpose)
         if not CASE.match(case or ""):
             raise AccessDenied("a case reference like RGW-2026-000123 is required")
         if parsed is None:

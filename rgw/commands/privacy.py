@@ -29,6 +29,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
     """Return the identifier behind a linkage pseudonym, for an authorised user and one case; always logged."""
     from governance.cases import CaseRegister
     from governance.grants import AccessDenied
+    from governance.purposes import load
     from governance.restrictions import RestrictionRegister
     from pseudonymisation.keys import KeyStore
     from pseudonymisation.reidentify import reidentify as route_back
@@ -47,6 +48,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str) -> None:
             pseudonym=pseudonym,
             restrictions=RestrictionRegister(paths.access, keystore.version),
             cases=CaseRegister(paths.landing),
+            purposes=load(),
         )
     except AccessDenied as refusal:
         click.echo(f"refused: {refusal}", err=True)
@@ -187,7 +189,7 @@ def publish(purposes: tuple[str, ...]) -> None:
     from governance.publish import publish as publish_one
     from governance.purposes import load
     from governance.restrictions import RestrictionRegister
-    from orchestration.dbt_manifest import ensure_manifest
+    from hubcore.dbt_manifest import ensure_manifest
     from pseudonymisation.keys import KeyStore
 
     paths = HubPaths.from_env().ensure()
@@ -242,7 +244,7 @@ def privacy_lineage(out: Path, columns: tuple[str, ...]) -> None:
     from governance.column_lineage import Field, for_manifest
     from governance.privacy_report import describe_origin
     from governance.publish import column_tags
-    from orchestration.dbt_manifest import ensure_manifest
+    from hubcore.dbt_manifest import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text())
     graph = for_manifest(manifest)
