@@ -22,13 +22,14 @@ The YAML form:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import yaml
+
+from hubcore.paths import HubPaths
 
 
 class AccessDenied(PermissionError):
@@ -75,8 +76,7 @@ class YamlGrants:
 
     @classmethod
     def from_env(cls) -> YamlGrants:
-        data = Path(os.environ.get("RGW_DATA", Path(__file__).resolve().parents[1] / "data")).resolve()
-        return cls(data / "access" / "grants.yaml")
+        return cls(HubPaths.from_env().access / "grants.yaml")
 
     def __repr__(self) -> str:
         return f"YamlGrants(path={str(self.path)!r})"
