@@ -1,7 +1,9 @@
 # Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(PYTHON) -m uv
+# The machine's Python, found before the venv's bin goes first on PATH (below): it brings uv, the venv's does not.
+HOST_PYTHON := $(shell command -v $(PYTHON))
+UV := $(HOST_PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -28,8 +30,8 @@ help:
 
 # Install from the lock file only: the same versions on every machine and in CI.
 $(STAMP): pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --python $(shell command -v $(PYTHON))
+	@$(UV) --version >/dev/null 2>&1 || $(HOST_PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python $(HOST_PYTHON)
 	@touch $@
 
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
