@@ -1,8 +1,9 @@
 # Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
 SHELL := /bin/bash
-# Resolved before the venv's bin goes on PATH below: uv itself runs from the system Python.
-PYTHON ?= $(shell command -v python3)
-UV := $(PYTHON) -m uv
+PYTHON ?= python3
+# The machine's Python, found before the venv's bin goes first on PATH (below): it brings uv, the venv's does not.
+HOST_PYTHON := $(shell command -v $(PYTHON))
+UV := $(HOST_PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -26,12 +27,12 @@ help:
 	@echo "make serve  the PostgreSQL server for analysts on 127.0.0.1:$${RGW_PG_PORT:-5433} (make serve-stop stops it)"
 	@echo "make ui     open the Dagster UI on the same instance (http://127.0.0.1:3000)"
 	@echo "make bench  run the benchmarks (results in benchmarks/results/)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, and the import contracts (lint-imports; make test checks them too)"
 
 # Install from the lock file only: the same versions on every machine and in CI.
 $(STAMP): pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --python $(shell command -v $(PYTHON))
+	@$(UV) --version >/dev/null 2>&1 || $(HOST_PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python $(HOST_PYTHON)
 	@touch $@
 
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
@@ -96,6 +97,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: install
 	$(BIN)/ruff format .

@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from connectors.brp import PERSOON_SCHEMA, VERBLIJF_SCHEMA, BrpSink, Problem, check_bag_ids, check_house_number
+from connectors.brp_types import PERSOON_SCHEMA, VERBLIJF_SCHEMA, BrpSink, Problem, check_bag_ids, check_house_number
 from connectors.delivery import DeliveryError, SchemaDrift, detect_drift
 from connectors.identifiers import normalise_postcode, parse_gba_date
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors.brp import BrpSink, Problem, check_bag_ids, check_house_number
+from connectors.brp_types import BrpSink, Problem, check_bag_ids, check_house_number
 from connectors.csvfile import load_json
 from connectors.delivery import DeliveryError
 from connectors.identifiers import PartialDate, normalise_postcode, parse_iso_date

@@ -38,6 +38,7 @@ from sqlglot import exp, parse_one
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from hubcore.dbt_manifest import ensure_manifest
 from pseudonymisation.policy import _parse, load_policy, output_name
 
 # Indirect kinds (a field that decides which rows a column has, OpenLineage's INDIRECT) come first: where a field is
@@ -603,3 +604,14 @@ def _cached(manifest_json: str) -> ColumnLineage:
 def for_manifest(manifest: dict[str, Any]) -> ColumnLineage:
     """`build`, once per manifest content (the dbt graph takes a couple of seconds to parse)."""
     return _cached(json.dumps(manifest, sort_keys=True))
+
+
+@cache
+def _graph_of(manifest_text: str) -> ColumnLineage:
+    return for_manifest(json.loads(manifest_text))
+
+
+def current_graph() -> ColumnLineage:
+    """The graph of the prepared dbt manifest (built once per manifest content): what Dagster's metadata, the privacy
+    report and a subject's access report all show."""
+    return _graph_of(ensure_manifest().read_text(encoding="utf-8"))

@@ -407,7 +407,7 @@ class PurposeSession:
 
 def connect(user: str, purpose: str, data: Path | None = None, *, limits: QueryLimits | None = None) -> PurposeSession:
     """The Python API: a session on a purpose's dataset for a user, read-only, bounded and audited."""
-    from rgw.settings import HubPaths
+    from hubcore.paths import HubPaths
 
     paths = HubPaths(Path(data)) if data else HubPaths.from_env()
     audit = AuditLog(paths.audit_log)

@@ -20,23 +20,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from governance.purposes import load
 from pseudonymisation.audit import AuditLog
-
-if TYPE_CHECKING:
-    from governance.officers import Officer
-
-
-class AccessDenied(PermissionError):
-    """A refusal with a message the user can act on."""
-
-
-def require_officer(by: Officer, act: str) -> str:
-    from governance.officers import require_officer as officer_name
-
-    return officer_name(by, act)
+from pseudonymisation.grants import AccessDenied, Officer, require_officer  # beside the route back, raised here too
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.delivery import latest_delivery
 from connectors.identifiers import is_valid_a_nummer, is_valid_bsn, is_valid_ean18
 
 # Digits bounded by anything but a letter or digit: pseudonyms are base32 (a-z, 2-7), so runs of digits inside a
@@ -159,3 +160,17 @@ def scan_duckdb(path: Path, raw_person_files: Iterable[Path] = ()) -> list[Findi
         export.unlink()
     con.close()
     return findings
+
+
+# The raw tables that hold persons' names: the scan looks for those names outside the raw zone.
+PERSON_ENTITIES = {("brp", "persoon"), ("brk", "persoon"), ("corporaties", "relatie")}
+
+
+def raw_person_files(raw_zone: Path) -> list[Path]:
+    """The raw person tables of the latest deliveries: their names are what the identifier scan looks for."""
+    files = []
+    for source, entity in sorted(PERSON_ENTITIES):
+        folder = latest_delivery(raw_zone, source)
+        if folder and (folder / f"{entity}.parquet").exists():
+            files.append(folder / f"{entity}.parquet")
+    return files

@@ -20,25 +20,16 @@ import json
 import os
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from governance.grants import AccessDenied
+from pseudonymisation.grants import AccessDenied, Officer  # beside the route back
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
 
 def _verifier(key: bytes, salt: bytes) -> str:
     return base64.b64encode(hashlib.scrypt(key, salt=salt, n=2**14, r=8, p=1, dklen=32)).decode()
-
-
-@dataclass(frozen=True)
-class Officer:
-    """A verified privacy officer: only `OfficerRegister.verify` makes one from a matching key."""
-
-    name: str
-    key_id: str
 
 
 def read_key(path: Path) -> bytes:
@@ -105,13 +96,3 @@ class OfficerRegister:
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
         return officer
-
-
-def require_officer(by: object, act: str) -> str:
-    """The officer's name for an act that needs one; a bare string (a typed name) is refused."""
-    if not isinstance(by, Officer):
-        raise AccessDenied(
-            f"{act} is an act of the privacy officer and needs the officer's credential "
-            "(OfficerRegister.verify / --officer-key), not a name"
-        )
-    return by.name

@@ -29,6 +29,7 @@ from governance.grants import GrantRegister
 from governance.lineage import protected_traits_in_lineage
 from governance.publish import column_tags
 from governance.purposes import Register, load
+from hubcore.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
 from pseudonymisation.audit import AuditLog
 
 INDICATORS = Path(__file__).with_name("indicators.yaml")
@@ -229,8 +230,6 @@ def collect(
     protected_in_lineage = protected_traits_in_lineage(manifest, "woning_indicatoren")
     if protected_in_lineage:
         data.findings.append(Finding("protected trait in indicator lineage", ", ".join(protected_in_lineage)))
-    from orchestration.dbt_manifest import DBT_PROJECT_DIR
-
     variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars", {})
     for ind in indicator_doc["indicators"]:
         origin = describe_origin(graph, Field("warehouse/woning_indicatoren", ind["id"]))
@@ -396,9 +395,7 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
 
 def build(paths, out: Path, since: date | None = None, manifest: dict | None = None) -> ReportData:
     """Collect and write the report for the hub at `paths` (a HubPaths)."""
-    from governance.identifier_scan import scan_zone
-    from orchestration.assets.landing import raw_person_files
-    from orchestration.dbt_manifest import ensure_manifest
+    from governance.identifier_scan import raw_person_files, scan_zone
 
     manifest = manifest or json.loads(ensure_manifest().read_text())
     audit = AuditLog(paths.audit_log)

@@ -163,7 +163,7 @@ def apply_incoming_retention(incoming: Path, landing: Path, audit: AuditLog, now
 
     They hold the same plaintext as the raw zone; a delivery not landed (or not yet ingested) is never removed.
     """
-    from orchestration.deliveries import discover_deliveries
+    from connectors.incoming import discover_deliveries
 
     now = now or time.time()
     removed: list[Removal] = []
@@ -193,7 +193,7 @@ def apply_incoming_retention(incoming: Path, landing: Path, audit: AuditLog, now
 
 def _upstream_ids(raw: Path | None, incoming: Path | None, source: str) -> set[str]:
     """Delivery ids of a source still held in the raw zone or as dropped."""
-    from orchestration.deliveries import discover_deliveries
+    from connectors.incoming import discover_deliveries
 
     ids = {d.name for d in delivery_folders(raw, source)} if raw else set()
     if incoming is not None:

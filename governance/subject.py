@@ -29,11 +29,10 @@ def _count(con: duckdb.DuckDBPyConnection, source: str, column: str, value: str)
 
 def _lineage(dataset: str) -> dict[str, list[str]]:
     """Each column of a published table with the source fields it comes from (the privacy report's lineage)."""
-    from governance.column_lineage import Field
+    from governance.column_lineage import Field, current_graph
     from governance.privacy_report import describe_origin
-    from orchestration.lineage_metadata import graph
 
-    g = graph()
+    g = current_graph()
     return {c: describe_origin(g, Field(dataset, c))["source_fields"] for c in g.columns.get(dataset, [])}
 
 

@@ -12,17 +12,16 @@ earlier layout of the YAML can refuse a model described in a new file).
 
 from __future__ import annotations
 
-import json
 import sys
-import warnings
 from pathlib import Path
-from typing import Any
 
 from dagster_dbt import DbtProject
 
-from rgw.settings import REPO_ROOT
+from hubcore.dbt_manifest import DBT_PROJECT_DIR, MANIFEST, ManifestMissing, ensure_manifest, load_manifest
 
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# Reading the manifest is hubcore's (governance and the CLI need it without Dagster); re-exported for Dagster's code.
+__all__ = ["DBT_PROJECT_DIR", "MANIFEST", "ManifestMissing", "dbt_project", "ensure_manifest", "load_manifest"]
+
 PREPARE_ARGS = [
     *("compile", "--quiet", "--no-partial-parse", "--no-populate-cache", "--no-introspect"),
     *("--exclude", "resource_type:unit_test"),
@@ -32,49 +31,11 @@ dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, prepare_project_cli_args=PREPARE_ARGS
 )
 dbt_project.prepare_if_dev()
-MANIFEST = dbt_project.manifest_path
-
-
-class ManifestMissing(FileNotFoundError):
-    """The dbt project was not prepared on this machine."""
+if dbt_project.manifest_path != MANIFEST:  # the reader in hubcore must look where dagster-dbt writes
+    raise RuntimeError(f"dagster-dbt writes the manifest to {dbt_project.manifest_path}, hubcore reads {MANIFEST}")
 
 
 def dbt_executable() -> str:
     """The dbt beside the running Python (the project's venv), else whatever is on PATH."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
-
-
-PREPARE_HINT = (
-    "run `make install` (or `dagster-dbt project prepare-and-package --file orchestration/dbt_manifest.py` with the "
-    "venv's bin on PATH)"
-)
-
-
-def _changed_since(manifest: Path) -> list[Path]:
-    """dbt project files newer than the manifest: it describes an older project."""
-    built = manifest.stat().st_mtime
-    files = [
-        DBT_PROJECT_DIR / "dbt_project.yml",
-        *(p for sub in ("models", "macros") for p in (DBT_PROJECT_DIR / sub).rglob("*")),
-    ]
-    return [p for p in files if p.stat().st_mtime > built]
-
-
-def ensure_manifest() -> Path:
-    """The prepared manifest's path; a clear error when there is none, and a warning when the project changed since
-    (Dagster would then run models and tests the manifest does not know), each naming the command that prepares it."""
-    if not MANIFEST.exists():
-        raise ManifestMissing(f"no dbt manifest at {MANIFEST}: {PREPARE_HINT}")
-    changed = _changed_since(MANIFEST)
-    if changed:
-        warnings.warn(
-            f"the dbt manifest is older than {changed[0].relative_to(DBT_PROJECT_DIR)} "
-            f"(and {len(changed) - 1} more): {PREPARE_HINT}",
-            stacklevel=2,
-        )
-    return MANIFEST
-
-
-def load_manifest() -> dict[str, Any]:
-    return json.loads(ensure_manifest().read_text(encoding="utf-8"))

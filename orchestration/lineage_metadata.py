@@ -8,24 +8,11 @@ privacy report and the OpenLineage export carry the same graph with the kind of 
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from typing import Any
 
 import dagster as dg
 
-from governance.column_lineage import ColumnLineage, Field, for_manifest
-from orchestration.dbt_manifest import ensure_manifest
-
-
-@cache
-def _graph(manifest_text: str) -> ColumnLineage:
-    return for_manifest(json.loads(manifest_text))
-
-
-def graph() -> ColumnLineage:
-    """The graph of the current dbt manifest (built once per manifest content)."""
-    return _graph(ensure_manifest().read_text(encoding="utf-8"))
+from governance.column_lineage import ColumnLineage, Field, current_graph
 
 
 def _deps(g: ColumnLineage, dataset: str, column: str) -> list[dg.TableColumnDep]:
@@ -39,7 +26,7 @@ def _deps(g: ColumnLineage, dataset: str, column: str) -> list[dg.TableColumnDep
 def column_lineage(*datasets: str) -> dict[str, Any]:
     """`{"dagster/column_lineage": ...}` for the tables an asset writes; with several tables (a purpose's
     publication) each column is named `<table>.<column>`."""
-    g = graph()
+    g = current_graph()
     deps: dict[str, list[dg.TableColumnDep]] = {}
     for dataset in datasets:
         table = dataset.rsplit("/", 1)[-1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from rgw.settings import HubPaths
+from hubcore.paths import HubPaths
 
 
 class HubPathsResource(dg.ConfigurableResource):

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from connectors.incoming import discover_deliveries
 from connectors.registry import SOURCES
+from hubcore.paths import HubPaths
 from orchestration.assets.ingest import delivery_partitions
 from orchestration.definitions import defs
-from orchestration.deliveries import discover_deliveries
 from orchestration.jobs import ingest_job_name
-from rgw.settings import HubPaths
 
 # In-process runs log to the console; the summary is what a person reads, so only warnings and errors are shown.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

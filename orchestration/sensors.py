@@ -9,11 +9,11 @@ import os
 
 import dagster as dg
 
+from connectors.incoming import discover_deliveries
 from connectors.registry import SOURCES, SourceSpec
+from hubcore.paths import HubPaths
 from orchestration.assets.ingest import delivery_partitions
-from orchestration.deliveries import discover_deliveries
 from orchestration.jobs import ingest_job_name
-from rgw.settings import HubPaths
 
 SETTLE_SECONDS = float(os.environ.get("RGW_SETTLE_SECONDS", "30"))
 

@@ -22,13 +22,37 @@ The YAML form:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import yaml
+
+from hubcore.paths import HubPaths
+
+
+class AccessDenied(PermissionError):
+    """A refusal with a message the user can act on: the route back's, and every register's (governance.grants)."""
+
+
+@dataclass(frozen=True)
+class Officer:
+    """A verified privacy officer: only `governance.officers.OfficerRegister.verify` makes one from a matching key.
+    Defined here, beside the route back that requires one, so the route back depends on no register's home."""
+
+    name: str
+    key_id: str
+
+
+def require_officer(by: object, act: str) -> str:
+    """The officer's name for an act that needs one; a bare string (a typed name) is refused."""
+    if not isinstance(by, Officer):
+        raise AccessDenied(
+            f"{act} is an act of the privacy officer and needs the officer's credential "
+            "(OfficerRegister.verify / --officer-key), not a name"
+        )
+    return by.name
 
 
 @runtime_checkable
@@ -71,8 +95,7 @@ class YamlGrants:
 
     @classmethod
     def from_env(cls) -> YamlGrants:
-        data = Path(os.environ.get("RGW_DATA", Path(__file__).resolve().parents[1] / "data")).resolve()
-        return cls(data / "access" / "grants.yaml")
+        return cls(HubPaths.from_env().access / "grants.yaml")
 
     def __repr__(self) -> str:
         return f"YamlGrants(path={str(self.path)!r})"

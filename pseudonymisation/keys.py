@@ -33,6 +33,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hubcore.paths import HubPaths
+
 _SALT = b"rotterdams-goed-wonen/hub"
 _VERSION = re.compile(r"^v[1-9][0-9]*$")
 MIN_SECRET_BYTES = 32
@@ -62,8 +64,8 @@ def decode_secret(text: str) -> bytes:
 
 
 def default_key_dir() -> Path:
-    """`<RGW_DATA>/keys`, the restricted folder the rest of the hub uses (rgw.settings.HubPaths.keys)."""
-    return Path(os.environ.get("RGW_DATA", Path(__file__).resolve().parents[1] / "data")).resolve() / "keys"
+    """`<RGW_DATA>/keys`, the restricted folder the rest of the hub uses (hubcore.paths.HubPaths.keys)."""
+    return HubPaths.from_env().keys
 
 
 @dataclass(frozen=True)

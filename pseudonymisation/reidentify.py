@@ -26,11 +26,8 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from governance.grants import AccessDenied
-from governance.officers import require_officer
-from governance.purposes import load
 from pseudonymisation.audit import AuditLog
-from pseudonymisation.grants import GrantChecker
+from pseudonymisation.grants import AccessDenied, GrantChecker, require_officer
 from pseudonymisation.pseudonyms import Pseudonymiser, parse_pseudonym, valid_domain
 from pseudonymisation.vault import Vault
 
@@ -63,8 +60,7 @@ def _check_grant(grants: Any, user: str, purpose: str, at: datetime) -> None:
         raise AccessDenied(f"the grants register cannot be read: {unreadable}") from unreadable
 
 
-def _allows_reidentification(purpose: str) -> None:
-    register = load()
+def _allows_reidentification(register: Any, purpose: str) -> None:
     if purpose not in register.purposes:  # the message does not repeat what was typed: it might be anything
         raise AccessDenied(f"unknown purpose; the purpose register holds: {', '.join(sorted(register.purposes))}")
     if not register.get(purpose).reidentification:
@@ -83,6 +79,7 @@ def reidentify(
     restrictions: Any,
     cases: Any,
     officer: Any,
+    purposes: Any,
     at: datetime | None = None,
 ) -> Reidentified:
     """The identifier behind `pseudonym`, or AccessDenied; either way one audit record is appended first.
@@ -98,6 +95,10 @@ def reidentify(
 
     `officer` (governance.officers.Officer, from the officer's key): the route back is an act of the privacy officer,
     for the user's case; required, and named in the audit record.
+
+    `purposes` (governance.purposes.load(), or anything with `purposes` and `get(id).reidentification`): the purpose
+    register that says whether a purpose allows the route back. Passed in, so this module depends on no register's
+    home (governance sits above it); required, like the others.
     """
     at = at or datetime.now(UTC)
     parsed = parse_pseudonym(pseudonym or "")
@@ -110,7 +111,7 @@ def reidentify(
     }
     try:
         event["officer"] = require_officer(officer, "re-identification")
-        _allows_reidentification(purpose)
+        _allows_reidentification(purposes, purpose)
         if not CASE.match(case or ""):
             raise AccessDenied("a case reference like RGW-2026-000123 is required")
         if parsed is None:

@@ -43,8 +43,8 @@ def synth(scale: str, seed: int, out: Path) -> None:
 def ingest(source: str, path: Path, land: bool) -> None:
     """Read one delivery of SOURCE at PATH with its connector and report counts, quarantine and drift."""
     from connectors.delivery import DeliveryError, land_delivery
+    from connectors.incoming import delivery_id_for
     from connectors.registry import SOURCES
-    from orchestration.deliveries import delivery_id_for
 
     if source not in SOURCES:
         raise click.UsageError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")

@@ -11,7 +11,7 @@ import psycopg
 
 from governance.grants import GrantRegister
 from pseudonymisation.keys import KeyStore
-from rgw.settings import HubPaths
+from hubcore.paths import HubPaths
 from serving.config import ServerConfig, ServerError
 from serving.credentials import PendingCredentials, new_password, scram_verifier
 from serving.roles import UserState, role_exists, sync_user

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rgw.settings import HubPaths
+from hubcore.paths import HubPaths
 
 DEFAULT_PORT = 5433
 DATABASE = "rgw"

@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from rgw.settings import HubPaths
+from hubcore.paths import HubPaths
 
 
 def restrict_hub_files(paths: HubPaths, keep: tuple[str, ...] = ("postgres",)) -> list[Path]:

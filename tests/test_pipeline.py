@@ -11,8 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from governance.identifier_scan import scan_zone
-from orchestration.assets.landing import raw_person_files
+from governance.identifier_scan import raw_person_files, scan_zone
 from tests.conftest import TEST_OFFICER, materialised_hub
 
 INDICATOR_OF = {

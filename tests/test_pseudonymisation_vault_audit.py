@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidTag
 
 from governance.cases import CaseRegister
 from governance.grants import AccessDenied, GrantRegister
+from governance.purposes import load
 from governance.restrictions import RestrictionRegister
 from pseudonymisation.audit import AuditError, AuditLog
 from pseudonymisation.grants import GrantChecker, YamlGrants
@@ -229,8 +230,19 @@ def test_the_route_back_with_yaml_grants_granted_and_refused_all_audited(tmp_pat
     ]
     for change, reason in refusals:
         with pytest.raises(AccessDenied, match=reason):
-            reidentify(vault, audit, grants, **{**ask, **change}, restrictions=none, cases=cases, officer=TEST_OFFICER)
-    found = reidentify(vault, audit, grants, **ask, restrictions=none, cases=cases, officer=TEST_OFFICER)
+            reidentify(
+                vault,
+                audit,
+                grants,
+                **{**ask, **change},
+                restrictions=none,
+                cases=cases,
+                officer=TEST_OFFICER,
+                purposes=load(),
+            )
+    found = reidentify(
+        vault, audit, grants, **ask, restrictions=none, cases=cases, officer=TEST_OFFICER, purposes=load()
+    )
     assert found.identifier == BSN and BSN not in repr(found)
     assert _outcomes(audit) == ["refused"] * len(refusals) + ["granted"]
     records = audit.records()
@@ -259,14 +271,22 @@ def test_the_route_back_with_the_access_register_asks_for_acknowledgement(tmp_pa
         pseudonym=Pseudonymiser(keystore, "bsn").pseudonym(OTHER),
     )
     with pytest.raises(AccessDenied, match="holds no grant"):
-        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases, officer=TEST_OFFICER)
+        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases, officer=TEST_OFFICER, purposes=load())
     register.grant("inspecteur1", "casusbehandeling", date.today() + timedelta(days=30), by=TEST_OFFICER)
     with pytest.raises(AccessDenied, match="not yet acknowledged"):
-        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases, officer=TEST_OFFICER)
+        reidentify(vault, audit, register, **ask, restrictions=none, cases=cases, officer=TEST_OFFICER, purposes=load())
     register.acknowledge("inspecteur1", "casusbehandeling")
     assert (
         reidentify(
-            vault, audit, register, **ask, at=datetime.now(UTC), restrictions=none, cases=cases, officer=TEST_OFFICER
+            vault,
+            audit,
+            register,
+            **ask,
+            at=datetime.now(UTC),
+            restrictions=none,
+            cases=cases,
+            officer=TEST_OFFICER,
+            purposes=load(),
         ).identifier
         == OTHER
     )

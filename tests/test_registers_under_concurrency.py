@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from governance.grants import AccessDenied, GrantRegister
+from governance.purposes import load
 from pseudonymisation.audit import AuditLog
 from tests.conftest import TEST_OFFICER
 
@@ -140,5 +141,7 @@ def test_a_damaged_register_refuses_with_the_file_named_and_logged(tmp_path):
                 pseudonym="bsn.v1." + "a" * 26,
                 restrictions=None,
                 cases=None,
+                officer=TEST_OFFICER,
+                purposes=load(),
             )
     assert [r["event"]["outcome"] for r in audit.records()] == ["refused", "refused"]

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from governance.grants import AccessDenied, GrantRegister
 from governance.publish import unsealed
+from governance.purposes import load
 from governance.restrictions import RestrictionRegister
 from orchestration.runner import RunReport, ingest_all, run_downstream
 from pseudonymisation.audit import AuditLog
@@ -115,6 +116,7 @@ def _route_back(paths, grants, psn):
         restrictions=RestrictionRegister(paths.access),
         cases=CaseRegister(paths.landing),
         officer=TEST_OFFICER,
+        purposes=load(),
     )
 
 

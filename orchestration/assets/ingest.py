@@ -13,8 +13,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from connectors.delivery import DeliveryResult, land_delivery
+from connectors.incoming import find_delivery
 from connectors.registry import SOURCES, SourceSpec
-from orchestration.deliveries import find_delivery
 from orchestration.resources import HubPathsResource
 
 INGEST_GROUP = "ingest"

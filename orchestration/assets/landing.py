@@ -12,7 +12,7 @@ import dagster as dg
 
 from connectors.delivery import latest_delivery
 from connectors.registry import SOURCES, SourceSpec
-from governance.identifier_scan import scan_zone
+from governance.identifier_scan import raw_person_files, scan_zone
 from governance.restrictions import SuppressionList
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
@@ -25,7 +25,6 @@ from pseudonymisation.policy import Boundary
 from pseudonymisation.vault import Vault
 
 LANDING_GROUP = "landing"
-PERSON_ENTITIES = {("brp", "persoon"), ("brk", "persoon"), ("corporaties", "relatie")}
 _INDEX_CACHE: dict[str, BagIndex] = {}
 
 
@@ -42,16 +41,6 @@ def bag_index(raw_zone: Path) -> BagIndex | None:
         _INDEX_CACHE.clear()
         _INDEX_CACHE[str(folder)] = BagIndex(bag_address_table(folder))
     return _INDEX_CACHE[str(folder)]
-
-
-def raw_person_files(raw_zone: Path) -> list[Path]:
-    """The raw person tables of the latest deliveries: their names are what the identifier scan looks for."""
-    files = []
-    for source, entity in sorted(PERSON_ENTITIES):
-        folder = latest_delivery(raw_zone, source)
-        if folder and (folder / f"{entity}.parquet").exists():
-            files.append(folder / f"{entity}.parquet")
-    return files
 
 
 def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:

@@ -6,10 +6,10 @@ import json
 import dagster as dg
 import duckdb
 
+from governance.identifier_scan import raw_person_files
 from governance.publish import PublicationRefused, column_tags, publish, unsealed
 from governance.purposes import Purpose, load
 from governance.restrictions import RestrictionRegister
-from orchestration.assets.landing import raw_person_files
 from orchestration.dbt_manifest import ensure_manifest
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource

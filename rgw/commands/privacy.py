@@ -65,6 +65,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str, officer_key: 
     from governance.cases import CaseRegister
     from governance.grants import AccessDenied
     from governance.officers import OfficerRegister
+    from governance.purposes import load
     from governance.restrictions import RestrictionRegister
     from pseudonymisation.keys import KeyStore
     from pseudonymisation.reidentify import reidentify as route_back
@@ -89,6 +90,7 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str, officer_key: 
             restrictions=RestrictionRegister(paths.access, keystore.version),
             cases=CaseRegister(paths.landing),
             officer=officer,
+            purposes=load(),
         )
     except AccessDenied as refusal:
         click.echo(f"refused: {reason if officer is None else refusal}", err=True)
@@ -338,7 +340,7 @@ def publish(purposes: tuple[str, ...]) -> None:
     from governance.publish import publish as publish_one
     from governance.purposes import load
     from governance.restrictions import RestrictionRegister
-    from orchestration.dbt_manifest import ensure_manifest
+    from hubcore.dbt_manifest import ensure_manifest
     from pseudonymisation.keys import KeyStore
 
     paths = HubPaths.from_env().ensure()
@@ -393,7 +395,7 @@ def privacy_lineage(out: Path, columns: tuple[str, ...]) -> None:
     from governance.column_lineage import Field, for_manifest
     from governance.privacy_report import describe_origin
     from governance.publish import column_tags
-    from orchestration.dbt_manifest import ensure_manifest
+    from hubcore.dbt_manifest import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text())
     graph = for_manifest(manifest)

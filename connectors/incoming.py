@@ -1,4 +1,4 @@
-"""Finding deliveries in the incoming folders: shared by the sensors and by `rgw demo`, so both see the same thing.
+"""Finding deliveries in the incoming folders: shared by the sensors, `rgw demo` and retention, so all see the same.
 
 A delivery is a folder `incoming/<source>/<delivery_id>/` or a single file (or zip) dropped there. It counts as
 ready once nothing in it changed for `settle_seconds` (registries upload over SFTP, file by file), or at once when it
