@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hubcore.paths import HubPaths
 from reports import charts, page, pdf
 from reports.buurtmap import signals_map
 from reports.figures import Figures, read
 from reports.suppression import MIN_SHOWN, primary, suppress
-from hubcore.paths import HubPaths
 
 PDF_NAME = "signalering-en-monitoring-{year}.pdf"
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"

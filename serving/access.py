@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 
 from governance.grants import GrantRegister
-from pseudonymisation.keys import KeyStore
 from hubcore.paths import HubPaths
+from pseudonymisation.keys import KeyStore
 from serving.config import ServerConfig, ServerError
 from serving.credentials import PendingCredentials, new_password, scram_verifier
 from serving.roles import UserState, role_exists, sync_user
