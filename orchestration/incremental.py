@@ -27,6 +27,7 @@ from orchestration.assets.landing import BOUNDARY_CONTEXT, LANDING_GROUP, bounda
 from orchestration.deliveries import Delivery
 from rgw.settings import HubPaths
 
+
 class Work(Enum):
     INGEST = "ingest"  # new or changed files: read, land raw, pseudonymise
     LAND = "land"  # raw delivery current, but landed under another boundary context: pseudonymise again

@@ -2,8 +2,8 @@
 
 It does what the sensors would do on a schedule, at once: register every delivery found in the incoming folders as a
 partition, run each source's ingest job for it when it is new or changed (orchestration/incremental.py), then refresh
-the downstream assets whose inputs changed. Progress is printed while it runs (orchestration/progress.py). Runs are recorded on the instance, so
-`make ui` shows them afterwards.
+the downstream assets whose inputs changed. Progress is printed while it runs (orchestration/progress.py). Runs are
+recorded on the instance, so `make ui` shows them afterwards.
 """
 
 from __future__ import annotations
