@@ -43,11 +43,66 @@ def _bag_match(vbo: str | None, num: str | None) -> Match | None:
     return None
 
 
+# The entities that carry an address, and the columns their resolution reads: only these become Python values, so
+# an entity without an address (7 million consumption rows) passes the boundary as columns only.
+ADDRESS_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("brp", "verblijfplaats_historie"): (
+        "verblijfsobject_id",
+        "nummeraanduiding_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "postcode",
+    ),
+    ("stedin", "aansluiting"): (
+        "bag_vbo_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "postcode",
+    ),
+    ("corporaties", "eenheid"): (
+        "verblijfsobject_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "postcode",
+    ),
+    ("brk", "kadastraal_object_adres"): ("verblijfsobject_id", "nummeraanduiding_id"),
+    ("meldpunten", "melding"): ("adres_tekst", "straatnaam", "huisnummer", "huisletter", "toevoeging", "postcode"),
+    ("meldpunten", "zaak"): ("adres_tekst", "bag_vbo_id"),
+    ("meldpunten", "vergunning"): ("adres_tekst", "bag_vbo_id"),
+}
+
+
+def _once(fn):
+    """`fn` with its results kept per argument tuple: an address written on many rows (every resident of a dwelling,
+    every report about it) is resolved once per delivery. Resolution is a pure function of the text and the index."""
+    done: dict = {}
+
+    def cached(*args):
+        found = done.get(args)
+        if found is None:
+            found = done[args] = fn(*args)
+        return found
+
+    return cached
+
+
 def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | None) -> list[Match] | None:
     """The BAG match of every row of an entity that has an address; None for entities without one."""
-    col = table.to_pydict()
+    if (source, entity) not in ADDRESS_INPUTS:
+        return None
+    col = table.select(list(ADDRESS_INPUTS[(source, entity)])).to_pydict()
     n = table.num_rows
     none = Match(None, None, 0.0, "unresolved", "no_bag_index")
+    by_parts = _once(
+        lambda street, nr, letter, toev, postcode: resolve(parsed_from_parts(street, nr, letter, toev, postcode), index)
+    )
+    by_text = _once(lambda text: resolve_text(text, index))
 
     def parts(street, nr, letter, toev, postcode) -> list[Match]:
         out = []
@@ -66,14 +121,15 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
             elif col[street][i] is None and col[nr][i] is None:
                 out.append(Match(None, None, 0.0, "unresolved", "no_address"))
             else:
-                p = parsed_from_parts(
-                    col[street][i],
-                    col[nr][i],
-                    col[letter][i] if letter else None,
-                    col[toev][i] if toev else None,
-                    col[postcode][i],
+                out.append(
+                    by_parts(
+                        col[street][i],
+                        col[nr][i],
+                        col[letter][i] if letter else None,
+                        col[toev][i] if toev else None,
+                        col[postcode][i],
+                    )
                 )
-                out.append(resolve(p, index))
         return out
 
     def text(text_col: str, bag_col: str | None, fallback=None) -> list[Match]:
@@ -86,18 +142,15 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
             if index is None:
                 out.append(none)
                 continue
-            m = resolve_text(col[text_col][i], index)
+            m = by_text(col[text_col][i])
             if m.nummeraanduiding_id is None and fallback == "form" and col["huisnummer"][i] is not None:
                 # the desk's form fields, where the free text did not resolve
-                alt = resolve(
-                    parsed_from_parts(
-                        col["straatnaam"][i],
-                        col["huisnummer"][i],
-                        col["huisletter"][i],
-                        col["toevoeging"][i],
-                        col["postcode"][i],
-                    ),
-                    index,
+                alt = by_parts(
+                    col["straatnaam"][i],
+                    col["huisnummer"][i],
+                    col["huisletter"][i],
+                    col["toevoeging"][i],
+                    col["postcode"][i],
                 )
                 m = alt if alt.nummeraanduiding_id else m
             out.append(m)
@@ -154,7 +207,7 @@ def _with_matches(table: pa.Table, matches: list[Match]) -> pa.Table:
 def _derive(table: pa.Table, source: str, entity: str) -> pa.Table:
     """Columns made at the door before the policy applies: the owner's name as one normalised string."""
     if (source, entity) == ("brk", "persoon"):
-        col = table.to_pydict()
+        col = table.select(["statutaire_naam", "voornamen", "voorvoegsel", "geslachtsnaam"]).to_pydict()
         names = []
         for i in range(table.num_rows):
             if col["statutaire_naam"][i]:
