@@ -82,10 +82,11 @@ def _once(fn):
     """`fn` with its results kept per argument tuple: an address written on many rows (every resident of a dwelling,
     every report about it) is resolved once per delivery. Resolution is a pure function of the text and the index."""
     done: dict = {}
+    missing = object()
 
     def cached(*args):
-        found = done.get(args)
-        if found is None:
+        found = done.get(args, missing)
+        if found is missing:
             found = done[args] = fn(*args)
         return found
 
@@ -103,17 +104,18 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
         lambda street, nr, letter, toev, postcode: resolve(parsed_from_parts(street, nr, letter, toev, postcode), index)
     )
     by_text = _once(lambda text: resolve_text(text, index))
+    bag_match = _once(_bag_match)
 
     def parts(street, nr, letter, toev, postcode) -> list[Match]:
         out = []
         for i in range(n):
             direct = None
             if source == "brp":
-                direct = _bag_match(col["verblijfsobject_id"][i], col["nummeraanduiding_id"][i])
+                direct = bag_match(col["verblijfsobject_id"][i], col["nummeraanduiding_id"][i])
             elif source == "stedin":
-                direct = _bag_match(col["bag_vbo_id"][i], None)
+                direct = bag_match(col["bag_vbo_id"][i], None)
             elif source == "corporaties":
-                direct = _bag_match(col["verblijfsobject_id"][i], None)
+                direct = bag_match(col["verblijfsobject_id"][i], None)
             if direct:
                 out.append(direct)
             elif index is None:
@@ -135,7 +137,7 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
     def text(text_col: str, bag_col: str | None, fallback=None) -> list[Match]:
         out = []
         for i in range(n):
-            direct = _bag_match(col[bag_col][i], None) if bag_col else None
+            direct = bag_match(col[bag_col][i], None) if bag_col else None
             if direct:
                 out.append(direct)
                 continue
@@ -158,18 +160,20 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
 
     matches = _dispatch(source, entity, parts, text, col)
     if matches is not None and index is not None:
-        matches = [
-            Match(
-                index.num_of_vbo.get(m.verblijfsobject_id),
-                m.verblijfsobject_id,
-                m.confidence,
-                m.method,
-                m.unresolved_reason,
+        with_number = _once(
+            lambda m: (
+                Match(
+                    index.num_of_vbo.get(m.verblijfsobject_id),
+                    m.verblijfsobject_id,
+                    m.confidence,
+                    m.method,
+                    m.unresolved_reason,
+                )
+                if m.nummeraanduiding_id is None and m.verblijfsobject_id
+                else m
             )
-            if m.nummeraanduiding_id is None and m.verblijfsobject_id
-            else m
-            for m in matches
-        ]
+        )
+        matches = [with_number(m) for m in matches]
     return matches
 
 
