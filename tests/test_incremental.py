@@ -5,13 +5,18 @@ shown while it runs."""
 import shutil
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 
-from orchestration.assets.landing import landing_key
+from connectors.registry import SOURCES
+from orchestration.assets.landing import bag_index, landing_key
 from orchestration.definitions import defs
 from orchestration.incremental import downstream_plan
 from orchestration.progress import Progress
 from orchestration.runner import RunReport, ingest_all, run_downstream, run_everything
+from pseudonymisation.boundary import land_delivery_folder
+from pseudonymisation.keys import KeyStore
+from pseudonymisation.policy import Boundary
 from tests.conftest import materialised_hub
 
 ADDRESS_LINKS = dg.AssetKey(["linkage", "address_links"])
@@ -72,3 +77,19 @@ def test_a_new_delivery_refreshes_only_what_depends_on_its_source(hub):
     assert "ingest meldpunten 20261215 ..." in text
     assert "landing/meldpunten/melding:" in text and "rows" in text  # counts while it runs
     assert "linkage__address_links done" in text
+
+
+@pytest.mark.parametrize("source", ["stedin", "brp"])
+def test_a_large_entity_lands_in_batches_with_the_same_rows(hub, tmp_path, monkeypatch, source):
+    """Memory bounded by the batch, not the delivery: landed in batches of 500 rows, every table is the same."""
+    paths, _ = hub
+    raw_dir = sorted((paths.raw / source).iterdir())[-1]
+    monkeypatch.setenv("RGW_BATCH_ROWS", "500")
+    entities = list(SOURCES[source].entities)
+    report = land_delivery_folder(
+        Boundary(KeyStore(paths.keys), None), raw_dir, tmp_path, source, raw_dir.name, entities, bag_index(paths.raw)
+    )
+    assert any(figures["rows_in"] > 500 for figures in report["entities"].values())
+    for entity in entities:
+        batched = pq.read_table(tmp_path / source / raw_dir.name / f"{entity}.parquet")
+        assert batched.equals(pq.read_table(paths.landing / source / raw_dir.name / f"{entity}.parquet")), entity
