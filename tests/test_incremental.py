@@ -93,3 +93,19 @@ def test_a_large_entity_lands_in_batches_with_the_same_rows(hub, tmp_path, monke
     for entity in entities:
         batched = pq.read_table(tmp_path / source / raw_dir.name / f"{entity}.parquet")
         assert batched.equals(pq.read_table(paths.landing / source / raw_dir.name / f"{entity}.parquet")), entity
+
+
+def test_the_columnar_quality_checks_give_the_figures_of_the_row_by_row_ones(hub):
+    """The linkage checks count in DuckDB now (the city has millions of address rows): same figures as before."""
+    from linkage import quality
+
+    paths, _ = hub
+    keystore = KeyStore(paths.keys)
+    addresses = pq.read_table(paths.linkage / "address_links.parquet")
+    entities = pq.read_table(paths.linkage / "entity_links.parquet")
+    assert quality.address_quality(addresses, paths.ground_truth, keystore) == quality.address_quality_rows(
+        addresses, paths.ground_truth, keystore
+    )
+    assert quality.entity_quality(entities, paths.ground_truth, keystore) == quality.entity_quality_rows(
+        entities, paths.ground_truth, keystore
+    )
