@@ -20,7 +20,7 @@ from orchestration.assets.warehouse import dbt_resource, warehouse_models
 from orchestration.jobs import build_ingest_job, downstream_job
 from orchestration.resources import HubPathsResource, WarehouseResource
 from orchestration.schedules import nightly_downstream_schedule
-from orchestration.sensors import DELIVERY_SENSORS
+from orchestration.sensors import DELIVERY_SENSORS, downstream_refresh_sensor
 
 INGEST_JOBS = [
     build_ingest_job(ingest.node_def.name.removeprefix("ingest_"), ingest, land)
@@ -41,7 +41,7 @@ defs = dg.Definitions(
         ingest_overview,
     ],
     jobs=[*INGEST_JOBS, downstream_job, retention_job, audit_collect_job],
-    sensors=DELIVERY_SENSORS,
+    sensors=[*DELIVERY_SENSORS, downstream_refresh_sensor],
     schedules=[nightly_downstream_schedule, retention_schedule, audit_collect_schedule],
     asset_checks=[indicator_recall_and_precision],
     resources={

@@ -1,8 +1,9 @@
 """Running the pipeline in process on a Dagster instance: what `rgw demo` and `rgw run` do, and what tests call.
 
 It does what the sensors would do on a schedule, at once: register every delivery found in the incoming folders as a
-partition, run each source's ingest job for it, then run the downstream job. Runs are recorded on the instance, so
-`make ui` shows them afterwards.
+partition, run each source's ingest job for it when it is new or changed (orchestration/incremental.py), then refresh
+the downstream assets whose inputs changed. Progress is printed while it runs (orchestration/progress.py). Runs are
+recorded on the instance, so `make ui` shows them afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from connectors.registry import SOURCES
 from hubcore.paths import HubPaths
 from orchestration.assets.ingest import delivery_partitions
 from orchestration.definitions import defs
+from orchestration.incremental import Work, downstream_plan, landing_keys, work_for
 from orchestration.jobs import ingest_job_name
+from orchestration.progress import Progress
 
 # In-process runs log to the console; the summary is what a person reads, so only warnings and errors are shown.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -35,6 +38,7 @@ class CheckOutcome:
 @dataclass
 class RunReport:
     ingested: list[tuple[str, str]] = field(default_factory=list)
+    current: list[tuple[str, str]] = field(default_factory=list)  # landed before and unchanged: not read again
     failed: list[tuple[str, str, str]] = field(default_factory=list)
     downstream_ok: bool | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
@@ -62,22 +66,36 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
-def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None) -> RunReport:
-    """Ingest every delivery of every (or the named) source(s); failures are collected, not raised."""
+def ingest_all(
+    instance: dg.DagsterInstance,
+    paths: HubPaths,
+    sources: list[str] | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Ingest every new or changed delivery of every (or the named) source(s); a delivery landed under another
+    boundary context (key version, BAG delivery, erasures) is landed again from the raw zone. Failures are
+    collected, not raised."""
     report = RunReport()
+    progress = progress or Progress.silent()
     for name in sources or list(SOURCES):
         partitions = delivery_partitions(name)
         for delivery in discover_deliveries(paths.incoming, name):
             if not instance.has_dynamic_partition(partitions.name, delivery.delivery_id):
                 instance.add_dynamic_partitions(partitions.name, [delivery.delivery_id])
+            work = work_for(instance, paths, delivery)
+            if work is Work.CURRENT:
+                report.current.append((name, delivery.delivery_id))
+                continue
             job = defs.resolve_job_def(ingest_job_name(name))
-            result = job.execute_in_process(
-                partition_key=delivery.delivery_id,
-                instance=instance,
-                run_config=QUIET,
-                raise_on_error=False,
-                tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
-            )
+            with progress.stage(instance, f"{work.value} {name} {delivery.delivery_id}"):
+                result = job.execute_in_process(
+                    partition_key=delivery.delivery_id,
+                    instance=instance,
+                    run_config=QUIET,
+                    raise_on_error=False,
+                    tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
+                    asset_selection=landing_keys(name) if work is Work.LAND else None,
+                )
             report.collect_checks(result)
             if result.success:
                 report.ingested.append((name, delivery.delivery_id))
@@ -86,10 +104,25 @@ def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str]
     return report
 
 
-def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport:
-    result = defs.resolve_job_def("downstream_job").execute_in_process(
-        instance=instance, run_config=QUIET, raise_on_error=False, tags={"launched_by": "rgw"}
-    )
+def run_downstream(
+    instance: dg.DagsterInstance, report: RunReport, progress: Progress | None = None, *, everything: bool = False
+) -> RunReport:
+    """Refresh the downstream assets whose inputs changed since they were made (all of them with `everything`)."""
+    progress = progress or Progress.silent()
+    plan = downstream_plan(instance, defs, "downstream_job")
+    if not everything and not plan.keys:
+        progress.say("downstream: every asset is current, nothing to refresh")
+        return report
+    selection = None if everything or plan.everything else sorted(plan.keys, key=lambda k: k.to_user_string())
+    what = "everything" if selection is None else f"{len(selection)} of {plan.total} assets"
+    with progress.stage(instance, f"downstream ({what})"):
+        result = defs.resolve_job_def("downstream_job").execute_in_process(
+            instance=instance,
+            run_config=QUIET,
+            raise_on_error=False,
+            tags={"launched_by": "rgw"},
+            asset_selection=selection,
+        )
     report.downstream_ok = result.success
     report.collect_checks(result)
     if not result.success:
@@ -97,5 +130,5 @@ def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport
     return report
 
 
-def run_everything(instance: dg.DagsterInstance, paths: HubPaths) -> RunReport:
-    return run_downstream(instance, ingest_all(instance, paths))
+def run_everything(instance: dg.DagsterInstance, paths: HubPaths, progress: Progress | None = None) -> RunReport:
+    return run_downstream(instance, ingest_all(instance, paths, progress=progress), progress)

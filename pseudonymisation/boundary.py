@@ -43,22 +43,79 @@ def _bag_match(vbo: str | None, num: str | None) -> Match | None:
     return None
 
 
+# The entities that carry an address, and the columns their resolution reads: only these become Python values, so
+# an entity without an address (7 million consumption rows) passes the boundary as columns only.
+ADDRESS_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("brp", "verblijfplaats_historie"): (
+        "verblijfsobject_id",
+        "nummeraanduiding_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "postcode",
+    ),
+    ("stedin", "aansluiting"): (
+        "bag_vbo_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "postcode",
+    ),
+    ("corporaties", "eenheid"): (
+        "verblijfsobject_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "huisnummertoevoeging",
+        "postcode",
+    ),
+    ("brk", "kadastraal_object_adres"): ("verblijfsobject_id", "nummeraanduiding_id"),
+    ("meldpunten", "melding"): ("adres_tekst", "straatnaam", "huisnummer", "huisletter", "toevoeging", "postcode"),
+    ("meldpunten", "zaak"): ("adres_tekst", "bag_vbo_id"),
+    ("meldpunten", "vergunning"): ("adres_tekst", "bag_vbo_id"),
+}
+
+
+def _once(fn):
+    """`fn` with its results kept per argument tuple: an address written on many rows (every resident of a dwelling,
+    every report about it) is resolved once per delivery. Resolution is a pure function of the text and the index."""
+    done: dict = {}
+    missing = object()
+
+    def cached(*args):
+        found = done.get(args, missing)
+        if found is missing:
+            found = done[args] = fn(*args)
+        return found
+
+    return cached
+
+
 def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | None) -> list[Match] | None:
     """The BAG match of every row of an entity that has an address; None for entities without one."""
-    col = table.to_pydict()
+    if (source, entity) not in ADDRESS_INPUTS:
+        return None
+    col = table.select(list(ADDRESS_INPUTS[(source, entity)])).to_pydict()
     n = table.num_rows
     none = Match(None, None, 0.0, "unresolved", "no_bag_index")
+    by_parts = _once(
+        lambda street, nr, letter, toev, postcode: resolve(parsed_from_parts(street, nr, letter, toev, postcode), index)
+    )
+    by_text = _once(lambda text: resolve_text(text, index))
+    bag_match = _once(_bag_match)
 
     def parts(street, nr, letter, toev, postcode) -> list[Match]:
         out = []
         for i in range(n):
             direct = None
             if source == "brp":
-                direct = _bag_match(col["verblijfsobject_id"][i], col["nummeraanduiding_id"][i])
+                direct = bag_match(col["verblijfsobject_id"][i], col["nummeraanduiding_id"][i])
             elif source == "stedin":
-                direct = _bag_match(col["bag_vbo_id"][i], None)
+                direct = bag_match(col["bag_vbo_id"][i], None)
             elif source == "corporaties":
-                direct = _bag_match(col["verblijfsobject_id"][i], None)
+                direct = bag_match(col["verblijfsobject_id"][i], None)
             if direct:
                 out.append(direct)
             elif index is None:
@@ -66,38 +123,36 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
             elif col[street][i] is None and col[nr][i] is None:
                 out.append(Match(None, None, 0.0, "unresolved", "no_address"))
             else:
-                p = parsed_from_parts(
-                    col[street][i],
-                    col[nr][i],
-                    col[letter][i] if letter else None,
-                    col[toev][i] if toev else None,
-                    col[postcode][i],
+                out.append(
+                    by_parts(
+                        col[street][i],
+                        col[nr][i],
+                        col[letter][i] if letter else None,
+                        col[toev][i] if toev else None,
+                        col[postcode][i],
+                    )
                 )
-                out.append(resolve(p, index))
         return out
 
     def text(text_col: str, bag_col: str | None, fallback=None) -> list[Match]:
         out = []
         for i in range(n):
-            direct = _bag_match(col[bag_col][i], None) if bag_col else None
+            direct = bag_match(col[bag_col][i], None) if bag_col else None
             if direct:
                 out.append(direct)
                 continue
             if index is None:
                 out.append(none)
                 continue
-            m = resolve_text(col[text_col][i], index)
+            m = by_text(col[text_col][i])
             if m.nummeraanduiding_id is None and fallback == "form" and col["huisnummer"][i] is not None:
                 # the desk's form fields, where the free text did not resolve
-                alt = resolve(
-                    parsed_from_parts(
-                        col["straatnaam"][i],
-                        col["huisnummer"][i],
-                        col["huisletter"][i],
-                        col["toevoeging"][i],
-                        col["postcode"][i],
-                    ),
-                    index,
+                alt = by_parts(
+                    col["straatnaam"][i],
+                    col["huisnummer"][i],
+                    col["huisletter"][i],
+                    col["toevoeging"][i],
+                    col["postcode"][i],
                 )
                 m = alt if alt.nummeraanduiding_id else m
             out.append(m)
@@ -105,18 +160,20 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
 
     matches = _dispatch(source, entity, parts, text, col)
     if matches is not None and index is not None:
-        matches = [
-            Match(
-                index.num_of_vbo.get(m.verblijfsobject_id),
-                m.verblijfsobject_id,
-                m.confidence,
-                m.method,
-                m.unresolved_reason,
+        with_number = _once(
+            lambda m: (
+                Match(
+                    index.num_of_vbo.get(m.verblijfsobject_id),
+                    m.verblijfsobject_id,
+                    m.confidence,
+                    m.method,
+                    m.unresolved_reason,
+                )
+                if m.nummeraanduiding_id is None and m.verblijfsobject_id
+                else m
             )
-            if m.nummeraanduiding_id is None and m.verblijfsobject_id
-            else m
-            for m in matches
-        ]
+        )
+        matches = [with_number(m) for m in matches]
     return matches
 
 
@@ -154,7 +211,7 @@ def _with_matches(table: pa.Table, matches: list[Match]) -> pa.Table:
 def _derive(table: pa.Table, source: str, entity: str) -> pa.Table:
     """Columns made at the door before the policy applies: the owner's name as one normalised string."""
     if (source, entity) == ("brk", "persoon"):
-        col = table.to_pydict()
+        col = table.select(["statutaire_naam", "voornamen", "voorvoegsel", "geslachtsnaam"]).to_pydict()
         names = []
         for i in range(table.num_rows):
             if col["statutaire_naam"][i]:
@@ -179,11 +236,7 @@ def land_entity(
     if matches is not None:
         raw = _with_matches(raw, matches)
         resolved = sum(1 for m in matches if m.nummeraanduiding_id or m.verblijfsobject_id)
-        stats = {
-            "addresses": len(matches),
-            "resolved": resolved,
-            "unresolved_share": round(1 - resolved / len(matches), 4) if matches else 0.0,
-        }
+        stats = _address_figures(len(matches), resolved)
     raw = _derive(raw, source, entity)
     landed, steps = boundary.apply_policy(raw, source, entity)
     return landed, steps, stats
@@ -216,7 +269,13 @@ def land_delivery_folder(
     held: dict[str, tuple[pa.Table, pa.Table, list[ColumnStep]]] = {}
     try:
         for entity in entities:
-            raw = pq.read_table(raw_dir / f"{entity}.parquet")
+            raw_path = raw_dir / f"{entity}.parquet"
+            if not suppressing and pq.ParquetFile(raw_path).metadata.num_rows > batch_rows():
+                figures, steps = _land_in_batches(door, raw_path, staging / f"{entity}.parquet", source, entity, index)
+                report["entities"][entity] = figures
+                report["steps"].extend(asdict(s) for s in steps)
+                continue
+            raw = pq.read_table(raw_path)
             landed, steps, stats = land_entity(door, raw, source, entity, index)
             report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
             report["steps"].extend(asdict(s) for s in steps)
@@ -250,6 +309,45 @@ def land_delivery_folder(
 
 
 _ROW = "__row"  # a landed row's place in its raw table, while erased persons' rows are left out
+BATCH_ROWS = 500_000  # rows per batch of a large entity (RGW_BATCH_ROWS): what bounds the landing's memory
+
+
+def batch_rows() -> int:
+    return int(os.environ.get("RGW_BATCH_ROWS", BATCH_ROWS))
+
+
+def _address_figures(addresses: int, resolved: int) -> dict[str, Any]:
+    return {
+        "addresses": addresses,
+        "resolved": resolved,
+        "unresolved_share": round(1 - resolved / addresses, 4) if addresses else 0.0,
+    }
+
+
+def _land_in_batches(
+    door: Boundary, raw_path: Path, out_path: Path, source: str, entity: str, index: BagIndex | None
+) -> tuple[dict[str, Any], list[ColumnStep]]:
+    """Land a large entity batch by batch (every step of the boundary is row by row), so memory is bounded by the
+    batch, not by the delivery: 7 million consumption rows never sit in memory at once. The rows, their order and
+    every value are those of landing the table whole."""
+    rows_in = rows_out = addresses = resolved = 0
+    has_addresses = False
+    steps: list[ColumnStep] = []
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in pq.ParquetFile(raw_path).iter_batches(batch_size=batch_rows()):
+            landed, steps, stats = land_entity(door, pa.Table.from_batches([batch]), source, entity, index)
+            if writer is None:
+                writer = pq.ParquetWriter(out_path, landed.schema, compression="zstd")
+            writer.write_table(landed)
+            rows_in, rows_out = rows_in + batch.num_rows, rows_out + landed.num_rows
+            addresses, resolved = addresses + stats.get("addresses", 0), resolved + stats.get("resolved", 0)
+            has_addresses = "addresses" in stats
+    finally:
+        if writer is not None:
+            writer.close()
+    figures = {"rows_in": rows_in, "rows_out": rows_out}
+    return {**figures, **_address_figures(addresses, resolved)} if has_addresses else figures, steps
 
 
 def _with_old_versions(

@@ -75,11 +75,12 @@ def _instance():
 @main.command()
 def run() -> None:
     """Ingest every delivery in RGW_DATA/incoming and refresh everything downstream, on the Dagster instance."""
+    from orchestration.progress import Progress
     from orchestration.runner import run_everything
     from rgw.summary import render_summary
 
     paths = HubPaths.from_env().ensure()
-    report = run_everything(_instance(), paths)
+    report = run_everything(_instance(), paths, Progress())
     click.echo(render_summary(paths, report.failed, report.checks))
     sys.exit(0 if report.ok else 1)
 
@@ -89,6 +90,7 @@ def run() -> None:
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo(scale: str, seed: int) -> None:
     """Generate a synthetic Rotterdam (once per scale and seed), then run the whole hub on it."""
+    from orchestration.progress import Progress
     from orchestration.runner import run_everything
     from rgw.summary import render_summary
     from synth import generate
@@ -101,7 +103,7 @@ def demo(scale: str, seed: int) -> None:
         click.echo(f"generating a synthetic Rotterdam ({scale}, seed {seed}) into {paths.data} ...")
         generate(scale=scale, seed=seed, out=paths.data)
         marker.write_text(wanted)
-    report = run_everything(_instance(), paths)
+    report = run_everything(_instance(), paths, Progress())
     click.echo(render_summary(paths, report.failed, report.checks))
     click.echo(f"\ndemo finished in {time.perf_counter() - started:.0f}s")
     sys.exit(0 if report.ok else 1)

@@ -65,14 +65,22 @@ def test_reconcile_checks_pass_for_every_source(ingested):
 
 
 def test_the_sensor_requests_a_run_for_a_new_delivery_once(hub, ingested):
+    """Deliveries the instance already holds are not read again, even by a sensor starting with an empty cursor;
+    a new one is requested exactly once."""
     instance, _ = ingested
     sensor = defs.get_sensor_def("meldpunten_delivery_sensor")
-    ctx = dg.build_sensor_context(instance=instance, cursor=None)
-    result = sensor(ctx)
-    assert [r.partition_key for r in result.run_requests] == ["20261101"]
-    ctx2 = dg.build_sensor_context(instance=instance, cursor=result.cursor)
-    again = sensor(ctx2)
-    assert not again.run_requests  # nothing new: the cursor remembers the fingerprint
+    first = sensor(dg.build_sensor_context(instance=instance, cursor=None))
+    assert not first.run_requests  # landed by the ingest above, same fingerprint
+    newer = hub.incoming / "meldpunten" / "20261201"
+    shutil.copytree(hub.incoming / "meldpunten" / "20261101", newer)
+    (newer / "_READY").touch()
+    try:
+        result = sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        assert [r.partition_key for r in result.run_requests] == ["20261201"]
+        again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        assert not again.run_requests  # nothing new: the cursor remembers the fingerprint
+    finally:
+        shutil.rmtree(newer)
 
 
 def test_a_broken_delivery_fails_its_run_names_the_file_and_lands_nothing(hub, ingested):

@@ -5,6 +5,7 @@ The landing of a source depends on its raw entities and on the raw BAG (to resol
 are still readable). Key material stays in the key store: metadata shows versions and counts, never keys or values.
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from connectors.delivery import latest_delivery
 from connectors.registry import SOURCES, SourceSpec
 from governance.identifier_scan import raw_person_files, scan_zone
 from governance.restrictions import SuppressionList
+from hubcore.paths import HubPaths
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
 from orchestration.assets.ingest import delivery_partitions, raw_key
@@ -26,6 +28,7 @@ from pseudonymisation.vault import Vault
 
 LANDING_GROUP = "landing"
 _INDEX_CACHE: dict[str, BagIndex] = {}
+BOUNDARY_CONTEXT = "boundary_context"  # landing metadata: what else the landing depended on
 
 
 def landing_key(source: str, entity: str) -> dg.AssetKey:
@@ -41,6 +44,13 @@ def bag_index(raw_zone: Path) -> BagIndex | None:
         _INDEX_CACHE.clear()
         _INDEX_CACHE[str(folder)] = BagIndex(bag_address_table(folder))
     return _INDEX_CACHE[str(folder)]
+
+
+def boundary_context(paths: HubPaths, source: str) -> str:
+    """What a landing depends on besides its own raw delivery: key version, BAG delivery, erased persons."""
+    bag = latest_delivery(paths.raw, "bag") if source != "bag" else None
+    erased = hashlib.sha256("\n".join(sorted(SuppressionList(paths.access).pseudonyms())).encode()).hexdigest()[:12]
+    return f"key:{KeyStore(paths.keys).version}|bag:{bag.name if bag else '-'}|erased:{erased}"
 
 
 def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -91,6 +101,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         erased = SuppressionList(paths.access).pseudonyms()  # erased persons: not back in the vault nor landed
         boundary = Boundary(keystore, Vault(paths.vault, keystore, erased=erased))
         index = bag_index(paths.raw) if spec.name != "bag" else None
+        context_now = boundary_context(paths, spec.name)
         report = land_delivery_folder(
             boundary, raw_dir, paths.landing, spec.name, delivery_id, list(spec.entities), index, erased
         )
@@ -106,6 +117,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 "delivery": delivery_id,
                 "dagster/row_count": figures["rows_out"],
                 "key_version": keystore.version,
+                BOUNDARY_CONTEXT: context_now,
                 "boundary_steps": dg.MetadataValue.json(entity_steps),
                 "path": dg.MetadataValue.path(str(paths.landing / spec.name / delivery_id / f"{entity}.parquet")),
             }
