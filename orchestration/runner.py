@@ -3,6 +3,9 @@
 It does what the sensors would do on a schedule, at once: register every delivery found in the incoming folders as a
 partition, run each source's ingest job for it, then run the downstream job. Runs are recorded on the instance, so
 `make ui` shows them afterwards.
+
+One run at a time per data folder: `run_everything` holds the folder's `RunLock` throughout and, before its first
+step, sets right what a killed run left (orchestration/recovery.py), so a rerun after SIGKILL just goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from orchestration.assets.ingest import delivery_partitions
 from orchestration.definitions import defs
 from orchestration.deliveries import discover_deliveries
 from orchestration.jobs import ingest_job_name
+from orchestration.recovery import Recovery, RunLock, prepare_run, run_tags
 from rgw.settings import HubPaths
 
 # In-process runs log to the console; the summary is what a person reads, so only warnings and errors are shown.
@@ -38,6 +42,7 @@ class RunReport:
     failed: list[tuple[str, str, str]] = field(default_factory=list)
     downstream_ok: bool | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
+    recovery: Recovery = field(default_factory=Recovery)
 
     def collect_checks(self, result: dg.ExecuteInProcessResult) -> None:
         for e in result.get_asset_check_evaluations():
@@ -62,9 +67,11 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
-def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None) -> RunReport:
+def ingest_all(
+    instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None, report: RunReport | None = None
+) -> RunReport:
     """Ingest every delivery of every (or the named) source(s); failures are collected, not raised."""
-    report = RunReport()
+    report = report or RunReport()
     for name in sources or list(SOURCES):
         partitions = delivery_partitions(name)
         for delivery in discover_deliveries(paths.incoming, name):
@@ -76,7 +83,7 @@ def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str]
                 instance=instance,
                 run_config=QUIET,
                 raise_on_error=False,
-                tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
+                tags={"source": name, "delivery": delivery.delivery_id, **run_tags(paths)},
             )
             report.collect_checks(result)
             if result.success:
@@ -86,9 +93,10 @@ def ingest_all(instance: dg.DagsterInstance, paths: HubPaths, sources: list[str]
     return report
 
 
-def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport:
+def run_downstream(instance: dg.DagsterInstance, report: RunReport, paths: HubPaths | None = None) -> RunReport:
+    tags = run_tags(paths or HubPaths.from_env())
     result = defs.resolve_job_def("downstream_job").execute_in_process(
-        instance=instance, run_config=QUIET, raise_on_error=False, tags={"launched_by": "rgw"}
+        instance=instance, run_config=QUIET, raise_on_error=False, tags=tags
     )
     report.downstream_ok = result.success
     report.collect_checks(result)
@@ -97,5 +105,13 @@ def run_downstream(instance: dg.DagsterInstance, report: RunReport) -> RunReport
     return report
 
 
-def run_everything(instance: dg.DagsterInstance, paths: HubPaths) -> RunReport:
-    return run_downstream(instance, ingest_all(instance, paths))
+def run_everything(instance: dg.DagsterInstance, paths: HubPaths, *, wait: bool = False) -> RunReport:
+    """Ingest everything, then refresh downstream, holding the data folder's lock; raises `RunLocked` when another
+    run holds it (or waits for it with `wait`)."""
+    lock = RunLock(paths.data)
+    lock.acquire(wait=wait)
+    try:
+        report = RunReport(recovery=prepare_run(instance, paths))
+        return run_downstream(instance, ingest_all(instance, paths, report=report), paths)
+    finally:
+        lock.release()
