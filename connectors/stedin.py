@@ -774,7 +774,15 @@ def read_stedin(path: Path, *, delivery_id: str | None = None, staging_root: Pat
         with _aborting(collectors):
             sniffed = [_sniff(f) for f in files]
             for s in (s for s in sniffed if s.kind == "aansluitingen"):
+                before = collectors["aansluiting"].records_in
                 d, known = read_aansluitingen(s.path, collectors["aansluiting"], known)
+                if collectors["aansluiting"].records_in == before:
+                    raise DeliveryError(
+                        s.path,
+                        "line 2",
+                        "the connection list has a header but no connections: a snapshot cannot be empty (a failed "
+                        "export?); landing it would make every usage row an orphan",
+                    )
                 drift += d
                 file_info[s.path.name] = {"kind": "aansluitingen"}
             for s in (s for s in sniffed if s.kind == "verbruik"):
