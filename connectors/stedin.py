@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from connectors.csvfile import HubCsv
+from connectors.csvfile import HubCsv, csv_rows
 from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging, detect_drift
 from connectors.identifiers import is_valid_gln, normalise_postcode
 
@@ -316,7 +316,7 @@ def read_kleinverbruik(sniffed: _Sniffed, collector: EntityCollector) -> tuple[l
     text = _decode(path, path.read_bytes(), sniffed.encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
     if sniffed.has_header:
-        raw_header = [_unquote(h) or "" for h in next(reader)]
+        raw_header = [_unquote(h) or "" for h in next(csv_rows(reader, path), [])]
         header = [KLEINVERBRUIK_RENAMES.get(h.upper(), h.upper()) for h in raw_header]
         drift = detect_drift([h.upper() for h in raw_header], KLEINVERBRUIK_COLUMNS, KLEINVERBRUIK_RENAMES)
         for col in KLEINVERBRUIK_REQUIRED:
@@ -327,7 +327,7 @@ def read_kleinverbruik(sniffed: _Sniffed, collector: EntityCollector) -> tuple[l
         drift = [SchemaDrift("missing", "(header row)", "no header row: the published column order is assumed")]
     year = _year(path)
     width = len(header)
-    for row in reader:
+    for row in csv_rows(reader, path):
         ref = f"line {reader.line_num}"
         if not any(c.strip() for c in row):
             continue
