@@ -315,6 +315,15 @@ def land_delivery(result: DeliveryResult, zone_root: Path) -> Path:
                 f"{result.source}/{batch.name}: {batch.records_in} records in but "
                 f"{batch.clean_rows} clean + {batch.quarantined_rows} quarantined"
             )
+    try:
+        return _land(result, zone_root)
+    except BaseException:
+        if result.staging_dir is not None and result.staging_dir.parent.name == ".staging":
+            shutil.rmtree(result.staging_dir, ignore_errors=True)  # e.g. the disk filled up writing the manifest
+        raise
+
+
+def _land(result: DeliveryResult, zone_root: Path) -> Path:
     manifest = {
         "source": result.source,
         "delivery_id": result.delivery_id,

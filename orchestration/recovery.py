@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -109,10 +110,11 @@ class Recovery:
     failed_runs: list[str] = field(default_factory=list)
     freed_slot_runs: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
-        return bool(self.failed_runs or self.freed_slot_runs or self.removed)
+        return bool(self.failed_runs or self.freed_slot_runs or self.removed or self.restored)
 
     def lines(self) -> list[str]:
         out = []
@@ -121,6 +123,8 @@ class Recovery:
             out.append(f"marked {len(self.failed_runs)} run(s) of a killed rgw run as failed: {killed}")
         if self.freed_slot_runs:
             out.append(f"freed the concurrency slots of {len(self.freed_slot_runs)} ended run(s)")
+        if self.restored:
+            out.append(f"put back the previous landing a killed run had moved aside: {', '.join(self.restored)}")
         if self.removed:
             out.append(f"removed {len(self.removed)} half-written file(s)/folder(s) of a killed run")
         return out
@@ -206,10 +210,30 @@ def _is_temp_file(name: str) -> bool:
     return any(len(part) == 32 and all(c in "0123456789abcdef" for c in part) for part in name.split(".")[1:])
 
 
+def _restore_previous(entry: Path) -> Path | None:
+    """A `.old-*` folder is the previous landing of a delivery, moved aside just before the new one was renamed in.
+    When the kill fell between the two renames, the delivery has no folder: put the previous one back."""
+    for report in ("_manifest.json", "_landing.json"):
+        try:
+            delivery_id = json.loads((entry / report).read_text())["delivery_id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        target = entry.parent / str(delivery_id)
+        if delivery_id and not str(delivery_id).startswith(".") and not target.exists():
+            os.rename(entry, target)
+            return target
+        return None
+    return None
+
+
 def clear_unfinished_writes(paths: HubPaths, recovery: Recovery) -> None:
-    """Remove what writes of a killed run left half done. Call with the `RunLock` held (no writer is alive)."""
+    """Remove what writes of a killed run left half done, and put back a previous landing a kill left moved aside.
+    Call with the `RunLock` held (no writer is alive)."""
     for entry in sorted(set(_unfinished_writes(paths)), key=lambda p: len(p.parts), reverse=True):
         if not entry.exists() and not entry.is_symlink():
+            continue
+        if entry.name.startswith(".old-") and entry.is_dir() and (restored := _restore_previous(entry)):
+            recovery.restored.append(str(restored.relative_to(paths.data)))
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

@@ -10,6 +10,7 @@ step, sets right what a killed run left (orchestration/recovery.py), so a rerun 
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -22,8 +23,10 @@ from orchestration.jobs import ingest_job_name
 from orchestration.recovery import Recovery, RunLock, prepare_run, run_tags
 from rgw.settings import HubPaths
 
-# In-process runs log to the console; the summary is what a person reads, so only warnings and errors are shown.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# In-process runs log to the console; the summary is what a person reads (each failed step with its first error,
+# naming file and place), so the console shows only critical events: a failed step's stack trace stays in the run
+# storage, for the Dagster UI (`make ui`), instead of scrolling past as a traceback.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,15 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
+def _stop_when_disk_full(message: str) -> str:
+    """A full disk fails every later step too: stop the run at the first one, as an OSError the command turns into
+    one clear message (rgw.preflight.disk_full_as_message). Anything else is collected and the run goes on."""
+    for text, code in (("No space left on device", errno.ENOSPC), ("File too large", errno.EFBIG)):
+        if text in message:
+            raise OSError(code, message)
+    return message
+
+
 def ingest_all(
     instance: dg.DagsterInstance, paths: HubPaths, sources: list[str] | None = None, report: RunReport | None = None
 ) -> RunReport:
@@ -89,7 +101,7 @@ def ingest_all(
             if result.success:
                 report.ingested.append((name, delivery.delivery_id))
             else:
-                report.failed.append((name, delivery.delivery_id, _first_error(result)))
+                report.failed.append((name, delivery.delivery_id, _stop_when_disk_full(_first_error(result))))
     return report
 
 
@@ -101,7 +113,7 @@ def run_downstream(instance: dg.DagsterInstance, report: RunReport, paths: HubPa
     report.downstream_ok = result.success
     report.collect_checks(result)
     if not result.success:
-        report.failed.append(("downstream", "-", _first_error(result)))
+        report.failed.append(("downstream", "-", _stop_when_disk_full(_first_error(result))))
     return report
 
 
