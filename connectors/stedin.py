@@ -222,7 +222,7 @@ def _sniff(path: Path) -> _Sniffed:
         head = f.read(1 << 16)
     encoding = _encoding_of(head)
     if encoding == "utf-16":
-        first = _decode(path, path.read_bytes(), encoding).splitlines()[0]
+        first = next(iter(_decode(path, path.read_bytes(), encoding).splitlines()), "")
     else:
         raw_first = head.split(b"\n", 1)[0]
         first = _decode(path, raw_first, encoding).rstrip("\r")
