@@ -45,11 +45,10 @@ def ingest(source: str, path: Path, land: bool) -> None:
     from connectors.delivery import DeliveryError, land_delivery
     from connectors.registry import SOURCES
     from orchestration.deliveries import delivery_id_for
+    from rgw.preflight import disk_full_as_message
 
     if source not in SOURCES:
         raise click.UsageError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
-    from rgw.preflight import disk_full_as_message
-
     paths = HubPaths.from_env().ensure()
     with disk_full_as_message(paths):
         try:
