@@ -220,6 +220,8 @@ class _JsonWalker:
                     continue
                 message = "the file ends inside a value (truncated?)" if self.eof else exc.msg
                 raise self.error(f"malformed JSON: {message}", exc.pos) from exc
+            except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting too deep
+                raise self.error(f"malformed JSON: a value too large or too deep to read ({exc})") from exc
             if end == len(self.buf) and not self.eof:  # a number may go on in the next block
                 self._fill()
                 continue

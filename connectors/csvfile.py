@@ -39,6 +39,19 @@ def _delimiter_guess(line: str) -> str:
     return "another character"
 
 
+def csv_rows(reader: Any, path: Path) -> Iterator[list[str]]:
+    """The rows of a csv.reader; a row the csv module cannot parse (a field over the limit, a NUL byte, bad quoting
+    in strict mode) raises a DeliveryError naming the line instead of escaping as csv.Error."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DeliveryError(path, f"line {reader.line_num}", f"malformed CSV ({exc})") from None
+        yield row
+
+
 class HubCsv:
     """One hub-defined CSV file: its header checked, its rows as dicts with the line number."""
 
@@ -61,6 +74,8 @@ class HubCsv:
             raw_header = next(self._reader)
         except StopIteration:
             raise DeliveryError(self.path, "line 1", "no header row") from None
+        except csv.Error as exc:
+            raise DeliveryError(self.path, "line 1", f"malformed CSV header ({exc})") from None
         header = [h.strip() for h in raw_header]
         renames = renames or {}
         header = [renames.get(h, h) if h not in self.required + self.optional else h for h in header]
@@ -79,7 +94,7 @@ class HubCsv:
 
     def rows(self) -> Iterator[tuple[int, dict[str, str | None]]]:
         width = len(self.header)
-        for row in self._reader:
+        for row in csv_rows(self._reader, self.path):
             line = self._reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
@@ -104,6 +119,8 @@ def load_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DeliveryError(path, f"line {exc.lineno} column {exc.colno}", f"malformed JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # a number of more than 4300 digits, nesting deeper than Python's stack
+        raise DeliveryError(path, "a value", f"malformed JSON: a value too large or too deep to read ({exc})") from None
 
 
 def split_list(value: str | None, sep: str = "|") -> list[str]:

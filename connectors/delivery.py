@@ -10,6 +10,7 @@ file and the place; nothing is landed then, because `land_delivery` only moves a
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import json
 import os
@@ -34,6 +35,14 @@ QUARANTINE_SCHEMA = pa.schema(
         ("raw_record", pa.string()),
     ]
 )
+
+
+# One field limit for every CSV reader of the hub. Python's csv module stops at 128 KiB per field with csv.Error; a
+# delivered field can be longer (a free-text report pasted whole), and such a record should be read and judged by its
+# field checks, not end the delivery. Beyond 16 MiB a field is not text a registry sends: HubCsv and the other readers
+# turn the csv.Error into a DeliveryError naming the line.
+MAX_CSV_FIELD_BYTES = 16 * 1024 * 1024
+csv.field_size_limit(MAX_CSV_FIELD_BYTES)
 
 
 class DeliveryError(Exception):
@@ -306,6 +315,15 @@ def land_delivery(result: DeliveryResult, zone_root: Path) -> Path:
                 f"{result.source}/{batch.name}: {batch.records_in} records in but "
                 f"{batch.clean_rows} clean + {batch.quarantined_rows} quarantined"
             )
+    try:
+        return _land(result, zone_root)
+    except BaseException:
+        if result.staging_dir is not None and result.staging_dir.parent.name == ".staging":
+            shutil.rmtree(result.staging_dir, ignore_errors=True)  # e.g. the disk filled up writing the manifest
+        raise
+
+
+def _land(result: DeliveryResult, zone_root: Path) -> Path:
     manifest = {
         "source": result.source,
         "delivery_id": result.delivery_id,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from connectors.delivery import DeliveryResult
+from connectors.delivery_guard import check_delivery
 
 Reader = Callable[..., DeliveryResult]
 
@@ -37,6 +38,9 @@ class SourceSpec:
         return getattr(importlib.import_module(module), func)
 
     def read(self, path: Path, *, delivery_id: str, staging_root: Path | None = None) -> DeliveryResult:
+        """Read one delivery with the source's connector, after the checks every delivery gets (links out of it,
+        escaping zip members, zip bombs: connectors/delivery_guard.py)."""
+        check_delivery(path)
         return self.reader(path, delivery_id=delivery_id, staging_root=staging_root)
 
 

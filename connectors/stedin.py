@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from connectors.csvfile import HubCsv
+from connectors.csvfile import HubCsv, csv_rows
 from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging, detect_drift
 from connectors.identifiers import is_valid_gln, normalise_postcode
 
@@ -222,7 +222,7 @@ def _sniff(path: Path) -> _Sniffed:
         head = f.read(1 << 16)
     encoding = _encoding_of(head)
     if encoding == "utf-16":
-        first = _decode(path, path.read_bytes(), encoding).splitlines()[0]
+        first = next(iter(_decode(path, path.read_bytes(), encoding).splitlines()), "")
     else:
         raw_first = head.split(b"\n", 1)[0]
         first = _decode(path, raw_first, encoding).rstrip("\r")
@@ -316,7 +316,7 @@ def read_kleinverbruik(sniffed: _Sniffed, collector: EntityCollector) -> tuple[l
     text = _decode(path, path.read_bytes(), sniffed.encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
     if sniffed.has_header:
-        raw_header = [_unquote(h) or "" for h in next(reader)]
+        raw_header = [_unquote(h) or "" for h in next(csv_rows(reader, path), [])]
         header = [KLEINVERBRUIK_RENAMES.get(h.upper(), h.upper()) for h in raw_header]
         drift = detect_drift([h.upper() for h in raw_header], KLEINVERBRUIK_COLUMNS, KLEINVERBRUIK_RENAMES)
         for col in KLEINVERBRUIK_REQUIRED:
@@ -327,7 +327,7 @@ def read_kleinverbruik(sniffed: _Sniffed, collector: EntityCollector) -> tuple[l
         drift = [SchemaDrift("missing", "(header row)", "no header row: the published column order is assumed")]
     year = _year(path)
     width = len(header)
-    for row in reader:
+    for row in csv_rows(reader, path):
         ref = f"line {reader.line_num}"
         if not any(c.strip() for c in row):
             continue
@@ -774,7 +774,15 @@ def read_stedin(path: Path, *, delivery_id: str | None = None, staging_root: Pat
         with _aborting(collectors):
             sniffed = [_sniff(f) for f in files]
             for s in (s for s in sniffed if s.kind == "aansluitingen"):
+                before = collectors["aansluiting"].records_in
                 d, known = read_aansluitingen(s.path, collectors["aansluiting"], known)
+                if collectors["aansluiting"].records_in == before:
+                    raise DeliveryError(
+                        s.path,
+                        "line 2",
+                        "the connection list has a header but no connections: a snapshot cannot be empty (a failed "
+                        "export?); landing it would make every usage row an orphan",
+                    )
                 drift += d
                 file_info[s.path.name] = {"kind": "aansluitingen"}
             for s in (s for s in sniffed if s.kind == "verbruik"):

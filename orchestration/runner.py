@@ -4,10 +4,14 @@ It does what the sensors would do on a schedule, at once: register every deliver
 partition, run each source's ingest job for it when it is new or changed (orchestration/incremental.py), then refresh
 the downstream assets whose inputs changed. Progress is printed while it runs (orchestration/progress.py). Runs are
 recorded on the instance, so `make ui` shows them afterwards.
+
+One run at a time per data folder: `run_everything` holds the folder's `RunLock` throughout and, before its first
+step, sets right what a killed run left (orchestration/recovery.py), so a rerun after SIGKILL just goes on.
 """
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -20,9 +24,12 @@ from orchestration.definitions import defs
 from orchestration.incremental import Work, downstream_plan, landing_keys, work_for
 from orchestration.jobs import ingest_job_name
 from orchestration.progress import Progress
+from orchestration.recovery import Recovery, RunLock, prepare_run, run_tags
 
-# In-process runs log to the console; the summary is what a person reads, so only warnings and errors are shown.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# In-process runs log to the console; the summary is what a person reads (each failed step with its first error,
+# naming file and place) and the progress lines show what runs, so the console shows only critical events: a failed
+# step's stack trace stays in the run storage, for the Dagster UI (`make ui`), instead of scrolling past.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class RunReport:
     failed: list[tuple[str, str, str]] = field(default_factory=list)
     downstream_ok: bool | None = None
     checks: list[CheckOutcome] = field(default_factory=list)
+    recovery: Recovery = field(default_factory=Recovery)
 
     def collect_checks(self, result: dg.ExecuteInProcessResult) -> None:
         for e in result.get_asset_check_evaluations():
@@ -66,16 +74,26 @@ def _first_error(result: dg.ExecuteInProcessResult) -> str:
     return "failed"
 
 
+def _stop_when_disk_full(message: str) -> str:
+    """A full disk fails every later step too: stop the run at the first one, as an OSError the command turns into
+    one clear message (rgw.preflight.disk_full_as_message). Anything else is collected and the run goes on."""
+    for text, code in (("No space left on device", errno.ENOSPC), ("File too large", errno.EFBIG)):
+        if text in message:
+            raise OSError(code, message)
+    return message
+
+
 def ingest_all(
     instance: dg.DagsterInstance,
     paths: HubPaths,
     sources: list[str] | None = None,
     progress: Progress | None = None,
+    report: RunReport | None = None,
 ) -> RunReport:
     """Ingest every new or changed delivery of every (or the named) source(s); a delivery landed under another
     boundary context (key version, BAG delivery, erasures) is landed again from the raw zone. Failures are
     collected, not raised."""
-    report = RunReport()
+    report = report or RunReport()
     progress = progress or Progress.silent()
     for name in sources or list(SOURCES):
         partitions = delivery_partitions(name)
@@ -93,19 +111,24 @@ def ingest_all(
                     instance=instance,
                     run_config=QUIET,
                     raise_on_error=False,
-                    tags={"source": name, "delivery": delivery.delivery_id, "launched_by": "rgw"},
+                    tags={"source": name, "delivery": delivery.delivery_id, **run_tags(paths)},
                     asset_selection=landing_keys(name) if work is Work.LAND else None,
                 )
             report.collect_checks(result)
             if result.success:
                 report.ingested.append((name, delivery.delivery_id))
             else:
-                report.failed.append((name, delivery.delivery_id, _first_error(result)))
+                report.failed.append((name, delivery.delivery_id, _stop_when_disk_full(_first_error(result))))
     return report
 
 
 def run_downstream(
-    instance: dg.DagsterInstance, report: RunReport, progress: Progress | None = None, *, everything: bool = False
+    instance: dg.DagsterInstance,
+    report: RunReport,
+    progress: Progress | None = None,
+    *,
+    everything: bool = False,
+    paths: HubPaths | None = None,
 ) -> RunReport:
     """Refresh the downstream assets whose inputs changed since they were made (all of them with `everything`)."""
     progress = progress or Progress.silent()
@@ -120,15 +143,26 @@ def run_downstream(
             instance=instance,
             run_config=QUIET,
             raise_on_error=False,
-            tags={"launched_by": "rgw"},
+            tags=run_tags(paths or HubPaths.from_env()),
             asset_selection=selection,
         )
     report.downstream_ok = result.success
     report.collect_checks(result)
     if not result.success:
-        report.failed.append(("downstream", "-", _first_error(result)))
+        report.failed.append(("downstream", "-", _stop_when_disk_full(_first_error(result))))
     return report
 
 
-def run_everything(instance: dg.DagsterInstance, paths: HubPaths, progress: Progress | None = None) -> RunReport:
-    return run_downstream(instance, ingest_all(instance, paths, progress=progress), progress)
+def run_everything(
+    instance: dg.DagsterInstance, paths: HubPaths, progress: Progress | None = None, *, wait: bool = False
+) -> RunReport:
+    """Ingest what is new or changed, then refresh what depends on it, holding the data folder's lock; raises
+    `RunLocked` when another run holds it (or waits for it with `wait`)."""
+    lock = RunLock(paths.data)
+    lock.acquire(wait=wait)
+    try:
+        report = RunReport(recovery=prepare_run(instance, paths))
+        ingest_all(instance, paths, progress=progress, report=report)
+        return run_downstream(instance, report, progress, paths=paths)
+    finally:
+        lock.release()

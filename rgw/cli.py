@@ -45,21 +45,23 @@ def ingest(source: str, path: Path, land: bool) -> None:
     from connectors.delivery import DeliveryError, land_delivery
     from connectors.incoming import delivery_id_for
     from connectors.registry import SOURCES
+    from rgw.preflight import disk_full_as_message
 
     if source not in SOURCES:
         raise click.UsageError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
     paths = HubPaths.from_env().ensure()
-    try:
-        result = SOURCES[source].read(path, delivery_id=delivery_id_for(path), staging_root=paths.staging)
-    except DeliveryError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    for name, c in result.counts().items():
-        click.echo(f"{name:<28} in {c['in']:>9,}  clean {c['clean']:>9,}  quarantined {c['quarantined']:>7,}")
-    for d in result.drift:
-        click.echo(f"schema drift: {d}")
-    if land:
-        click.echo(f"landed in {land_delivery(result, paths.raw)}")
+    with disk_full_as_message(paths):
+        try:
+            result = SOURCES[source].read(path, delivery_id=delivery_id_for(path), staging_root=paths.staging)
+        except DeliveryError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+        for name, c in result.counts().items():
+            click.echo(f"{name:<28} in {c['in']:>9,}  clean {c['clean']:>9,}  quarantined {c['quarantined']:>7,}")
+        for d in result.drift:
+            click.echo(f"schema drift: {d}")
+        if land:
+            click.echo(f"landed in {land_delivery(result, paths.raw)}")
 
 
 def _instance():
@@ -72,15 +74,37 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
-@main.command()
-def run() -> None:
-    """Ingest every delivery in RGW_DATA/incoming and refresh everything downstream, on the Dagster instance."""
+def _run_hub(paths: HubPaths, wait: bool):
+    """The whole run under the data folder's lock: a second run refuses (or waits), a full disk is one message."""
     from orchestration.progress import Progress
+    from orchestration.recovery import RunLocked
     from orchestration.runner import run_everything
+    from rgw.preflight import PreflightError, disk_full_as_message
+
+    with disk_full_as_message(paths):
+        try:
+            report = run_everything(_instance(), paths, Progress(), wait=wait)
+        except RunLocked as exc:
+            raise PreflightError(str(exc)) from exc
+    for line in report.recovery.lines():
+        click.echo(f"recovered: {line}", err=True)
+    return report
+
+
+@main.command()
+@click.option("--wait", is_flag=True, help="Wait for a run already busy on this data folder instead of refusing.")
+def run(wait: bool) -> None:
+    """Ingest every delivery in RGW_DATA/incoming and refresh everything downstream, on the Dagster instance.
+
+    Refuses without a managed master key (RGW_MASTER_KEY or RGW_KEY_FILE) and while another run is busy on the
+    same data folder. After a killed run it marks that run failed, frees its slots and goes on.
+    """
+    from rgw.preflight import require_production_key
     from rgw.summary import render_summary
 
     paths = HubPaths.from_env().ensure()
-    report = run_everything(_instance(), paths, Progress())
+    click.echo(f"master key: {require_production_key(paths)}", err=True)
+    report = _run_hub(paths, wait)
     click.echo(render_summary(paths, report.failed, report.checks))
     sys.exit(0 if report.ok else 1)
 
@@ -90,20 +114,20 @@ def run() -> None:
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo(scale: str, seed: int) -> None:
     """Generate a synthetic Rotterdam (once per scale and seed), then run the whole hub on it."""
-    from orchestration.progress import Progress
-    from orchestration.runner import run_everything
+    from rgw.preflight import DEMO_MARKER, make_demo_key
     from rgw.summary import render_summary
     from synth import generate
 
     paths = HubPaths.from_env().ensure()
-    marker = paths.data / ".synth"
+    marker = paths.data / DEMO_MARKER
     wanted = f"{scale}:{seed}"
     started = time.perf_counter()
     if not marker.exists() or marker.read_text() != wanted:
         click.echo(f"generating a synthetic Rotterdam ({scale}, seed {seed}) into {paths.data} ...")
         generate(scale=scale, seed=seed, out=paths.data)
         marker.write_text(wanted)
-    report = run_everything(_instance(), paths, Progress())
+    make_demo_key(paths)
+    report = _run_hub(paths, wait=False)
     click.echo(render_summary(paths, report.failed, report.checks))
     click.echo(f"\ndemo finished in {time.perf_counter() - started:.0f}s")
     sys.exit(0 if report.ok else 1)
