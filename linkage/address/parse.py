@@ -44,6 +44,15 @@ _NUMBER = re.compile(r"(?<![0-9])([0-9]{1,5})(?![0-9])")
 _ORDINAL_AFTER = re.compile(r"(e|ste|de)\b")
 _SEPARATORS = re.compile(r"[,;\n\r\t|]+")
 _SPACES = re.compile(r"\s+")
+# A floor written anywhere in the text ("2e etage Putselaan 3", "Putselaan 1-hoog 3", "33 beneden Pleinweg"): taken
+# out before the street and number are looked for, and read as part of the suffix. Numeric floors need a floor word
+# after them ("3 hoog", "3e verd."), so "2e Middellandstraat" and "12 vd Takstraat" stay as they are.
+_FLOOR_PHRASE = re.compile(
+    r"(?<![a-z0-9])(?:[0-9]{1,2} ?(?:e|ste|de)?\.? ?-? ?(?:hoog|etage|verdieping|verd)"
+    r"|(?:eerste|tweede|derde|vierde|vijfde|zesde) (?:etage|verdieping|verd)"
+    r"|begane grond|benedenwoning|bovenwoning|beneden|parterre|souterrain)\.?(?![a-z0-9])"
+)
+_WORD_OR_NUMBER = re.compile(r"[a-z]+|[0-9]+")
 # Words that may follow a house number without being part of a street name.
 SUFFIX_WORDS = (
     GROUND_WORDS | UP_WORDS | FLOOR_WORDS | NOISE_WORDS | set(ROMAN) | set(ORDINAL_WORDS) | {"bis", "kamer", "ter"}
@@ -139,6 +148,48 @@ def _unknown_words(rest: str) -> int:
     return sum(1 for t in suffix_tokens(rest) if t.isalpha() and len(t) >= 3 and t not in SUFFIX_WORDS)
 
 
+def _pull_floors(s: str) -> tuple[str, list[str]]:
+    """Take the floors out of a folded text wherever they stand, as long as a number is left for the house number
+    ("Putselaan 12 hoog" keeps its 12)."""
+    pulled: list[str] = []
+    for m in reversed(list(_FLOOR_PHRASE.finditer(s))):
+        rest = s[: m.start()] + " " + s[m.end() :]
+        if _NUMBER.search(rest):
+            s = rest
+            pulled.insert(0, m.group(0).strip(" ."))
+    return s, pulled
+
+
+def _number_first(segment: str) -> tuple[str, int, str] | None:
+    """ "5b Putselaan", "225A-02 Slinge", "111-a Lange Hilleweg", "33 hs Pleinweg": the number before the street.
+    What follows the number is its suffix as long as it reads as one (a letter, digits, floor and addition words);
+    the rest is the street, which must hold a word that is no suffix. None when the segment does not read so."""
+    text = segment.lstrip()
+    m = _NUMBER.match(text)
+    if not m or _ORDINAL_AFTER.match(text[m.end() :]):
+        return None
+    rest = text[m.end() :]
+    cut = 0
+    for t in _WORD_OR_NUMBER.finditer(rest):
+        token, after = t.group(0), rest[t.end() : t.end() + 1]
+        if token.isdigit():
+            if len(token) > 4 or after.isalpha():  # "1 2e Middellandstraat": an ordinal starts the street
+                break
+        elif len(token) == 1:
+            if after in (".", "'") or (token == "s" and after == "-"):  # an initial, "'s-Gravendijkwal"
+                break
+        elif token not in SUFFIX_WORDS or token in ("e", "ste", "de"):
+            break
+        cut = t.end()
+    street = rest[cut:].strip(" .,-/#:")
+    if not _unknown_words(street):
+        return None
+    suffix = rest[:cut].strip(" .,-/#:")
+    if suffix and rest[:1] in " .,-/#:":
+        suffix = SEPARATED + suffix
+    return street, int(m.group(1)), suffix
+
+
 def _number_readings(segment: str, first_only: bool = False) -> list[tuple[str, int, str]]:
     """(street, huisnummer, suffix) for each number in the segment that could be the house number, best first
     (only the best with `first_only`)."""
@@ -160,12 +211,10 @@ def _number_readings(segment: str, first_only: bool = False) -> list[tuple[str, 
             return [reading]
         else:
             good.append(reading)
-    if not good and not doubtful:
-        m = _NUMBER.match(segment.lstrip())  # "12 Putselaan": number first
-        if m and not _ORDINAL_AFTER.match(segment.lstrip()[m.end() :]):
-            street = segment.lstrip()[m.end() :].strip(" .,-/#:")
-            if any(c.isalpha() for c in street):
-                doubtful.append((street, int(m.group(1)), ""))
+    if not good:
+        first = _number_first(segment)  # "12 Putselaan": number first, before any doubtful reading
+        if first is not None:
+            doubtful.insert(0, first)
     return good + doubtful
 
 
@@ -199,6 +248,7 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
     if found:
         postcode = (found.group(1) + found.group(2)).upper()
         s = s[: found.start()] + "," + s[found.end() :]
+    s, floors = _pull_floors(s)
     segments = [_SPACES.sub(" ", seg).strip(" .-") for seg in _SEPARATORS.split(s)]
     segments = [seg for seg in segments if seg]
     woonplaats = None
@@ -221,9 +271,10 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
         elif seg.isdigit() and len(seg) == 4:
             continue  # a postcode area without its letters ("..., 3074 Rotterdam")
         elif number_at >= 0 and i > number_at and not _unknown_words(seg) and len(seg) <= 20:
-            extra_suffix.append(seg)  # "Putselaan 12, 3 hoog"
+            extra_suffix.append(seg)  # "Putselaan 12, bov"
         elif woonplaats is None and not any(c.isdigit() for c in seg) and (number_at >= 0 and i > number_at):
             woonplaats = key  # a woonplaats BAG may not know; the resolver ignores what its index does not know
+    extra_suffix += floors
     if not readings and postcode:  # "3074 JB 12-a": postcode and number, no street
         for seg in segments:
             m = _NUMBER.match(seg)
@@ -231,6 +282,8 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
                 suffix = seg[m.end() :].strip(" .,-/#:")
                 if suffix and seg[m.end() : m.end() + 1] in " .,-/#:":
                     suffix = SEPARATED + suffix
+                if extra_suffix:
+                    suffix = (suffix + " " if suffix else SEPARATED) + " ".join(extra_suffix)
                 letter, addition = _literal(suffix or None)
                 number = int(m.group(1))
                 return [
