@@ -165,6 +165,7 @@ def test_a_known_address_and_its_street_woonplaats_and_berth(nlextract, nlextrac
         "woonplaats_id": None,
         "status": "Naamgeving uitgegeven",
         "begin_geldigheid": "2009-01-20",
+        "historic_postcodes": [],
         "source_file": address["source_file"],
         "record_ref": "line 35",
     }

@@ -51,6 +51,8 @@ ADDRESS_COLUMNS = [
     "woonplaats",
     "status",
     "hoofdadres",
+    "historic_postcodes",
+    "historic_straatnamen",
 ]
 _ENTITY_COLUMNS = {
     "nummeraanduiding": [
@@ -62,14 +64,16 @@ _ENTITY_COLUMNS = {
         "openbare_ruimte_id",
         "woonplaats_id",
         "status",
+        "historic_postcodes",
     ],
-    "openbare_ruimte": ["openbare_ruimte_id", "naam", "verkorte_naam", "woonplaats_id"],
+    "openbare_ruimte": ["openbare_ruimte_id", "naam", "verkorte_naam", "woonplaats_id", "historic_names"],
     "woonplaats": ["woonplaats_id", "naam"],
     "verblijfsobject": ["verblijfsobject_id", "hoofdadres_id", "nevenadres_ids"],
     "ligplaats": ["ligplaats_id", "hoofdadres_id", "nevenadres_ids"],
     "standplaats": ["standplaats_id", "hoofdadres_id", "nevenadres_ids"],
 }
-_EMPTY_TYPES = {"nevenadres_ids": pa.list_(pa.string()), "huisnummer": pa.int32()}
+_LISTS = ("nevenadres_ids", "historic_postcodes", "historic_names")
+_EMPTY_TYPES = {**dict.fromkeys(_LISTS, pa.list_(pa.string())), "huisnummer": pa.int32()}
 ACTIVE_STATUS = "naamgeving uitgegeven"
 
 
@@ -78,6 +82,9 @@ def _with_columns(table: pa.Table | None, entity: str) -> pa.Table:
     names = _ENTITY_COLUMNS[entity]
     if table is None:
         return pa.table({n: pa.array([], _EMPTY_TYPES.get(n, pa.string())) for n in names})
+    for n in names:  # a delivery landed before the connector kept history has no history columns
+        if n not in table.column_names:
+            table = table.append_column(n, pa.nulls(table.num_rows, _EMPTY_TYPES.get(n, pa.string())))
     return table.select(names)
 
 
@@ -115,7 +122,8 @@ def addresses_from_entities(entities: Mapping[str, pa.Table]) -> pa.Table:
         select n.nummeraanduiding_id, best.ao_id as adresseerbaar_object_id, best.vbo as verblijfsobject_id,
                o.naam as straatnaam, o.verkorte_naam, n.huisnummer::int as huisnummer, n.huisletter,
                n.huisnummertoevoeging, n.postcode, coalesce(w1.naam, w2.naam) as woonplaats, n.status,
-               coalesce(best.hoofd, false) as hoofdadres
+               coalesce(best.hoofd, false) as hoofdadres, n.historic_postcodes,
+               o.historic_names as historic_straatnamen
         from nummeraanduiding n
         left join openbare_ruimte o on o.openbare_ruimte_id = n.openbare_ruimte_id
         left join woonplaats w1 on w1.woonplaats_id = n.woonplaats_id
@@ -132,7 +140,8 @@ def bag_address_table(folder: Path) -> pa.Table:
     for entity in _ENTITY_COLUMNS:
         path = folder / f"{entity}.parquet"
         if path.exists():
-            entities[entity] = pq.read_table(path, columns=_ENTITY_COLUMNS[entity])
+            present = set(pq.read_schema(path).names)
+            entities[entity] = pq.read_table(path, columns=[c for c in _ENTITY_COLUMNS[entity] if c in present])
     return addresses_from_entities(entities)
 
 
@@ -254,6 +263,7 @@ class BagIndex:
             for key in keys_of[sid]:
                 self.by_street[(key, nr)].append(i)
         self.by_postcode, self.by_street = dict(self.by_postcode), dict(self.by_street)
+        self._build_history(addresses)
         self.by_id: dict[str, int] = dict(zip(self.nummeraanduiding_id, range(n), strict=True))
         self.num_of_vbo: dict[str, str] = {}  # object id -> its main address (else the first one listed)
         hoofd = col("hoofdadres")
@@ -302,6 +312,48 @@ class BagIndex:
             head, _, tail = k.partition(" ")
             if tail in known and head not in known and len(head) >= 4:
                 self.woonplaatsen.setdefault(head, k)
+
+    def _build_history(self, addresses: pa.Table) -> None:
+        """Postcodes and street names of earlier versions (the connector's historic_postcodes and historic_names):
+        `by_historic_postcode` (postcode, huisnummer) -> rows, and `historic_sids_of_key` street key -> street ids
+        (only keys that are no current name of that street). Both are consulted only when the current ones find
+        nothing, so an old version never wins over a current one."""
+        self.historic_postcodes: dict[int, tuple[str, ...]] = {}
+        self.by_historic_postcode: dict[tuple[str, int], list[int]] = {}
+        self.historic_sids_of_key: dict[str, set[int]] = {}
+        for column, kind in (("historic_postcodes", "postcode"), ("historic_straatnamen", "street")):
+            if column not in addresses.column_names:
+                continue
+            values = addresses.column(column)
+            has = pc.fill_null(pc.greater(pc.list_value_length(values), 0), False)
+            rows = pc.indices_nonzero(has).to_pylist()
+            if not rows:
+                continue
+            for row, earlier in zip(rows, values.take(rows).to_pylist(), strict=True):
+                if kind == "postcode":
+                    self.historic_postcodes[row] = tuple(earlier)
+                    for code in earlier:
+                        self.by_historic_postcode.setdefault((code, self.huisnummer[row]), []).append(row)
+                    continue
+                sid = self.row_street[row]
+                for name in earlier:
+                    for key in street_keys(name):
+                        if key not in self.street_keysets[sid]:
+                            self.historic_sids_of_key.setdefault(key, set()).add(sid)
+
+    def rows_on_historic_street(self, rows: list[int], keys: tuple[str, ...]) -> list[int]:
+        """The rows whose street was once named with one of the keys (and is named otherwise now)."""
+        sids = set().union(*(self.historic_sids_of_key.get(k, ()) for k in keys))
+        return [r for r in rows if self.row_street[r] in sids] if sids else []
+
+    def historic_street_rows(self, keys: tuple[str, ...], huisnummer: int) -> list[int]:
+        """The addresses with this number on the streets once named with one of the keys."""
+        sids = set().union(*(self.historic_sids_of_key.get(k, ()) for k in keys))
+        found: set[int] = set()
+        for sid in sids:
+            for key in self.street_keysets[sid]:
+                found.update(r for r in self.by_street.get((key, huisnummer), ()) if self.row_street[r] == sid)
+        return sorted(found)
 
     def woonplaats_of(self, written: str | None) -> str | None:
         """The index's woonplaats key for a written woonplaats key; None for one BAG does not know here."""
