@@ -53,6 +53,7 @@ _FLOOR_PHRASE = re.compile(
     r"|begane grond|benedenwoning|bovenwoning|beneden|parterre|souterrain)\.?(?![a-z0-9])"
 )
 _WORD_OR_NUMBER = re.compile(r"[a-z]+|[0-9]+")
+_NUMBER_WORD = re.compile(r"^(?:nr|no|nummer|huisnummer|huisnr)\b[ .:]*")
 # Words that may follow a house number without being part of a street name.
 SUFFIX_WORDS = (
     GROUND_WORDS | UP_WORDS | FLOOR_WORDS | NOISE_WORDS | set(ROMAN) | set(ORDINAL_WORDS) | {"bis", "kamer", "ter"}
@@ -164,7 +165,7 @@ def _number_first(segment: str) -> tuple[str, int, str] | None:
     """ "5b Putselaan", "225A-02 Slinge", "111-a Lange Hilleweg", "33 hs Pleinweg": the number before the street.
     What follows the number is its suffix as long as it reads as one (a letter, digits, floor and addition words);
     the rest is the street, which must hold a word that is no suffix. None when the segment does not read so."""
-    text = segment.lstrip()
+    text = _NUMBER_WORD.sub("", segment.lstrip())
     m = _NUMBER.match(text)
     if not m or _ORDINAL_AFTER.match(text[m.end() :]):
         return None
@@ -197,8 +198,8 @@ def _number_readings(segment: str, first_only: bool = False) -> list[tuple[str, 
     for m in _NUMBER.finditer(segment):
         street = segment[: m.start()].strip(" .,-/#:")
         rest = segment[m.end() :]
-        if not any(c.isalpha() for c in street):
-            continue
+        if not any(c.isalpha() for c in street) or (street[:1].isdigit() and not _unknown_words(street)):
+            continue  # "11a-01": a number and its suffix, no street before the second number
         if _ORDINAL_AFTER.match(rest) and _unknown_words(rest):  # "Rotterdam 2e Middellandstraat 12"
             continue
         suffix = rest.strip(" .,-/#:")
@@ -275,10 +276,14 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
         elif woonplaats is None and not any(c.isdigit() for c in seg) and (number_at >= 0 and i > number_at):
             woonplaats = key  # a woonplaats BAG may not know; the resolver ignores what its index does not know
     extra_suffix += floors
-    if not readings and postcode:  # "3074 JB 12-a": postcode and number, no street
-        for seg in segments:
+    if not readings:  # "3074 JB 12-a": postcode and number, no street; "12-a, Putselaan": apart
+        for i, seg in enumerate(segments):
             m = _NUMBER.match(seg)
             if m and not _unknown_words(seg[m.end() :]):
+                others = (x for j, x in enumerate(segments) if j != i and woonplaats_key(x) not in wp_map)
+                street = next((x for x in others if _unknown_words(x) and not any(c.isdigit() for c in x)), None)
+                if street is None and not postcode:
+                    break
                 suffix = seg[m.end() :].strip(" .,-/#:")
                 if suffix and seg[m.end() : m.end() + 1] in " .,-/#:":
                     suffix = SEPARATED + suffix
@@ -287,7 +292,7 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
                 letter, addition = _literal(suffix or None)
                 number = int(m.group(1))
                 return [
-                    ParsedAddress(None, number, letter, addition, postcode, woonplaats, suffix or None, bag_id, text)
+                    ParsedAddress(street, number, letter, addition, postcode, woonplaats, suffix or None, bag_id, text)
                 ]
     if not readings:
         street = segments[0] if segments else None
