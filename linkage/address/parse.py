@@ -52,6 +52,12 @@ _FLOOR_PHRASE = re.compile(
     r"|(?:eerste|tweede|derde|vierde|vijfde|zesde) (?:etage|verdieping|verd)"
     r"|begane grond|benedenwoning|bovenwoning|beneden|parterre|souterrain)\.?(?![a-z0-9])"
 )
+# The short ground-floor and upstairs words, taken out only where no street word can stand: at the start of a part
+# before the street ("hs Slaghekstraat 8", "huis, Putselaan 7") or just before the number ("Mijnsherenlaan bg 13").
+_SHORT_FLOOR = re.compile(
+    r"(?:(?<![^,;(])|(?<=[,;(] )|(?<=^ ))(?:hs|bg|bgg|huis(?! te )|bov|boven)\.?(?=,| [a-z])"
+    r"|(?<= )(?:hs|bg|bgg|huis|bov|boven)\.?(?= [0-9])"
+)
 _WORD_OR_NUMBER = re.compile(r"[a-z]+|[0-9]+")
 _NUMBER_WORD = re.compile(r"^(?:nr|no|nummer|huisnummer|huisnr)\b[ .:]*")
 # Words that may follow a house number without being part of a street name.
@@ -153,11 +159,12 @@ def _pull_floors(s: str) -> tuple[str, list[str]]:
     """Take the floors out of a folded text wherever they stand, as long as a number is left for the house number
     ("Putselaan 12 hoog" keeps its 12)."""
     pulled: list[str] = []
-    for m in reversed(list(_FLOOR_PHRASE.finditer(s))):
-        rest = s[: m.start()] + " " + s[m.end() :]
-        if _NUMBER.search(rest):
-            s = rest
-            pulled.insert(0, m.group(0).strip(" ."))
+    for pattern in (_FLOOR_PHRASE, _SHORT_FLOOR):
+        for m in reversed(list(pattern.finditer(s))):
+            rest = s[: m.start()] + " " + s[m.end() :]
+            if _NUMBER.search(rest):
+                s = rest
+                pulled.insert(0, m.group(0).strip(" ."))
     return s, pulled
 
 
@@ -284,6 +291,8 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
                 street = next((x for x in others if _unknown_words(x) and not any(c.isdigit() for c in x)), None)
                 if street is None and not postcode:
                     break
+                extra_suffix += [x for j, x in enumerate(segments) if j != i and x != street and not _unknown_words(x)]
+                extra_suffix = [x for x in extra_suffix if woonplaats_key(x) not in wp_map and not x.isdigit()]
                 suffix = seg[m.end() :].strip(" .,-/#:")
                 if suffix and seg[m.end() : m.end() + 1] in " .,-/#:":
                     suffix = SEPARATED + suffix
