@@ -27,6 +27,7 @@ from typing import IO, Any
 from lxml import etree
 
 from connectors.delivery import DeliveryError
+from connectors.xml_guard import GuardedStream
 
 # Kadaster's three-letter object codes (file names, `sl:objectType`) and the entities they become.
 KIND_CODES = {
@@ -177,6 +178,7 @@ def iter_xml_files(
 
     Files whose name says they hold another kind are skipped unopened when `kind` is given. The delivery document and
     the GEM-WPL-RELATIE file are skipped unless `include_documents`. Each stream is closed when the caller moves on.
+    Streams are guarded (connectors/xml_guard.py): a DTD, a whitespace flood or a zip bomb is refused as it is read.
     """
     path = Path(path)
     entity = entity_of_kind(kind)
@@ -197,7 +199,7 @@ def iter_xml_files(
     if path.stat().st_size == 0:
         raise DeliveryError(path, "byte 0", "empty file")
     with open(path, "rb") as f:
-        yield str(path), f
+        yield str(path), GuardedStream(f, str(path))
 
 
 def _wanted(name: str, entity: str | None, include_documents: bool) -> bool:
@@ -227,7 +229,7 @@ def _iter_zip(
         if info.file_size == 0:
             raise DeliveryError(member, "byte 0", "empty file")
         with zf.open(info) as f:
-            yield member, f
+            yield member, GuardedStream(f, member, info.compress_size)
 
 
 def _iter_inner_zip(
@@ -244,7 +246,7 @@ def _iter_inner_zip(
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryFile(dir=tmp_dir))
         with zf.open(info) as src:
-            shutil.copyfileobj(src, spool, 1 << 20)
+            shutil.copyfileobj(GuardedStream(src, member, info.compress_size, xml=False), spool, 1 << 20)
         spool.seek(0)
         try:
             inner = stack.enter_context(zipfile.ZipFile(spool))
@@ -487,8 +489,10 @@ def iter_bag_objects(
 
 def read_extract_date(stream: IO[bytes], name: str) -> str | None:
     """The `StandTechnischeDatum` of a delivery document or an object file's `bagInfo` (read up to the first object)."""
+    if not isinstance(stream, GuardedStream):
+        stream = GuardedStream(stream, name)
     try:
-        for _, el in etree.iterparse(stream, events=("end",)):
+        for _, el in etree.iterparse(stream, events=("end",), resolve_entities=False, no_network=True):
             tag = local_name(el.tag)
             if tag == "StandTechnischeDatum":
                 return (el.text or "").strip() or None
