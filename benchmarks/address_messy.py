@@ -143,19 +143,23 @@ def messy_addresses(addresses, n: int, seed: int = 11) -> list[Written]:
             at_number[(x["straatnaam"], "*", x["huisnummer"])].append(x)
         by_postcode[(x["postcode"], x["huisnummer"])].append(x)
     with_history = [x for x in rows if x.get("historic_postcodes")]
+    by_old_postcode: dict[tuple, list[dict]] = defaultdict(list)
+    for x in with_history:
+        for old in x["historic_postcodes"]:
+            by_old_postcode[(old, x["huisnummer"])].append(x)
     out: list[Written] = []
     while len(out) < n:
         form = r.choices(
             ["pc_nr", "nr_street", "floor_anywhere", "everyday", "historic_pc", "left_out"], [22, 22, 22, 16, 6, 12]
         )[0]
         x = r.choice(with_history if form == "historic_pc" and with_history else rows)
-        written = _write(form, x, at_number, by_postcode, r)
+        written = _write(form, x, at_number, by_postcode, by_old_postcode, r)
         if written is not None:
             out.append(written)
     return out
 
 
-def _write(form: str, x: dict, at_number, by_postcode, r: random.Random) -> Written | None:
+def _write(form: str, x: dict, at_number, by_postcode, by_old_postcode, r: random.Random) -> Written | None:
     street, nr, letter, addition, pc = (
         x["straatnaam"],
         x["huisnummer"],
@@ -220,7 +224,10 @@ def _write(form: str, x: dict, at_number, by_postcode, r: random.Random) -> Writ
         old = r.choice(x["historic_postcodes"])
         if by_postcode.get((old, nr)):
             return None  # the old postcode is another address's now: the current one is meant by BAG
-        text = r.choice([f"{old} {nr}{sfx}", f"{st} {nr}{sfx}, {postcode_as_written(old, r)}{place}"])
+        text = f"{st} {nr}{sfx}, {postcode_as_written(old, r)}{place}"
+        shared = {(y["straatnaam"], y["woonplaats"]) for y in by_old_postcode[(old, nr)]}
+        if len(shared) == 1 and r.random() < 0.5:  # no street written, where the old postcode tells the street
+            text = f"{old} {nr}{sfx}"
     else:  # left_out: the letter and addition not written
         bare = [y for y in same_number if y["huisletter"] is None and y["huisnummertoevoeging"] is None]
         if bare:

@@ -358,7 +358,7 @@ def _resolve_one(p: ParsedAddress, index: BagIndex) -> Match:
     if not pc_rows and p.postcode:  # a postcode the address had before: only when no current address has it
         old_rows = index.by_historic_postcode.get((p.postcode, p.huisnummer))
         found = _postcode_route(index, p, old_rows, keys, "historic_postcode") if old_rows else None
-        if found is not None and found.resolved:
+        if found is not None and (found.resolved or not keys):  # with no street to go by, its reason stands
             return found
     if pc_rows:
         found = _postcode_route(index, p, pc_rows, keys)
