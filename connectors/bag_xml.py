@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +156,14 @@ def entity_of_kind(kind: str | None) -> str | None:
     return entity
 
 
+def entities_of_kinds(kind: str | Iterable[str] | None) -> frozenset[str] | None:
+    """One kind or several (names, element names or codes, as `entity_of_kind`) as a set of entities; None for all."""
+    if kind is None:
+        return None
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    return frozenset(entity_of_kind(k) or "" for k in kinds)
+
+
 @dataclass
 class ParseStats:
     """What the parser saw besides the objects: files, namespace versions and element names it does not know."""
@@ -172,16 +180,20 @@ class ParseStats:
 
 
 def iter_xml_files(
-    path: Path, *, kind: str | None = None, tmp_dir: Path | None = None, include_documents: bool = False
+    path: Path,
+    *,
+    kind: str | Iterable[str] | None = None,
+    tmp_dir: Path | None = None,
+    include_documents: bool = False,
 ) -> Iterator[tuple[str, IO[bytes]]]:
     """Yield (name, binary stream) for every object XML file in a folder, a zip (nested zips too) or one file.
 
-    Files whose name says they hold another kind are skipped unopened when `kind` is given. The delivery document and
+    Files whose name says they hold another kind are skipped unopened when `kind` (one or several) is given. The delivery document and
     the GEM-WPL-RELATIE file are skipped unless `include_documents`. Each stream is closed when the caller moves on.
     Streams are guarded (connectors/xml_guard.py): a DTD, a whitespace flood or a zip bomb is refused as it is read.
     """
     path = Path(path)
-    entity = entity_of_kind(kind)
+    entity = entities_of_kinds(kind)
     if path.is_dir():
         for p in sorted(path.rglob("*")):
             if p.is_file() and p.suffix.lower() in (".xml", ".zip"):
@@ -202,18 +214,23 @@ def iter_xml_files(
         yield str(path), GuardedStream(f, str(path))
 
 
-def _wanted(name: str, entity: str | None, include_documents: bool) -> bool:
+def _wanted(name: str, entity: frozenset[str] | None, include_documents: bool) -> bool:
     base = Path(name).name
     if _NOT_OBJECTS.match(base):
         return include_documents
     if entity is None:
         return True
     named = kind_from_name(base)
-    return named is None or named == entity
+    return named is None or named in entity
 
 
 def _iter_zip(
-    zf: zipfile.ZipFile, label: str, entity: str | None, tmp_dir: Path | None, include_documents: bool, depth: int
+    zf: zipfile.ZipFile,
+    label: str,
+    entity: frozenset[str] | None,
+    tmp_dir: Path | None,
+    include_documents: bool,
+    depth: int,
 ) -> Iterator[tuple[str, IO[bytes]]]:
     for info in sorted(zf.infolist(), key=lambda i: i.filename):
         name = info.filename
@@ -236,7 +253,7 @@ def _iter_inner_zip(
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     member: str,
-    entity: str | None,
+    entity: frozenset[str] | None,
     tmp_dir: Path | None,
     include_documents: bool,
     depth: int,
@@ -261,7 +278,7 @@ def _iter_inner_zip(
 
 
 def iter_file_objects(
-    stream: IO[bytes], name: str, *, entity: str | None = None, stats: ParseStats | None = None
+    stream: IO[bytes], name: str, *, entity: str | Iterable[str] | None = None, stats: ParseStats | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every object version in one XML file as a dict (`RECORD_KEYS[entity]` plus entity, source_file, record_ref).
 
@@ -270,6 +287,7 @@ def iter_file_objects(
     with the file, line and column.
     """
     stats = stats if stats is not None else ParseStats()
+    wanted = entities_of_kinds(entity)
     count = 0
     context = etree.iterparse(
         stream,
@@ -285,7 +303,7 @@ def iter_file_objects(
         for _, el in context:
             for obj in el:
                 obj_entity = ELEMENT_TO_ENTITY.get(local_name(obj.tag))
-                if obj_entity is None or (entity is not None and obj_entity != entity):
+                if obj_entity is None or (wanted is not None and obj_entity not in wanted):
                     continue
                 if count == 0:
                     stats.namespace_versions.add(_namespace_version(obj.tag))
@@ -469,18 +487,18 @@ def ring_centroid(poslist: str, dimension: int = 2) -> tuple[float, float]:
 
 def iter_bag_objects(
     path: Path,
-    kind: str | None = None,
+    kind: str | Iterable[str] | None = None,
     *,
     stats: ParseStats | None = None,
     tmp_dir: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every object version (voorkomen) in an extract, as plain dicts, in file order; `kind` limits it to one type.
 
-    `kind` is an entity name (`nummeraanduiding`), an element name (`Nummeraanduiding`) or a Kadaster code (`NUM`);
-    None yields all kinds. Files named for another kind are not opened. Superseded versions are yielded too: picking
+    `kind` is an entity name (`nummeraanduiding`), an element name (`Nummeraanduiding`) or a Kadaster code (`NUM`),
+    or several of them; None yields all kinds. Files named for another kind are not opened. Superseded versions are yielded too: picking
     the current one is `read_bag`'s job. Pass a `ParseStats` to learn which files were read.
     """
-    entity = entity_of_kind(kind)
+    entity = entities_of_kinds(kind)
     stats = stats if stats is not None else ParseStats()
     for name, stream in iter_xml_files(Path(path), kind=entity, tmp_dir=tmp_dir):
         stats.files.append(name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,6 +89,40 @@ def _with_columns(table: pa.Table | None, entity: str) -> pa.Table:
     return table.select(names)
 
 
+_ADDRESS_SQL = """
+    with ao as (
+        select hoofdadres_id as num, verblijfsobject_id as ao_id, verblijfsobject_id as vbo, 0 as prio, 0 as kind
+        from verblijfsobject
+        union all
+        select unnest(nevenadres_ids), verblijfsobject_id, verblijfsobject_id, 1, 0 from verblijfsobject
+        union all
+        select hoofdadres_id, ligplaats_id, null, 0, 1 from ligplaats
+        union all
+        select unnest(nevenadres_ids), ligplaats_id, null, 1, 1 from ligplaats
+        union all
+        select hoofdadres_id, standplaats_id, null, 0, 2 from standplaats
+        union all
+        select unnest(nevenadres_ids), standplaats_id, null, 1, 2 from standplaats
+    ),
+    ranked as (
+        select *, row_number() over (partition by num order by prio, kind, ao_id) as rn from ao
+        where num is not null
+    ),
+    best as (select num, ao_id, vbo, prio = 0 as hoofd from ranked where rn = 1)
+    select n.nummeraanduiding_id, best.ao_id as adresseerbaar_object_id, best.vbo as verblijfsobject_id,
+           o.naam as straatnaam, o.verkorte_naam, n.huisnummer::int as huisnummer, n.huisletter,
+           n.huisnummertoevoeging, n.postcode, coalesce(w1.naam, w2.naam) as woonplaats, n.status,
+           coalesce(best.hoofd, false) as hoofdadres, n.historic_postcodes,
+           o.historic_names as historic_straatnamen
+    from nummeraanduiding n
+    left join openbare_ruimte o on o.openbare_ruimte_id = n.openbare_ruimte_id
+    left join woonplaats w1 on w1.woonplaats_id = n.woonplaats_id
+    left join woonplaats w2 on w2.woonplaats_id = o.woonplaats_id
+    left join best on best.num = n.nummeraanduiding_id
+    order by n.nummeraanduiding_id
+"""
+
+
 def addresses_from_entities(entities: Mapping[str, pa.Table]) -> pa.Table:
     """One row per nummeraanduiding (ADDRESS_COLUMNS) from the BAG connector's entity tables.
 
@@ -99,38 +134,40 @@ def addresses_from_entities(entities: Mapping[str, pa.Table]) -> pa.Table:
     con = duckdb.connect()
     for name, table in t.items():
         con.register(name, table)
-    return con.sql("""
-        with ao as (
-            select hoofdadres_id as num, verblijfsobject_id as ao_id, verblijfsobject_id as vbo, 0 as prio, 0 as kind
-            from verblijfsobject
-            union all
-            select unnest(nevenadres_ids), verblijfsobject_id, verblijfsobject_id, 1, 0 from verblijfsobject
-            union all
-            select hoofdadres_id, ligplaats_id, null, 0, 1 from ligplaats
-            union all
-            select unnest(nevenadres_ids), ligplaats_id, null, 1, 1 from ligplaats
-            union all
-            select hoofdadres_id, standplaats_id, null, 0, 2 from standplaats
-            union all
-            select unnest(nevenadres_ids), standplaats_id, null, 1, 2 from standplaats
-        ),
-        ranked as (
-            select *, row_number() over (partition by num order by prio, kind, ao_id) as rn from ao
-            where num is not null
-        ),
-        best as (select num, ao_id, vbo, prio = 0 as hoofd from ranked where rn = 1)
-        select n.nummeraanduiding_id, best.ao_id as adresseerbaar_object_id, best.vbo as verblijfsobject_id,
-               o.naam as straatnaam, o.verkorte_naam, n.huisnummer::int as huisnummer, n.huisletter,
-               n.huisnummertoevoeging, n.postcode, coalesce(w1.naam, w2.naam) as woonplaats, n.status,
-               coalesce(best.hoofd, false) as hoofdadres, n.historic_postcodes,
-               o.historic_names as historic_straatnamen
-        from nummeraanduiding n
-        left join openbare_ruimte o on o.openbare_ruimte_id = n.openbare_ruimte_id
-        left join woonplaats w1 on w1.woonplaats_id = n.woonplaats_id
-        left join woonplaats w2 on w2.woonplaats_id = o.woonplaats_id
-        left join best on best.num = n.nummeraanduiding_id
-        order by n.nummeraanduiding_id
-    """).to_arrow_table()
+    return con.sql(_ADDRESS_SQL).to_arrow_table()
+
+
+def write_address_table(files: Mapping[str, Path], out: Path, work_dir: Path, memory_limit: str = "1GB") -> int:
+    """The same join as `addresses_from_entities` on the connector's entity Parquet files, written to `out` by DuckDB
+    within `memory_limit` (spilling to `work_dir`): the address table of a national extract never passes through
+    Python. Returns the number of addresses."""
+    con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(work_dir), "threads": 2})
+    try:
+        for entity, names in _ENTITY_COLUMNS.items():
+            path = files.get(entity)
+            present = set(pq.read_schema(path).names) if path is not None and Path(path).exists() else set()
+            if present:
+                cols = ", ".join(n if n in present else f"null::{_sql_type(n)} as {n}" for n in names)
+                con.execute(f"create view {entity} as select {cols} from read_parquet('{_quoted(path)}')")
+            else:
+                cols = ", ".join(f"null::{_sql_type(n)} as {n}" for n in names)
+                con.execute(f"create view {entity} as select {cols} where false")
+        con.execute(f"copy ({_ADDRESS_SQL}) to '{_quoted(out)}' (format parquet, compression zstd)")
+        return int(con.execute(f"select count(*) from read_parquet('{_quoted(out)}')").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _sql_type(column: str) -> str:
+    return "varchar[]" if column in _LISTS else "integer" if column == "huisnummer" else "varchar"
+
+
+def _quoted(path: Path | str) -> str:
+    return str(path).replace("'", "''")
+
+
+# Object types the address table is made of: an extract's panden (a third of it) need not be read.
+ADDRESS_ENTITIES = tuple(_ENTITY_COLUMNS)
 
 
 def bag_address_table(folder: Path) -> pa.Table:
@@ -145,18 +182,30 @@ def bag_address_table(folder: Path) -> pa.Table:
     return addresses_from_entities(entities)
 
 
-def load_bag_addresses(bag_path: Path, staging_root: Path | None = None) -> pa.Table:
-    """Read an LVBAG extract (zip or folder) with the BAG connector and return the address table.
-
-    The connector's staging folder is removed afterwards: the table is all the resolver needs."""
+def save_bag_addresses(bag_path: Path, out: Path, staging_root: Path | None = None) -> int:
+    """Read an LVBAG extract (zip or folder) with the BAG connector, only the object types addresses need, and
+    write the address table to `out` (Parquet), in bounded memory whatever the extract's size. Returns its rows.
+    The connector's staging folder is removed afterwards."""
     from connectors.bag import read_bag
 
-    result = read_bag(Path(bag_path), staging_root=staging_root)
+    result = read_bag(Path(bag_path), staging_root=staging_root, entities=ADDRESS_ENTITIES)
     try:
-        return addresses_from_entities({name: batch.read_clean() for name, batch in result.entities.items()})
+        files = {name: batch.clean_path for name, batch in result.entities.items()}
+        return write_address_table(files, Path(out), result.staging_dir)
     finally:
         if result.staging_dir is not None:
             shutil.rmtree(result.staging_dir, ignore_errors=True)
+
+
+def load_bag_addresses(bag_path: Path, staging_root: Path | None = None) -> pa.Table:
+    """Read an LVBAG extract (zip or folder) with the BAG connector and return the address table."""
+    if staging_root is not None:
+        Path(staging_root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=staging_root) as tmp:
+        out = Path(tmp) / "addresses.parquet"
+        save_bag_addresses(bag_path, out, staging_root=staging_root)
+        table = pq.read_table(out)
+    return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
 
 
 def _mapped(table: pa.Table, name: str, fn) -> list:
