@@ -188,9 +188,10 @@ def iter_xml_files(
 ) -> Iterator[tuple[str, IO[bytes]]]:
     """Yield (name, binary stream) for every object XML file in a folder, a zip (nested zips too) or one file.
 
-    Files whose name says they hold another kind are skipped unopened when `kind` (one or several) is given. The delivery document and
-    the GEM-WPL-RELATIE file are skipped unless `include_documents`. Each stream is closed when the caller moves on.
-    Streams are guarded (connectors/xml_guard.py): a DTD, a whitespace flood or a zip bomb is refused as it is read.
+    Files whose name says they hold another kind are skipped unopened when `kind` (one or several) is given. The
+    delivery document and the GEM-WPL-RELATIE file are skipped unless `include_documents`. Each stream is closed when
+    the caller moves on. Streams are guarded (connectors/xml_guard.py): a DTD, a whitespace flood or a zip bomb is
+    refused as it is read.
     """
     path = Path(path)
     entity = entities_of_kinds(kind)
@@ -492,11 +493,11 @@ def iter_bag_objects(
     stats: ParseStats | None = None,
     tmp_dir: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every object version (voorkomen) in an extract, as plain dicts, in file order; `kind` limits it to one type.
+    """Every object version (voorkomen) in an extract, as plain dicts, in file order; `kind` limits the types.
 
     `kind` is an entity name (`nummeraanduiding`), an element name (`Nummeraanduiding`) or a Kadaster code (`NUM`),
-    or several of them; None yields all kinds. Files named for another kind are not opened. Superseded versions are yielded too: picking
-    the current one is `read_bag`'s job. Pass a `ParseStats` to learn which files were read.
+    or several of them; None yields all kinds. Files named for another kind are not opened. Superseded versions are
+    yielded too: picking the current one is `read_bag`'s job. Pass a `ParseStats` to learn which files were read.
     """
     entity = entities_of_kinds(kind)
     stats = stats if stats is not None else ParseStats()
