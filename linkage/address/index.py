@@ -404,6 +404,17 @@ class BagIndex:
                 found.update(r for r in self.by_street.get((key, huisnummer), ()) if self.row_street[r] == sid)
         return sorted(found)
 
+    def share_streets(self, other: BagIndex) -> None:
+        """Match written streets against `other`'s streets (and know its woonplaatsen): for an index of a subset of
+        the addresses (linkage/address/subset.py), so a misspelt street meets the same rivals as in the whole BAG.
+        The look-ups of addresses stay this index's own."""
+        self.street_display = other.street_display
+        self.streets_in = other.streets_in
+        self.all_streets = other.all_streets
+        self.woonplaatsen = other.woonplaatsen
+        self._street_cache = other._street_cache
+        self._choices_cache = other._choices_cache
+
     def woonplaats_of(self, written: str | None) -> str | None:
         """The index's woonplaats key for a written woonplaats key; None for one BAG does not know here."""
         if not written:

@@ -1,0 +1,228 @@
+"""The national BAG in bounded memory (issue 11): the BAG connector and `rgw address resolve` on synthetic LVBAG
+extracts of about 0.33, 1 and 3 million addresses, time and peak memory per size, extrapolated to the real extract's
+9.9 million.
+
+The extracts are the city-scale synthetic Rotterdam's BAG (about 330,000 addresses, only its BAG part is generated)
+copied k times with its ids rewritten: copy k has gemeente code 0600+k in every object id, woonplaats id 5000+k
+named "Rotterdam" (k = 0) or "Plaats k", and postcodes whose first digit is k+1, so every copy is a town of its own
+whose street names repeat those of the others (as Dorpsstraat and Kerkstraat do across the country). Copies are
+written once under benchmarks/.cache/national/ and hard-linked into one folder per size.
+
+Measured per size, each in a fresh process (benchmarks/harness.py): `read_bag` on the whole extract (every object
+type, as `rgw ingest bag` does), and `rgw address resolve` with 100,000 free-text addresses of the first town
+(written by benchmarks/address_messy.py): reading the extract (address types only), the address table by DuckDB, the
+index of the addresses the input can mean, resolving. Anchor, in the same run: a bare lxml iterparse over the same
+files that only counts elements. Goals (issue 11): the national extract streamed in under 10 minutes and under 2 GB
+peak; 100,000 addresses resolved against it in under 60 s.
+
+    python -m benchmarks.bench_bag_national          # RGW_NATIONAL_COPIES="1 3 9" by default
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from benchmarks.harness import CACHE, measure, write_result
+
+ROOT = CACHE / "national"
+NATIONAL_ADDRESSES = 9_900_000
+_ID = re.compile(rb">0599(\d{12})<")
+_WOONPLAATS_ID = re.compile(rb">3086<")
+_POSTCODE = re.compile(rb"<Objecten:postcode>3(\d{3}[A-Z]{2})<")
+
+
+def ensure_city_bag() -> Path:
+    """The city-scale synthetic Rotterdam's BAG alone (no persons, owners or other registries)."""
+    folder = ROOT / "city"
+    if not (folder / "Leveringsdocument-BAG-Extract.xml").exists():
+        from synth.world import World, WorldBuilder, _buurten
+        from synth.write_bag import write_bag
+
+        b = WorldBuilder("city", 7)
+        buurten = _buurten("city")
+        dwellings = b.dwellings(buurten)
+        world = World("city", 7, buurten, b.streets, dwellings, [], [], [], b.retired, b.plaatsen)
+        write_bag(world, folder)
+    return folder
+
+
+def rewrite(data: bytes, k: int) -> bytes:
+    """One file of the city extract as copy k: ids, woonplaats and postcodes rewritten (see the module docstring)."""
+    data = _ID.sub(b">%04d\\1<" % (600 + k), data)
+    data = _WOONPLAATS_ID.sub(b">%d<" % (5000 + k), data)
+    data = _POSTCODE.sub(b"<Objecten:postcode>%d\\1<" % (k + 1), data)
+    if k:
+        data = data.replace(
+            b"<Objecten:naam>Rotterdam</Objecten:naam>", b"<Objecten:naam>Plaats %d</Objecten:naam>" % k
+        )
+    return data
+
+
+def ensure_copy(k: int) -> Path:
+    """Copy k of the city extract, rewritten line by line (one bagObject per line)."""
+    folder = ROOT / f"copy-{k}"
+    done = folder / "_done"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in sorted(ensure_city_bag().glob("*.xml")):
+        name = src.name.replace("0599", f"{600 + k:04d}", 1) if src.name.startswith("0599") else src.name
+        if name.startswith("Leveringsdocument") and k:
+            continue
+        with open(src, "rb") as fin, open(folder / name, "wb") as fout:
+            for line in fin:
+                fout.write(rewrite(line, k))
+    done.write_text("")
+    return folder
+
+
+def ensure_extract(copies: int) -> Path:
+    """An extract of `copies` towns: a folder of hard links to the copies' files."""
+    folder = ROOT / f"extract-{copies}x"
+    if (folder / "_done").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(copies):
+        for f in ensure_copy(k).glob("*.xml"):
+            target = folder / f.name
+            if not target.exists():
+                os.link(f, target)
+    (folder / "_done").write_text("")
+    return folder
+
+
+def ensure_input(n: int = 100_000) -> Path:
+    """`n` messy free-text addresses of the first town (its address table read once with the connector)."""
+    path = ROOT / f"input-{n}.csv"
+    if path.exists():
+        return path
+    measure(
+        "national_input",
+        f"""
+        import pyarrow as pa, pyarrow.csv as pacsv
+        from pathlib import Path
+        from benchmarks.address_messy import messy_addresses
+        from linkage.address.index import load_bag_addresses
+        addresses = load_bag_addresses(Path({str(ensure_copy(0))!r}))
+        written = messy_addresses(addresses, {n}, seed=99)
+        pacsv.write_csv(pa.table({{"id": list(range(len(written))), "adres": [w.text for w in written],
+                                   "want": [w.want for w in written], "kind": [w.kind for w in written]}}),
+                        {str(path)!r})
+        """,
+    )
+    return path
+
+
+CONNECTOR = """
+from pathlib import Path
+from connectors.bag import read_bag
+import shutil
+r = read_bag(Path({extract!r}), staging_root=Path({staging!r}))
+out["counts"] = r.counts()
+shutil.rmtree(r.staging_dir, ignore_errors=True)
+"""
+
+ANCHOR = """
+from lxml import etree
+from pathlib import Path
+n = 0
+for f in sorted(Path({extract!r}).glob('*.xml')):
+    for _, el in etree.iterparse(str(f), events=('end',), tag='{{*}}bagObject'):
+        n += 1
+        el.clear()
+        while el.getprevious() is not None:
+            del el.getparent()[0]
+out['objects'] = n
+"""
+
+RESOLVE = """
+import time
+import pyarrow.parquet as pq, pyarrow.csv as pacsv, pyarrow.compute as pc
+from click.testing import CliRunner
+from rgw.cli import main
+t0 = time.perf_counter()
+result = CliRunner().invoke(main, ["address", "resolve", "--bag", {extract!r}, "--input", {input!r},
+                                   "--address-column", "adres", "--out", {output!r}])
+out["seconds_total"] = time.perf_counter() - t0
+assert result.exit_code == 0, result.output
+out["report"] = result.output
+t = pq.read_table({output!r})
+want, got, kind = (t[c].to_pylist() for c in ("want", "nummeraanduiding_id", "kind"))
+resolvable = [(w, g) for w, g, k in zip(want, got, kind) if k == "resolvable"]
+resolved = [(w, g) for w, g in resolvable if g is not None]
+out["right_among_resolved"] = sum(str(w) == g for w, g in resolved) / max(len(resolved), 1)
+out["unresolved_among_resolvable"] = 1 - len(resolved) / max(len(resolvable), 1)
+ambiguous = [g for g, k in zip(got, kind) if k == "ambiguous"]
+out["answered_among_ambiguous"] = sum(g is not None for g in ambiguous) / max(len(ambiguous), 1)
+"""
+
+
+def main() -> dict:
+    copies = [int(c) for c in os.environ.get("RGW_NATIONAL_COPIES", "1 3 9").split()]
+    input_csv = ensure_input()
+    sizes = []
+    for n in copies:
+        extract = ensure_extract(n)
+        staging = ROOT / "staging"
+        staging.mkdir(exist_ok=True)
+        anchor = measure("national_anchor", ANCHOR.format(extract=str(extract)))
+        connector = measure("national_connector", CONNECTOR.format(extract=str(extract), staging=str(staging)))
+        output = ROOT / f"resolved-{n}x.parquet"
+        resolve = measure(
+            "national_resolve",
+            RESOLVE.format(extract=str(extract), input=str(input_csv), output=str(output)),
+            env={"RGW_DATA": str(ROOT / "data")},
+        )
+        addresses = connector.extra["counts"]["nummeraanduiding"]["clean"]
+        sizes.append(
+            {
+                "copies": n,
+                "addresses": addresses,
+                "objects": anchor.extra["objects"],
+                "connector_seconds": round(connector.seconds, 1),
+                "connector_peak_mb": round(connector.peak_rss_mb),
+                "anchor_iterparse_seconds": round(anchor.seconds, 1),
+                "connector_over_anchor": round(connector.seconds / anchor.seconds, 2),
+                "resolve_seconds": round(resolve.seconds, 1),
+                "resolve_peak_mb": round(resolve.peak_rss_mb),
+                "resolve_report": resolve.extra["report"].strip(),
+                "rates": {
+                    k: round(resolve.extra[k], 5)
+                    for k in ("right_among_resolved", "unresolved_among_resolvable", "answered_among_ambiguous")
+                },
+            }
+        )
+        print(json.dumps(sizes[-1]), flush=True)
+    payload = {"cores": os.cpu_count(), "sizes": sizes, "national": extrapolate(sizes)}
+    write_result("bag_national", payload)
+    return payload
+
+
+def extrapolate(sizes: list[dict]) -> dict:
+    """Time and memory at 9.9 million addresses from a straight line through the smallest and largest size."""
+    if len(sizes) < 2:
+        return {}
+    a, b = sizes[0], sizes[-1]
+    out = {}
+    for key in ("connector_seconds", "connector_peak_mb", "resolve_seconds", "resolve_peak_mb"):
+        slope = (b[key] - a[key]) / (b["addresses"] - a["addresses"])
+        out[key] = round(b[key] + slope * (NATIONAL_ADDRESSES - b["addresses"]), 1)
+    out["goals"] = {
+        "connector under 600 s": out["connector_seconds"] < 600,
+        "connector under 2048 MB": out["connector_peak_mb"] < 2048,
+        "resolve 100k under 60 s": out["resolve_seconds"] < 60,
+    }
+    return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["prepare"]:
+        for n in [int(c) for c in os.environ.get("RGW_NATIONAL_COPIES", "1 3 9").split()]:
+            print(ensure_extract(n), flush=True)
+        sys.exit(0)
+    json.dump(main(), sys.stdout, indent=2)
+    print()
