@@ -117,6 +117,14 @@ def ensure_input(n: int = 100_000) -> Path:
     return path
 
 
+# CPU seconds of the process (user + system, DuckDB's threads included): on a shared machine the wall time says more
+# about the neighbours than about the code.
+CPU = """
+import resource as _r
+_u = _r.getrusage(_r.RUSAGE_SELF)
+out["cpu_seconds"] = _u.ru_utime + _u.ru_stime
+"""
+
 CONNECTOR = """
 from pathlib import Path
 from connectors.bag import read_bag
@@ -165,16 +173,16 @@ def main() -> dict:
     copies = [int(c) for c in os.environ.get("RGW_NATIONAL_COPIES", "1 3 9").split()]
     input_csv = ensure_input()
     sizes = []
-    anchor = measure("national_anchor", ANCHOR.format(extract=str(ensure_extract(copies[0]))))
+    anchor = measure("national_anchor", ANCHOR.format(extract=str(ensure_extract(copies[0]))) + CPU)
     for n in copies:
         extract = ensure_extract(n)
         staging = ROOT / "staging"
         staging.mkdir(exist_ok=True)
-        connector = measure("national_connector", CONNECTOR.format(extract=str(extract), staging=str(staging)))
+        connector = measure("national_connector", CONNECTOR.format(extract=str(extract), staging=str(staging)) + CPU)
         output = ROOT / f"resolved-{n}x.parquet"
         resolve = measure(
             "national_resolve",
-            RESOLVE.format(extract=str(extract), input=str(input_csv), output=str(output)),
+            RESOLVE.format(extract=str(extract), input=str(input_csv), output=str(output)) + CPU,
             env={"RGW_DATA": str(ROOT / "data")},
         )
         addresses = connector.extra["counts"]["nummeraanduiding"]["clean"]
@@ -184,9 +192,13 @@ def main() -> dict:
                 "addresses": addresses,
                 "objects": sum(c["in"] for c in connector.extra["counts"].values()),
                 "connector_seconds": round(connector.seconds, 1),
+                "connector_cpu_seconds": round(connector.extra["cpu_seconds"], 1),
                 "connector_peak_mb": round(connector.peak_rss_mb),
-                "connector_over_anchor": round(connector.seconds / (anchor.seconds * n / copies[0]), 2),
+                "connector_cpu_over_anchor": round(
+                    connector.extra["cpu_seconds"] / (anchor.extra["cpu_seconds"] * n / copies[0]), 2
+                ),
                 "resolve_seconds": round(resolve.seconds, 1),
+                "resolve_cpu_seconds": round(resolve.extra["cpu_seconds"], 1),
                 "resolve_peak_mb": round(resolve.peak_rss_mb),
                 "resolve_report": resolve.extra["report"].strip(),
                 "rates": {
@@ -198,9 +210,11 @@ def main() -> dict:
         print(json.dumps(sizes[-1]), flush=True)
     payload = {
         "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
         "anchor_iterparse": {
             "copies": copies[0],
             "seconds": round(anchor.seconds, 1),
+            "cpu_seconds": round(anchor.extra["cpu_seconds"], 1),
             "objects": anchor.extra["objects"],
         },
         "sizes": sizes,
@@ -216,13 +230,14 @@ def extrapolate(sizes: list[dict]) -> dict:
         return {}
     a, b = sizes[0], sizes[-1]
     out = {}
-    for key in ("connector_seconds", "connector_peak_mb", "resolve_seconds", "resolve_peak_mb"):
+    keys = ("connector_seconds", "connector_cpu_seconds", "connector_peak_mb", "resolve_seconds")
+    for key in (*keys, "resolve_cpu_seconds", "resolve_peak_mb"):
         slope = (b[key] - a[key]) / (b["addresses"] - a["addresses"])
         out[key] = round(b[key] + slope * (NATIONAL_ADDRESSES - b["addresses"]), 1)
     out["goals"] = {
-        "connector under 600 s": out["connector_seconds"] < 600,
+        "connector under 600 CPU s": out["connector_cpu_seconds"] < 600,
         "connector under 2048 MB": out["connector_peak_mb"] < 2048,
-        "resolve 100k under 60 s": out["resolve_seconds"] < 60,
+        "resolve 100k under 60 CPU s": out["resolve_cpu_seconds"] < 60,
     }
     return out
 
