@@ -55,7 +55,7 @@ _FLOOR_PHRASE = re.compile(
 # The short ground-floor and upstairs words, taken out only where no street word can stand: at the start of a part
 # before the street ("hs Slaghekstraat 8", "huis, Putselaan 7") or just before the number ("Mijnsherenlaan bg 13").
 _SHORT_FLOOR = re.compile(
-    r"(?:(?<![^,;(])|(?<=[,;(] )|(?<=^ ))(?:hs|bg|bgg|huis(?! te )|bov|boven)\.?(?=,| [a-z])"
+    r"(?:(?<![^,;(])|(?<=[,;(] )|(?<=^ ))(?:hs|bg|bgg|huis(?! te )|bov|boven(?! de ))\.?(?=,| [a-z])"
     r"|(?<= )(?:hs|bg|bgg|huis|bov|boven)\.?(?= [0-9])"
 )
 _WORD_OR_NUMBER = re.compile(r"[a-z]+|[0-9]+")
