@@ -8,6 +8,10 @@ Routes, in order of trust, with the `method` each gives:
 - `street_*`: the street (exact key, or short name) and number within the woonplaats; a wrong postcode is overruled.
 - `street_fuzzy`: as above with a misspelled street, matched with rapidfuzz.
 - `number_split`: "Lupinestraat 2101" for 21-01, an addition glued to the number, accepted only when one split fits.
+- `historic_postcode_*`, `historic_street_*`: a postcode or street name the address had in an earlier BAG version
+  (the connector's historic_postcodes / historic_names), tried only when no current one fits.
+A street route's method ends in `_postcode_overruled` when a written postcode belonged to another address and the
+street was followed, or in `_historic_postcode` when the written postcode was the address's before.
 The suffix after the number decides between the candidates at one number; the method's ending says how: `_exact` (as
 written), `_letter` (a letter read as an addition or the other way round), `_floor` (a floor word mapped to BAG's
 addition: "3 hoog" -> 3, "beneden" -> hs), `_only` (the only address at that number, nothing or only a floor written).
