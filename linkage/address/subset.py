@@ -4,14 +4,14 @@ A BagIndex holds every address as Python objects: fine for a city (330,000 addre
 national extract (9.9 million). `resolve_with_address_file` reads the input first and asks DuckDB for the addresses
 any route of the resolver could look at, then builds a BagIndex of those alone:
 - every address at a written postcode (current or earlier), which covers the postcode routes;
-- every address on each street the written street names can mean: exact keys, short names, earlier names and the
-  fuzzy matches, found on an index of the distinct streets (a few hundred thousand nationally), which covers the
-  street routes, the number splits and the other readings of the number;
+- on each street the written street names can mean (exact keys, short names, earlier names and the fuzzy matches,
+  in every woonplaats, found on an index of the distinct streets: a few hundred thousand nationally), the addresses
+  at the numbers the text can mean (each reading of the number, and the heads of a number an addition may be glued
+  to: "2101" 21, 210), which covers the street routes and the number splits;
 - the addresses of BAG ids in the text.
 The subset's index takes over the street universe of the street index (every street of the extract), so a misspelt
 street is matched against the same streets as with the whole table, and the answers are the same (checked in
-benchmarks/bench_bag_national.py and tests/test_address_subset.py). Memory follows the input's spread, not the
-extract's size: Rotterdam's addresses against the national extract hold about one town.
+benchmarks/bench_bag_national.py and tests/test_address_subset.py). Memory follows the input, not the extract.
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ def resolve_with_address_file(
     try:
         source = f"read_parquet('{str(addresses).replace(chr(39), chr(39) * 2)}')"
         streets, street_rows = street_index(con, source)
-        postcodes, ids, sids = _wanted(table, streets, text_column, fields or {})
-        names = street_rows.take(pa.array(sorted(sids), pa.int64())).select(
-            ["straatnaam", "verkorte_naam", "woonplaats"]
+        postcodes, ids, at = _wanted(table, streets, text_column, fields or {})
+        pairs = sorted(at)
+        names = street_rows.take(pa.array([sid for sid, _ in pairs], pa.int64()))
+        names = names.select(["straatnaam", "verkorte_naam", "woonplaats"]).append_column(
+            "huisnummer", pa.array([nr for _, nr in pairs], pa.int32())
         )
         con.register("want_street", names)
         con.register(
@@ -75,7 +77,8 @@ def resolve_with_address_file(
                     semi join want_postcode w on old = w.postcode
                 union
                 select nummeraanduiding_id from a semi join want_street s
-                    on a.straatnaam is not distinct from s.straatnaam
+                    on a.huisnummer = s.huisnummer
+                    and a.straatnaam is not distinct from s.straatnaam
                     and a.verkorte_naam is not distinct from s.verkorte_naam
                     and a.woonplaats is not distinct from s.woonplaats
                 union
@@ -90,17 +93,19 @@ def resolve_with_address_file(
     index = BagIndex(subset)
     index.share_streets(streets)
     if info is not None:
-        info.update(streets=street_rows.num_rows, addresses_held=subset.num_rows)
+        info.update(streets=street_rows.num_rows, addresses_held=subset.num_rows, street_numbers=len(pairs))
     return resolve_addresses(table, index, text_column=text_column, fields=fields)
 
 
 def _wanted(
     table: pa.Table, streets: BagIndex, text_column: str | None, fields: Mapping[str, str]
-) -> tuple[set[str], set[str], set[int]]:
-    """The postcodes, BAG ids and street ids (rows of the street index) the input can mean."""
+) -> tuple[set[str], set[str], set[tuple[int, int]]]:
+    """The postcodes, BAG ids and (street id, huisnummer) pairs the input can mean (street ids: rows of the street
+    index)."""
     postcodes: set[str] = set()
     ids: set[str] = set()
-    sids: set[int] = set()
+    at: set[tuple[int, int]] = set()
+    meant: dict[tuple[str, str | None], set[int]] = {}
     written_wp = fields.get("woonplaats")
     wps = table.column(written_wp).to_pylist() if written_wp else None
     for column in (fields.get("postcode"),):
@@ -114,7 +119,6 @@ def _wanted(
         texts += [str(v) if v is not None else None for v in table.column(text_column).to_pylist()]
     if fields.get("straatnaam"):
         texts += [str(v) if v is not None else None for v in table.column(fields["straatnaam"]).to_pylist()]
-    seen: set[tuple[str | None, str | None]] = set()
     woonplaatsen = streets.woonplaatsen
     for i, text in enumerate(texts):
         if not text:
@@ -126,11 +130,20 @@ def _wanted(
             if p.postcode:
                 postcodes.add(p.postcode)
             wp = p.woonplaats or wp_written
-            if not p.street or (p.street, wp) in seen:
+            if not p.street or p.huisnummer is None:
                 continue
-            seen.add((p.street, wp))
-            sids.update(_streets_meant(streets, p.street, wp))
-    return postcodes, ids, sids
+            sids = meant.get((p.street, wp))
+            if sids is None:
+                sids = meant[(p.street, wp)] = _streets_meant(streets, p.street, wp)
+            numbers = _numbers_meant(p.huisnummer)
+            at.update((sid, nr) for sid in sids for nr in numbers)
+    return postcodes, ids, at
+
+
+def _numbers_meant(huisnummer: int) -> set[int]:
+    """The number, and each head an addition may have been glued to ("2101": 2, 21, 210)."""
+    digits = str(huisnummer)
+    return {huisnummer, *(int(digits[:cut]) for cut in range(1, len(digits)))}
 
 
 def _streets_meant(streets: BagIndex, street: str, woonplaats: str | None) -> set[int]:
