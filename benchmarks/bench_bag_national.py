@@ -17,13 +17,14 @@ peak; 100,000 addresses resolved against it in under 60 s.
 
     python -m benchmarks.bench_bag_national          # RGW_NATIONAL_COPIES="1 3 9" by default
 
-| size | addresses | objects | connector CPU s | connector wall s | connector peak | resolve 100k, saved table: CPU s / wall s / peak | reading the extract + resolve: CPU s / peak |
-|---|---|---|---|---|---|---|---|
-| 1 town | 332,085 | 774,810 | 23.4 | 119 | 423 MB | 9.6 / 24.8 / 578 MB (332,085 held) | 30.0 / 607 MB |
-| 3 towns | 996,255 | 2,324,430 | 67.5 | 297 | 421 MB | 11.9 / 20.8 / 965 MB (706,699 held) | 72.3 / 1,000 MB |
-| 9.9 M, extrapolated | 9,900,000 | ~23 M | ~670 (by addresses; ~900 at the real extract's ~3.2 objects per address) | | ~420 MB (flat) | ~43 CPU s; memory ~6 GB if every town repeats every street name (see below) | |
+Run of 4 December 2026 (CPU seconds; peak memory of the process):
 
-Run of 4 December 2026 on 2 shared cores (load average 8-17 from the other sessions, hence CPU seconds: wall time
+    size                  addresses  connector CPU s / peak   resolve 100k vs saved table   extract + resolve
+    1 town                  332,085       23.4 / 423 MB        9.6 s / 578 MB (332k held)    30.0 s / 607 MB
+    3 towns                 996,255       67.5 / 421 MB       11.9 s / 965 MB (707k held)    72.3 s / 1,000 MB
+    9.9 M, extrapolated   9,900,000       ~670 / ~420 MB      ~43 s / ~6 GB (see below)
+
+On 2 shared cores (load average 8-17 from the other sessions, hence CPU seconds: wall time
 was 3-5 times the CPU time). The 9-town (3 million) extract was generated only in part and not measured: the
 extrapolation is a straight line through the 1- and 3-town points. Anchor: a bare lxml iterparse over the same files
 took 6.0 CPU s per town; the connector takes 3.75-3.9 times that (validation, version selection, Parquet).
