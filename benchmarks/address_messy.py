@@ -13,6 +13,11 @@ Pleinweg"), floor words before, between and after, an earlier postcode of the ad
 number, postcode woonplaats" with its variants.
 
     python -m benchmarks.address_messy            # focus-scale synthetic Rotterdam-Zuid, 100,000 addresses
+
+Run of 4 December 2026, focus scale (34,947 addresses, read by the BAG connector), 100,000 written (90,149 resolvable,
+9,851 ambiguous): right among resolved 1.0000, unresolved among resolvable 0.0000, answered among ambiguous 0.0000,
+in every form (docs/linkage.md has the table). Goals: >= 0.995, <= 0.01, <= 0.10. Against the 1- and 3-town
+national extracts (benchmarks/bench_bag_national.py, 100,000 other texts): right among resolved 1.0000 at both.
 """
 
 from __future__ import annotations
