@@ -9,6 +9,11 @@ The house number is the first number that follows some street text and is itself
 house number (letters, additions, floor words); `alternative_parses` gives the other readings ("Plein 1940 5": 1940
 or 5?) for the resolver to try when the first finds nothing. A woonplaats is recognised after the number or in its
 own comma-separated part; the resolver hands the parser the woonplaats names its BAG index knows.
+
+Also read: the number before the street ("5b Putselaan", "225A-02 Slinge": `_number_first`), postcode and number
+without a street ("3086WE 97C"), number and street in separate parts ("12-a, Putselaan"), and floors written anywhere
+("2e etage Putselaan 3", "Putselaan 1-hoog 3", "hs, Putselaan 3"): `_pull_floors` takes them out first and adds them
+to the suffix, as long as a number is left for the house number.
 """
 
 from __future__ import annotations
