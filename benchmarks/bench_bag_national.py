@@ -25,24 +25,26 @@ Run of 4 December 2026 (CPU seconds; peak memory of the process):
     9 towns               2,988,765      194.4 / 658 MB       (not measured)                (not measured)
     9.9 M, extrapolated   9,900,000       ~640 / ~1.5 GB      ~43 s / ~6 GB (see below)
 
-On 2 shared cores (load average 8-17 from the other sessions, hence CPU seconds: wall time
-was 2.5-5 times the CPU time; 487 s wall at 9 towns). The connector was measured at 1, 3 and 9 towns, resolving at 1
-and 3 towns only (time ran out); extrapolations are straight lines (memory through 3 and 9 towns). Anchor: a bare lxml iterparse over the same files
-took 6.0 CPU s per town; the connector takes 3.75-3.9 times that (validation, version selection, Parquet).
+On 2 shared cores (load average 8-17 from the other sessions, hence CPU seconds: wall time was 2.5-5 times the CPU
+time; 487 s wall at 9 towns). The connector was measured at 1, 3 and 9 towns, resolving at 1 and 3 towns only (time
+ran out); extrapolations are straight lines (memory through 3 and 9 towns). Anchor: a bare lxml iterparse over the
+same files took 6.0 CPU s per town; the connector takes 3.75-3.9 times that (validation, version selection,
+Parquet).
 
 What holds: the connector's memory stays bounded (423, 421, 658 MB at 1, 3, 9 towns; version runs spill to disk
-beyond 300,000 objects, the merge of more runs grows slowly: ~1.5 GB at 9.9 million, under 2 GB), and so is the reading of the extract for `rgw address resolve` (address types only, the address table
-joined by DuckDB within 1 GB). Resolving 100,000 addresses against the saved address table takes 10-12 CPU s and
-grows slowly with the extract (the street index of the whole extract, the DuckDB selection), ~43 CPU s extrapolated.
-What does not hold yet: (1) the connector's CPU time, ~640 s (10.7 minutes of one core) for 9.9 million addresses by this
-line, more for the real extract with its panden and history (goal 10 minutes): reading the object types in two
-processes would halve the wall time on two cores, not done; (2) the resolver's memory follows the addresses the input
-can mean, and in these synthetic extracts every town repeats every street name, so 100,000 addresses written without
-a woonplaats or postcode can mean 3 (or 9) towns' addresses: 707,000 held at 3 towns, ~6 GB by the straight line at
-9.9 million. Against the real extract (street names repeat far less) it is bounded by the input, but a compact
-(numpy) index would be needed to promise 2 GB whatever the input. The rates at 3 towns (15,822 "ambiguous_woonplaats")
-are right: the same street and number exists in three towns and the text does not say which; the input was written
-for one town.
+beyond 300,000 objects, the merge of more runs grows slowly: ~1.5 GB at 9.9 million, under 2 GB), and so is the
+reading of the extract for `rgw address resolve` (address types only, the address table joined by DuckDB within 1
+GB). Resolving 100,000 addresses against the saved address table takes 10-12 CPU s and grows slowly with the extract
+(the street index of the whole extract, the DuckDB selection), ~43 CPU s extrapolated. What does not hold yet: (1)
+the connector's CPU time, ~640 s (10.7 minutes of one core) for 9.9 million addresses by this line, more for the
+real extract with its panden and history (goal 10 minutes): reading the object types in two processes would halve
+the wall time on two cores, not done; (2) the resolver's memory follows the addresses the input can mean, and in
+these synthetic extracts every town repeats every street name, so 100,000 addresses written without a woonplaats or
+postcode can mean 3 (or 9) towns' addresses: 707,000 held at 3 towns, ~6 GB by the straight line at 9.9 million.
+Against the real extract (street names repeat far less) it is bounded by the input, but a compact (numpy) index
+would be needed to promise 2 GB whatever the input. The rates at 3 towns (15,822 "ambiguous_woonplaats") are right:
+the same street and number exists in three towns and the text does not say which; the input was written for one
+town.
 """
 
 from __future__ import annotations
