@@ -11,6 +11,10 @@ in a file, or even in one file: `CurrentVersions` keeps a dict id -> best versio
 writes it out as a sorted run when the objects held over all types pass `max_objects_in_memory`; the runs are merged
 at the end, so memory stays bounded whatever the size of the extract.
 
+History: the current version carries the other values its object's earlier versions had of one field, the
+postcode of a nummeraanduiding (`historic_postcodes`) and the name of an openbare ruimte (`historic_names`), so the
+address resolver can recognise an old postcode or street name without landing the versions themselves.
+
 Counting (how `records_in == clean + quarantined` reconciles): a superseded version is history, not a record lost.
 An entity's `records_in` counts each object once (its current version lands clean or goes to quarantine), plus every
 version that is quarantined before versions are compared: no or an invalid identificatie, an unreadable
@@ -87,6 +91,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("openbare_ruimte_id", pa.string()),
             ("woonplaats_id", pa.string()),
             *_TAIL,
+            ("historic_postcodes", LIST),
             *_REF,
         ]
     ),
@@ -114,6 +119,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("type", pa.string()),
             ("woonplaats_id", pa.string()),
             *_TAIL,
+            ("historic_names", LIST),
             *_REF,
         ]
     ),
@@ -132,6 +138,9 @@ ELEMENT_NAME = {
     "standplaats": "Standplaats",
 }
 MAX_VOORKOMEN = 99_999
+# The field whose earlier values are kept with the current version (`historic_postcodes`, `historic_names`): people
+# and registries keep writing a postcode or a street name for years after BAG changed it.
+HISTORY_FIELD = {"nummeraanduiding": "postcode", "openbare_ruimte": "naam"}
 # Values repeated across many objects (codes, dates, street and woonplaats ids) are interned while held, which
 # roughly halves the memory of the version dict.
 _INTERNED = ("status", "begin_geldigheid", "eind_geldigheid", "type_adresseerbaar_object", "openbare_ruimte_id")
@@ -159,13 +168,15 @@ class Rejected(Exception):
 
 
 class CurrentVersions:
-    """Per object id the best version seen so far, in a dict id -> [no_end, begin, voorkomen, seen, record].
+    """Per object id the best version seen so far, in a dict id -> [no_end, begin, voorkomen, seen, record, history].
 
     `seen` is a bit mask of the voorkomenidentificaties met, so a second copy of any version (current or not) is
     caught and handed to `on_duplicate`; the first copy counts. The record is held as a tuple of the parsed dict's
     values (same key order for every object of an entity), repeated strings interned: about 600 bytes per
-    nummeraanduiding and 900 per verblijfsobject, measured. Beyond `max_objects` the dict is written to `spill_dir` as
-    a run sorted by id and emptied; `current()` merges the runs, so memory stays bounded by `max_objects`.
+    nummeraanduiding and 900 per verblijfsobject, measured. `history` is None, or the distinct values of the
+    entity's HISTORY_FIELD over its versions once they differ (a tuple; rarely more than two). Beyond `max_objects`
+    the dict is written to `spill_dir` as a run sorted by id and emptied; `current()` merges the runs, so memory
+    stays bounded by `max_objects`.
     """
 
     def __init__(self, on_duplicate: Callable[[dict[str, Any]], None], spill_dir: Path, max_objects: int = 300_000):
@@ -175,6 +186,7 @@ class CurrentVersions:
         self.best: dict[str, list[Any]] = {}
         self.keys: tuple[str, ...] | None = None
         self.runs: list[Path] = []
+        self.history_at: int | None = None
         self.versions = 0
         self.duplicates = 0
         self.objects = 0
@@ -190,16 +202,29 @@ class CurrentVersions:
         """Take one version (identificatie and voorkomenidentificatie already checked)."""
         if self.keys is None:
             self.keys = tuple(rec)
+            field = HISTORY_FIELD.get(rec["entity"])
+            self.history_at = self.keys.index(field) if field else None
         self.versions += 1
         ident = rec["id"]
         v = rec["voorkomen_id"]
         bit = 1 << v if v is not None else 0
         entry = self.best.get(ident)
         if entry is None:
-            self.best[ident] = [rec["eind_geldigheid"] is None, rec["begin_geldigheid"] or "", v or 0, bit, _pack(rec)]
+            self.best[ident] = [
+                rec["eind_geldigheid"] is None,
+                rec["begin_geldigheid"] or "",
+                v or 0,
+                bit,
+                _pack(rec),
+                None,
+            ]
             if len(self.best) > self.max_objects:
                 self.spill()
             return
+        if self.history_at is not None:  # every value delivered counts, a second copy's too: order-independent
+            value = rec[self.keys[self.history_at]]
+            if value != entry[4][self.history_at]:
+                entry[5] = _union(entry[5], (value, entry[4][self.history_at]))
         if entry[3] & bit:
             self.duplicates += 1
             self.on_duplicate(rec)
@@ -234,7 +259,11 @@ class CurrentVersions:
         keys = self.keys
         for _ident, entry in entries:
             self.objects += 1
-            yield dict(zip(keys, entry[4], strict=True))
+            rec = dict(zip(keys, entry[4], strict=True))
+            if self.history_at is not None:
+                current = entry[4][self.history_at]
+                rec["history"] = sorted({v for v in entry[5] or () if v and v != current})
+            yield rec
         for run in self.runs:
             run.unlink(missing_ok=True)
 
@@ -280,7 +309,17 @@ class CurrentVersions:
                     }
                 )
         best = a if b_is_copy or (a[0], a[1], a[2]) >= (b[0], b[1], b[2]) else b
-        return [best[0], best[1], best[2], a[3] | b[3], best[4]]
+        history = _union(a[5], b[5])
+        if self.history_at is not None and a[4][self.history_at] != b[4][self.history_at]:
+            history = _union(history, (a[4][self.history_at], b[4][self.history_at]))
+        return [best[0], best[1], best[2], a[3] | b[3], best[4], history]
+
+
+def _union(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    """The distinct values of two histories (None for none), order kept."""
+    if not b:
+        return a
+    return tuple(dict.fromkeys(v for v in (*(a or ()), *b) if v is not None)) or None
 
 
 def _pack(rec: dict[str, Any]) -> tuple[Any, ...]:
@@ -389,6 +428,8 @@ def _nummeraanduiding(rec: dict[str, Any], row: dict[str, Any]) -> None:
     row["type_adresseerbaar_object"] = rec["type_adresseerbaar_object"]
     row["openbare_ruimte_id"] = _bag_ref(rec["openbare_ruimte_id"], "openbare_ruimte", "ligtAan", required=True)
     row["woonplaats_id"] = _bag_ref(rec["woonplaats_id"], "woonplaats", "ligtIn")
+    earlier = (normalise_postcode(v) for v in rec.get("history") or ())
+    row["historic_postcodes"] = sorted({v for v in earlier if v and v != postcode})  # an unreadable one is no help
 
 
 def _adresseerbaar(rec: dict[str, Any], row: dict[str, Any]) -> None:
@@ -416,6 +457,7 @@ def _openbare_ruimte(rec: dict[str, Any], row: dict[str, Any]) -> None:
     row["verkorte_naam"] = rec["verkorte_naam"]
     row["type"] = rec["type"]
     row["woonplaats_id"] = _bag_ref(rec["woonplaats_id"], "woonplaats", "ligtIn")
+    row["historic_names"] = list(rec.get("history") or ())
 
 
 def _woonplaats(rec: dict[str, Any], row: dict[str, Any]) -> None:
@@ -528,13 +570,15 @@ def read_bag(
     delivery_id: str | None = None,
     staging_root: Path | None = None,
     max_objects_in_memory: int = 300_000,
+    entities: Iterable[str] | None = None,
 ) -> DeliveryResult:
     """Read an LVBAG 2.0 extract into the current version of every object, one entity per object type.
 
     See the module docstring for the counting. `info` holds `extract_date`, `versions_read`, `superseded_versions`,
     `duplicate_versions` (all per entity), `vbo_without_hoofdadres_in_delivery`, `namespace_versions` and
     `files_without_objects`. `max_objects_in_memory` bounds the objects held (over all entities) before sorted runs
-    go to disk.
+    go to disk. `entities` limits the reading to those object types (files named for others are not opened; the
+    others' tables are empty): the address table needs no panden, a third of a national extract.
     """
     path = Path(path)
     if not path.exists():
@@ -546,7 +590,9 @@ def read_bag(
             extract_date = bag_extract_date(path)
             stats = ParseStats()
             with _no_cyclic_gc():
-                selectors, versions_read = _select_versions(path, collectors, staging_dir, stats, max_objects_in_memory)
+                selectors, versions_read = _select_versions(
+                    path, collectors, staging_dir, stats, max_objects_in_memory, entities
+                )
                 if not stats.files:
                     raise DeliveryError(path, "delivery", "no LVBAG object XML files in it (nothing to read)")
                 for entity, selector in selectors.items():
@@ -592,7 +638,12 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _select_versions(
-    path: Path, collectors: dict[str, EntityCollector], staging_dir: Path, stats: ParseStats, max_objects: int
+    path: Path,
+    collectors: dict[str, EntityCollector],
+    staging_dir: Path,
+    stats: ParseStats,
+    max_objects: int,
+    entities: Iterable[str] | None = None,
 ) -> tuple[dict[str, CurrentVersions], dict[str, int]]:
     """One pass over every file: check each version's identity, keep the best version per object."""
     selectors = {
@@ -600,7 +651,7 @@ def _select_versions(
     }
     versions_read = dict.fromkeys(ENTITIES, 0)
     held = 0
-    for rec in iter_bag_objects(path, stats=stats, tmp_dir=staging_dir):
+    for rec in iter_bag_objects(path, entities, stats=stats, tmp_dir=staging_dir):
         entity = rec["entity"]
         versions_read[entity] += 1
         problem = _identity_problem(rec, entity)

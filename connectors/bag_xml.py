@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import IO, Any
 from lxml import etree
 
 from connectors.delivery import DeliveryError
+from connectors.xml_guard import GuardedStream
 
 # Kadaster's three-letter object codes (file names, `sl:objectType`) and the entities they become.
 KIND_CODES = {
@@ -155,6 +156,14 @@ def entity_of_kind(kind: str | None) -> str | None:
     return entity
 
 
+def entities_of_kinds(kind: str | Iterable[str] | None) -> frozenset[str] | None:
+    """One kind or several (names, element names or codes, as `entity_of_kind`) as a set of entities; None for all."""
+    if kind is None:
+        return None
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    return frozenset(entity_of_kind(k) or "" for k in kinds)
+
+
 @dataclass
 class ParseStats:
     """What the parser saw besides the objects: files, namespace versions and element names it does not know."""
@@ -171,15 +180,21 @@ class ParseStats:
 
 
 def iter_xml_files(
-    path: Path, *, kind: str | None = None, tmp_dir: Path | None = None, include_documents: bool = False
+    path: Path,
+    *,
+    kind: str | Iterable[str] | None = None,
+    tmp_dir: Path | None = None,
+    include_documents: bool = False,
 ) -> Iterator[tuple[str, IO[bytes]]]:
     """Yield (name, binary stream) for every object XML file in a folder, a zip (nested zips too) or one file.
 
-    Files whose name says they hold another kind are skipped unopened when `kind` is given. The delivery document and
-    the GEM-WPL-RELATIE file are skipped unless `include_documents`. Each stream is closed when the caller moves on.
+    Files whose name says they hold another kind are skipped unopened when `kind` (one or several) is given. The
+    delivery document and the GEM-WPL-RELATIE file are skipped unless `include_documents`. Each stream is closed when
+    the caller moves on. Streams are guarded (connectors/xml_guard.py): a DTD, a whitespace flood or a zip bomb is
+    refused as it is read.
     """
     path = Path(path)
-    entity = entity_of_kind(kind)
+    entity = entities_of_kinds(kind)
     if path.is_dir():
         for p in sorted(path.rglob("*")):
             if p.is_file() and p.suffix.lower() in (".xml", ".zip"):
@@ -197,21 +212,26 @@ def iter_xml_files(
     if path.stat().st_size == 0:
         raise DeliveryError(path, "byte 0", "empty file")
     with open(path, "rb") as f:
-        yield str(path), f
+        yield str(path), GuardedStream(f, str(path))
 
 
-def _wanted(name: str, entity: str | None, include_documents: bool) -> bool:
+def _wanted(name: str, entity: frozenset[str] | None, include_documents: bool) -> bool:
     base = Path(name).name
     if _NOT_OBJECTS.match(base):
         return include_documents
     if entity is None:
         return True
     named = kind_from_name(base)
-    return named is None or named == entity
+    return named is None or named in entity
 
 
 def _iter_zip(
-    zf: zipfile.ZipFile, label: str, entity: str | None, tmp_dir: Path | None, include_documents: bool, depth: int
+    zf: zipfile.ZipFile,
+    label: str,
+    entity: frozenset[str] | None,
+    tmp_dir: Path | None,
+    include_documents: bool,
+    depth: int,
 ) -> Iterator[tuple[str, IO[bytes]]]:
     for info in sorted(zf.infolist(), key=lambda i: i.filename):
         name = info.filename
@@ -227,14 +247,14 @@ def _iter_zip(
         if info.file_size == 0:
             raise DeliveryError(member, "byte 0", "empty file")
         with zf.open(info) as f:
-            yield member, f
+            yield member, GuardedStream(f, member, info.compress_size)
 
 
 def _iter_inner_zip(
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     member: str,
-    entity: str | None,
+    entity: frozenset[str] | None,
     tmp_dir: Path | None,
     include_documents: bool,
     depth: int,
@@ -244,7 +264,7 @@ def _iter_inner_zip(
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryFile(dir=tmp_dir))
         with zf.open(info) as src:
-            shutil.copyfileobj(src, spool, 1 << 20)
+            shutil.copyfileobj(GuardedStream(src, member, info.compress_size, xml=False), spool, 1 << 20)
         spool.seek(0)
         try:
             inner = stack.enter_context(zipfile.ZipFile(spool))
@@ -259,7 +279,7 @@ def _iter_inner_zip(
 
 
 def iter_file_objects(
-    stream: IO[bytes], name: str, *, entity: str | None = None, stats: ParseStats | None = None
+    stream: IO[bytes], name: str, *, entity: str | Iterable[str] | None = None, stats: ParseStats | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every object version in one XML file as a dict (`RECORD_KEYS[entity]` plus entity, source_file, record_ref).
 
@@ -268,6 +288,7 @@ def iter_file_objects(
     with the file, line and column.
     """
     stats = stats if stats is not None else ParseStats()
+    wanted = entities_of_kinds(entity)
     count = 0
     context = etree.iterparse(
         stream,
@@ -283,7 +304,7 @@ def iter_file_objects(
         for _, el in context:
             for obj in el:
                 obj_entity = ELEMENT_TO_ENTITY.get(local_name(obj.tag))
-                if obj_entity is None or (entity is not None and obj_entity != entity):
+                if obj_entity is None or (wanted is not None and obj_entity not in wanted):
                     continue
                 if count == 0:
                     stats.namespace_versions.add(_namespace_version(obj.tag))
@@ -467,18 +488,18 @@ def ring_centroid(poslist: str, dimension: int = 2) -> tuple[float, float]:
 
 def iter_bag_objects(
     path: Path,
-    kind: str | None = None,
+    kind: str | Iterable[str] | None = None,
     *,
     stats: ParseStats | None = None,
     tmp_dir: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every object version (voorkomen) in an extract, as plain dicts, in file order; `kind` limits it to one type.
+    """Every object version (voorkomen) in an extract, as plain dicts, in file order; `kind` limits the types.
 
-    `kind` is an entity name (`nummeraanduiding`), an element name (`Nummeraanduiding`) or a Kadaster code (`NUM`);
-    None yields all kinds. Files named for another kind are not opened. Superseded versions are yielded too: picking
-    the current one is `read_bag`'s job. Pass a `ParseStats` to learn which files were read.
+    `kind` is an entity name (`nummeraanduiding`), an element name (`Nummeraanduiding`) or a Kadaster code (`NUM`),
+    or several of them; None yields all kinds. Files named for another kind are not opened. Superseded versions are
+    yielded too: picking the current one is `read_bag`'s job. Pass a `ParseStats` to learn which files were read.
     """
-    entity = entity_of_kind(kind)
+    entity = entities_of_kinds(kind)
     stats = stats if stats is not None else ParseStats()
     for name, stream in iter_xml_files(Path(path), kind=entity, tmp_dir=tmp_dir):
         stats.files.append(name)
@@ -487,8 +508,10 @@ def iter_bag_objects(
 
 def read_extract_date(stream: IO[bytes], name: str) -> str | None:
     """The `StandTechnischeDatum` of a delivery document or an object file's `bagInfo` (read up to the first object)."""
+    if not isinstance(stream, GuardedStream):
+        stream = GuardedStream(stream, name)
     try:
-        for _, el in etree.iterparse(stream, events=("end",)):
+        for _, el in etree.iterparse(stream, events=("end",), resolve_entities=False, no_network=True):
             tag = local_name(el.tag)
             if tag == "StandTechnischeDatum":
                 return (el.text or "").strip() or None

@@ -35,6 +35,8 @@ def test_load_bag_addresses_on_the_nlextract_sample(real_fixtures, tmp_path):
         "woonplaats": "Doesburg",
         "status": "Naamgeving uitgegeven",
         "hoofdadres": True,
+        "historic_postcodes": [],
+        "historic_straatnamen": [],
     }
     assert rows["0221200000330173"]["adresseerbaar_object_id"] == "0221030000330174"  # a standplaats
     assert rows["0221200000330227"]["verblijfsobject_id"] == "0221010000330226"

@@ -447,7 +447,7 @@ def test_a_wrong_postcode_is_overruled_by_the_street_with_less_confidence(index,
     row = find(addresses, "Van Speijkstraat", nr)
     wrong = row["postcode"][:5] + ("Z" if row["postcode"][5] != "Z" else "Y")
     m = resolve_text(f"Van Speijkstraat {nr}, {wrong}", index)
-    assert m.nummeraanduiding_id == row["nummeraanduiding_id"] and m.method == "street_exact"
+    assert m.nummeraanduiding_id == row["nummeraanduiding_id"] and m.method == "street_exact_postcode_overruled"
     assert m.confidence < resolve_text(f"Van Speijkstraat {nr}, {row['postcode']}", index).confidence
     # a postcode of another street, and a street unlike any: not a guess
     other = find(addresses, "Weena", numbers_with(addresses, "Weena", {(None, None)})[0])

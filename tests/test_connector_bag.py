@@ -6,6 +6,7 @@ objects are found with XPath on local names, where the connector streams with it
 
 from __future__ import annotations
 
+import copy
 import shutil
 import zipfile
 from collections import Counter
@@ -165,6 +166,7 @@ def test_a_known_address_and_its_street_woonplaats_and_berth(nlextract, nlextrac
         "woonplaats_id": None,
         "status": "Naamgeving uitgegeven",
         "begin_geldigheid": "2009-01-20",
+        "historic_postcodes": [],
         "source_file": address["source_file"],
         "record_ref": "line 35",
     }
@@ -538,3 +540,46 @@ def test_partial_extract_counts_vbos_without_their_address_but_lands_them(nlextr
     r = read_bag(folder, staging_root=tmp_path / "staging")
     assert r.info["vbo_without_hoofdadres_in_delivery"] == 2
     assert r.counts()["verblijfsobject"] == {"in": 2, "clean": 2, "quarantined": 0}
+
+
+def test_earlier_postcodes_and_street_names_travel_with_the_current_version(nlextract_dir, copy_of, tmp_path):
+    from linkage.address import BagIndex, resolve_text
+    from linkage.address.index import load_bag_addresses
+
+    folder = copy_of(nlextract_dir)
+
+    def add_older_version(kind: str, ident: str, element: str, value: str) -> None:
+        f = next(folder.glob(f"0221{kind}*.xml"))
+        tree = etree.parse(str(f))
+        ids = tree.xpath(f"//*[local-name()='identificatie'][text()='{ident}']")
+        stand = ids[0].getparent().getparent().getparent()  # Objecten:<Kind> / bagObject / sl:stand
+        older = copy.deepcopy(stand)
+        older.xpath(f".//*[local-name()='{element}']")[0].text = value
+        older.xpath(".//*[local-name()='voorkomenidentificatie']")[0].text = "99"
+        older.xpath(".//*[local-name()='beginGeldigheid']")[0].text = "1990-01-01"
+        stand.addprevious(older)
+        tree.write(str(f), xml_declaration=True, encoding="UTF-8")
+
+    add_older_version("NUM", "0221200000330151", "postcode", "6982AA")
+    add_older_version("OPR", "0221300000311239", "naam", "Koppenbergweg")
+    result = read_bag(folder, staging_root=tmp_path / "staging")
+    num = {r["nummeraanduiding_id"]: r for r in clean_rows(result, "nummeraanduiding")}
+    opr = {r["openbare_ruimte_id"]: r for r in clean_rows(result, "openbare_ruimte")}
+    assert (num["0221200000330151"]["postcode"], num["0221200000330151"]["historic_postcodes"]) == (
+        "6982CZ",
+        ["6982AA"],
+    )
+    assert (opr["0221300000311239"]["naam"], opr["0221300000311239"]["historic_names"]) == (
+        "Koppenberch",
+        ["Koppenbergweg"],
+    )
+    index = BagIndex(load_bag_addresses(folder, staging_root=tmp_path / "staging2"))
+    by_old_postcode = resolve_text("6982 AA 2, Doesburg", index)
+    assert (by_old_postcode.nummeraanduiding_id, by_old_postcode.method) == (
+        "0221200000330151",
+        "historic_postcode_exact",
+    )
+    by_old_name = resolve_text("Koppenbergweg 2", index)
+    assert (by_old_name.nummeraanduiding_id, by_old_name.method) == ("0221200000330151", "historic_street_exact")
+    current = resolve_text("Koppenberch 2, 6982CZ", index)
+    assert (current.nummeraanduiding_id, current.method) == ("0221200000330151", "postcode_huisnummer_exact")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,6 +52,8 @@ ADDRESS_COLUMNS = [
     "woonplaats",
     "status",
     "hoofdadres",
+    "historic_postcodes",
+    "historic_straatnamen",
 ]
 _ENTITY_COLUMNS = {
     "nummeraanduiding": [
@@ -62,14 +65,16 @@ _ENTITY_COLUMNS = {
         "openbare_ruimte_id",
         "woonplaats_id",
         "status",
+        "historic_postcodes",
     ],
-    "openbare_ruimte": ["openbare_ruimte_id", "naam", "verkorte_naam", "woonplaats_id"],
+    "openbare_ruimte": ["openbare_ruimte_id", "naam", "verkorte_naam", "woonplaats_id", "historic_names"],
     "woonplaats": ["woonplaats_id", "naam"],
     "verblijfsobject": ["verblijfsobject_id", "hoofdadres_id", "nevenadres_ids"],
     "ligplaats": ["ligplaats_id", "hoofdadres_id", "nevenadres_ids"],
     "standplaats": ["standplaats_id", "hoofdadres_id", "nevenadres_ids"],
 }
-_EMPTY_TYPES = {"nevenadres_ids": pa.list_(pa.string()), "huisnummer": pa.int32()}
+_LISTS = ("nevenadres_ids", "historic_postcodes", "historic_names")
+_EMPTY_TYPES = {**dict.fromkeys(_LISTS, pa.list_(pa.string())), "huisnummer": pa.int32()}
 ACTIVE_STATUS = "naamgeving uitgegeven"
 
 
@@ -78,7 +83,44 @@ def _with_columns(table: pa.Table | None, entity: str) -> pa.Table:
     names = _ENTITY_COLUMNS[entity]
     if table is None:
         return pa.table({n: pa.array([], _EMPTY_TYPES.get(n, pa.string())) for n in names})
+    for n in names:  # a delivery landed before the connector kept history has no history columns
+        if n not in table.column_names:
+            table = table.append_column(n, pa.nulls(table.num_rows, _EMPTY_TYPES.get(n, pa.string())))
     return table.select(names)
+
+
+_ADDRESS_SQL = """
+    with ao as (
+        select hoofdadres_id as num, verblijfsobject_id as ao_id, verblijfsobject_id as vbo, 0 as prio, 0 as kind
+        from verblijfsobject
+        union all
+        select unnest(nevenadres_ids), verblijfsobject_id, verblijfsobject_id, 1, 0 from verblijfsobject
+        union all
+        select hoofdadres_id, ligplaats_id, null, 0, 1 from ligplaats
+        union all
+        select unnest(nevenadres_ids), ligplaats_id, null, 1, 1 from ligplaats
+        union all
+        select hoofdadres_id, standplaats_id, null, 0, 2 from standplaats
+        union all
+        select unnest(nevenadres_ids), standplaats_id, null, 1, 2 from standplaats
+    ),
+    ranked as (
+        select *, row_number() over (partition by num order by prio, kind, ao_id) as rn from ao
+        where num is not null
+    ),
+    best as (select num, ao_id, vbo, prio = 0 as hoofd from ranked where rn = 1)
+    select n.nummeraanduiding_id, best.ao_id as adresseerbaar_object_id, best.vbo as verblijfsobject_id,
+           o.naam as straatnaam, o.verkorte_naam, n.huisnummer::int as huisnummer, n.huisletter,
+           n.huisnummertoevoeging, n.postcode, coalesce(w1.naam, w2.naam) as woonplaats, n.status,
+           coalesce(best.hoofd, false) as hoofdadres, n.historic_postcodes,
+           o.historic_names as historic_straatnamen
+    from nummeraanduiding n
+    left join openbare_ruimte o on o.openbare_ruimte_id = n.openbare_ruimte_id
+    left join woonplaats w1 on w1.woonplaats_id = n.woonplaats_id
+    left join woonplaats w2 on w2.woonplaats_id = o.woonplaats_id
+    left join best on best.num = n.nummeraanduiding_id
+    order by n.nummeraanduiding_id
+"""
 
 
 def addresses_from_entities(entities: Mapping[str, pa.Table]) -> pa.Table:
@@ -92,37 +134,40 @@ def addresses_from_entities(entities: Mapping[str, pa.Table]) -> pa.Table:
     con = duckdb.connect()
     for name, table in t.items():
         con.register(name, table)
-    return con.sql("""
-        with ao as (
-            select hoofdadres_id as num, verblijfsobject_id as ao_id, verblijfsobject_id as vbo, 0 as prio, 0 as kind
-            from verblijfsobject
-            union all
-            select unnest(nevenadres_ids), verblijfsobject_id, verblijfsobject_id, 1, 0 from verblijfsobject
-            union all
-            select hoofdadres_id, ligplaats_id, null, 0, 1 from ligplaats
-            union all
-            select unnest(nevenadres_ids), ligplaats_id, null, 1, 1 from ligplaats
-            union all
-            select hoofdadres_id, standplaats_id, null, 0, 2 from standplaats
-            union all
-            select unnest(nevenadres_ids), standplaats_id, null, 1, 2 from standplaats
-        ),
-        ranked as (
-            select *, row_number() over (partition by num order by prio, kind, ao_id) as rn from ao
-            where num is not null
-        ),
-        best as (select num, ao_id, vbo, prio = 0 as hoofd from ranked where rn = 1)
-        select n.nummeraanduiding_id, best.ao_id as adresseerbaar_object_id, best.vbo as verblijfsobject_id,
-               o.naam as straatnaam, o.verkorte_naam, n.huisnummer::int as huisnummer, n.huisletter,
-               n.huisnummertoevoeging, n.postcode, coalesce(w1.naam, w2.naam) as woonplaats, n.status,
-               coalesce(best.hoofd, false) as hoofdadres
-        from nummeraanduiding n
-        left join openbare_ruimte o on o.openbare_ruimte_id = n.openbare_ruimte_id
-        left join woonplaats w1 on w1.woonplaats_id = n.woonplaats_id
-        left join woonplaats w2 on w2.woonplaats_id = o.woonplaats_id
-        left join best on best.num = n.nummeraanduiding_id
-        order by n.nummeraanduiding_id
-    """).to_arrow_table()
+    return con.sql(_ADDRESS_SQL).to_arrow_table()
+
+
+def write_address_table(files: Mapping[str, Path], out: Path, work_dir: Path, memory_limit: str = "1GB") -> int:
+    """The same join as `addresses_from_entities` on the connector's entity Parquet files, written to `out` by DuckDB
+    within `memory_limit` (spilling to `work_dir`): the address table of a national extract never passes through
+    Python. Returns the number of addresses."""
+    con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(work_dir), "threads": 2})
+    try:
+        for entity, names in _ENTITY_COLUMNS.items():
+            path = files.get(entity)
+            present = set(pq.read_schema(path).names) if path is not None and Path(path).exists() else set()
+            if present:
+                cols = ", ".join(n if n in present else f"null::{_sql_type(n)} as {n}" for n in names)
+                con.execute(f"create view {entity} as select {cols} from read_parquet('{_quoted(path)}')")
+            else:
+                cols = ", ".join(f"null::{_sql_type(n)} as {n}" for n in names)
+                con.execute(f"create view {entity} as select {cols} where false")
+        con.execute(f"copy ({_ADDRESS_SQL}) to '{_quoted(out)}' (format parquet, compression zstd)")
+        return int(con.execute(f"select count(*) from read_parquet('{_quoted(out)}')").fetchone()[0])
+    finally:
+        con.close()
+
+
+def _sql_type(column: str) -> str:
+    return "varchar[]" if column in _LISTS else "integer" if column == "huisnummer" else "varchar"
+
+
+def _quoted(path: Path | str) -> str:
+    return str(path).replace("'", "''")
+
+
+# Object types the address table is made of: an extract's panden (a third of it) need not be read.
+ADDRESS_ENTITIES = tuple(_ENTITY_COLUMNS)
 
 
 def bag_address_table(folder: Path) -> pa.Table:
@@ -132,22 +177,35 @@ def bag_address_table(folder: Path) -> pa.Table:
     for entity in _ENTITY_COLUMNS:
         path = folder / f"{entity}.parquet"
         if path.exists():
-            entities[entity] = pq.read_table(path, columns=_ENTITY_COLUMNS[entity])
+            present = set(pq.read_schema(path).names)
+            entities[entity] = pq.read_table(path, columns=[c for c in _ENTITY_COLUMNS[entity] if c in present])
     return addresses_from_entities(entities)
 
 
-def load_bag_addresses(bag_path: Path, staging_root: Path | None = None) -> pa.Table:
-    """Read an LVBAG extract (zip or folder) with the BAG connector and return the address table.
-
-    The connector's staging folder is removed afterwards: the table is all the resolver needs."""
+def save_bag_addresses(bag_path: Path, out: Path, staging_root: Path | None = None) -> int:
+    """Read an LVBAG extract (zip or folder) with the BAG connector, only the object types addresses need, and
+    write the address table to `out` (Parquet), in bounded memory whatever the extract's size. Returns its rows.
+    The connector's staging folder is removed afterwards."""
     from connectors.bag import read_bag
 
-    result = read_bag(Path(bag_path), staging_root=staging_root)
+    result = read_bag(Path(bag_path), staging_root=staging_root, entities=ADDRESS_ENTITIES)
     try:
-        return addresses_from_entities({name: batch.read_clean() for name, batch in result.entities.items()})
+        files = {name: batch.clean_path for name, batch in result.entities.items()}
+        return write_address_table(files, Path(out), result.staging_dir)
     finally:
         if result.staging_dir is not None:
             shutil.rmtree(result.staging_dir, ignore_errors=True)
+
+
+def load_bag_addresses(bag_path: Path, staging_root: Path | None = None) -> pa.Table:
+    """Read an LVBAG extract (zip or folder) with the BAG connector and return the address table."""
+    if staging_root is not None:
+        Path(staging_root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=staging_root) as tmp:
+        out = Path(tmp) / "addresses.parquet"
+        save_bag_addresses(bag_path, out, staging_root=staging_root)
+        table = pq.read_table(out)
+    return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
 
 
 def _mapped(table: pa.Table, name: str, fn) -> list:
@@ -254,6 +312,7 @@ class BagIndex:
             for key in keys_of[sid]:
                 self.by_street[(key, nr)].append(i)
         self.by_postcode, self.by_street = dict(self.by_postcode), dict(self.by_street)
+        self._build_history(addresses)
         self.by_id: dict[str, int] = dict(zip(self.nummeraanduiding_id, range(n), strict=True))
         self.num_of_vbo: dict[str, str] = {}  # object id -> its main address (else the first one listed)
         hoofd = col("hoofdadres")
@@ -302,6 +361,59 @@ class BagIndex:
             head, _, tail = k.partition(" ")
             if tail in known and head not in known and len(head) >= 4:
                 self.woonplaatsen.setdefault(head, k)
+
+    def _build_history(self, addresses: pa.Table) -> None:
+        """Postcodes and street names of earlier versions (the connector's historic_postcodes and historic_names):
+        `by_historic_postcode` (postcode, huisnummer) -> rows, and `historic_sids_of_key` street key -> street ids
+        (only keys that are no current name of that street). Both are consulted only when the current ones find
+        nothing, so an old version never wins over a current one."""
+        self.historic_postcodes: dict[int, tuple[str, ...]] = {}
+        self.by_historic_postcode: dict[tuple[str, int], list[int]] = {}
+        self.historic_sids_of_key: dict[str, set[int]] = {}
+        for column, kind in (("historic_postcodes", "postcode"), ("historic_straatnamen", "street")):
+            if column not in addresses.column_names:
+                continue
+            values = addresses.column(column)
+            has = pc.fill_null(pc.greater(pc.list_value_length(values), 0), False)
+            rows = pc.indices_nonzero(has).to_pylist()
+            if not rows:
+                continue
+            for row, earlier in zip(rows, values.take(rows).to_pylist(), strict=True):
+                if kind == "postcode":
+                    self.historic_postcodes[row] = tuple(earlier)
+                    for code in earlier:
+                        self.by_historic_postcode.setdefault((code, self.huisnummer[row]), []).append(row)
+                    continue
+                sid = self.row_street[row]
+                for name in earlier:
+                    for key in street_keys(name):
+                        if key not in self.street_keysets[sid]:
+                            self.historic_sids_of_key.setdefault(key, set()).add(sid)
+
+    def rows_on_historic_street(self, rows: list[int], keys: tuple[str, ...]) -> list[int]:
+        """The rows whose street was once named with one of the keys (and is named otherwise now)."""
+        sids = set().union(*(self.historic_sids_of_key.get(k, ()) for k in keys))
+        return [r for r in rows if self.row_street[r] in sids] if sids else []
+
+    def historic_street_rows(self, keys: tuple[str, ...], huisnummer: int) -> list[int]:
+        """The addresses with this number on the streets once named with one of the keys."""
+        sids = set().union(*(self.historic_sids_of_key.get(k, ()) for k in keys))
+        found: set[int] = set()
+        for sid in sids:
+            for key in self.street_keysets[sid]:
+                found.update(r for r in self.by_street.get((key, huisnummer), ()) if self.row_street[r] == sid)
+        return sorted(found)
+
+    def share_streets(self, other: BagIndex) -> None:
+        """Match written streets against `other`'s streets (and know its woonplaatsen): for an index of a subset of
+        the addresses (linkage/address/subset.py), so a misspelt street meets the same rivals as in the whole BAG.
+        The look-ups of addresses stay this index's own."""
+        self.street_display = other.street_display
+        self.streets_in = other.streets_in
+        self.all_streets = other.all_streets
+        self.woonplaatsen = other.woonplaatsen
+        self._street_cache = other._street_cache
+        self._choices_cache = other._choices_cache
 
     def woonplaats_of(self, written: str | None) -> str | None:
         """The index's woonplaats key for a written woonplaats key; None for one BAG does not know here."""

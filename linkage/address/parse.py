@@ -9,6 +9,11 @@ The house number is the first number that follows some street text and is itself
 house number (letters, additions, floor words); `alternative_parses` gives the other readings ("Plein 1940 5": 1940
 or 5?) for the resolver to try when the first finds nothing. A woonplaats is recognised after the number or in its
 own comma-separated part; the resolver hands the parser the woonplaats names its BAG index knows.
+
+Also read: the number before the street ("5b Putselaan", "225A-02 Slinge": `_number_first`), postcode and number
+without a street ("3086WE 97C"), number and street in separate parts ("12-a, Putselaan"), and floors written anywhere
+("2e etage Putselaan 3", "Putselaan 1-hoog 3", "hs, Putselaan 3"): `_pull_floors` takes them out first and adds them
+to the suffix, as long as a number is left for the house number.
 """
 
 from __future__ import annotations
@@ -44,6 +49,22 @@ _NUMBER = re.compile(r"(?<![0-9])([0-9]{1,5})(?![0-9])")
 _ORDINAL_AFTER = re.compile(r"(e|ste|de)\b")
 _SEPARATORS = re.compile(r"[,;\n\r\t|]+")
 _SPACES = re.compile(r"\s+")
+# A floor written anywhere in the text ("2e etage Putselaan 3", "Putselaan 1-hoog 3", "33 beneden Pleinweg"): taken
+# out before the street and number are looked for, and read as part of the suffix. Numeric floors need a floor word
+# after them ("3 hoog", "3e verd."), so "2e Middellandstraat" and "12 vd Takstraat" stay as they are.
+_FLOOR_PHRASE = re.compile(
+    r"(?<![a-z0-9])(?:[0-9]{1,2} ?(?:e|ste|de)?\.? ?-? ?(?:hoog|etage|verdieping|verd)"
+    r"|(?:eerste|tweede|derde|vierde|vijfde|zesde) (?:etage|verdieping|verd)"
+    r"|begane grond|benedenwoning|bovenwoning|beneden|parterre|souterrain)\.?(?![a-z0-9])"
+)
+# The short ground-floor and upstairs words, taken out only where no street word can stand: at the start of a part
+# before the street ("hs Slaghekstraat 8", "huis, Putselaan 7") or just before the number ("Mijnsherenlaan bg 13").
+_SHORT_FLOOR = re.compile(
+    r"(?:(?<![^,;(])|(?<=[,;(] )|(?<=^ ))(?:hs|bg|bgg|huis(?! te )|bov|boven(?! de ))\.?(?=,| [a-z])"
+    r"|(?<= )(?:hs|bg|bgg|huis|bov|boven)\.?(?= [0-9])"
+)
+_WORD_OR_NUMBER = re.compile(r"[a-z]+|[0-9]+")
+_NUMBER_WORD = re.compile(r"^(?:nr|no|nummer|huisnummer|huisnr)\b[ .:]*")
 # Words that may follow a house number without being part of a street name.
 SUFFIX_WORDS = (
     GROUND_WORDS | UP_WORDS | FLOOR_WORDS | NOISE_WORDS | set(ROMAN) | set(ORDINAL_WORDS) | {"bis", "kamer", "ter"}
@@ -139,6 +160,49 @@ def _unknown_words(rest: str) -> int:
     return sum(1 for t in suffix_tokens(rest) if t.isalpha() and len(t) >= 3 and t not in SUFFIX_WORDS)
 
 
+def _pull_floors(s: str) -> tuple[str, list[str]]:
+    """Take the floors out of a folded text wherever they stand, as long as a number is left for the house number
+    ("Putselaan 12 hoog" keeps its 12)."""
+    pulled: list[str] = []
+    for pattern in (_FLOOR_PHRASE, _SHORT_FLOOR):
+        for m in reversed(list(pattern.finditer(s))):
+            rest = s[: m.start()] + " " + s[m.end() :]
+            if _NUMBER.search(rest):
+                s = rest
+                pulled.insert(0, m.group(0).strip(" ."))
+    return s, pulled
+
+
+def _number_first(segment: str) -> tuple[str, int, str] | None:
+    """ "5b Putselaan", "225A-02 Slinge", "111-a Lange Hilleweg", "33 hs Pleinweg": the number before the street.
+    What follows the number is its suffix as long as it reads as one (a letter, digits, floor and addition words);
+    the rest is the street, which must hold a word that is no suffix. None when the segment does not read so."""
+    text = _NUMBER_WORD.sub("", segment.lstrip())
+    m = _NUMBER.match(text)
+    if not m or _ORDINAL_AFTER.match(text[m.end() :]):
+        return None
+    rest = text[m.end() :]
+    cut = 0
+    for t in _WORD_OR_NUMBER.finditer(rest):
+        token, after = t.group(0), rest[t.end() : t.end() + 1]
+        if token.isdigit():
+            if len(token) > 4 or after.isalpha():  # "1 2e Middellandstraat": an ordinal starts the street
+                break
+        elif len(token) == 1:
+            if after in (".", "'") or (token == "s" and after == "-"):  # an initial, "'s-Gravendijkwal"
+                break
+        elif token not in SUFFIX_WORDS or token in ("e", "ste", "de"):
+            break
+        cut = t.end()
+    street = rest[cut:].strip(" .,-/#:")
+    if not _unknown_words(street):
+        return None
+    suffix = rest[:cut].strip(" .,-/#:")
+    if suffix and rest[:1] in " .,-/#:":
+        suffix = SEPARATED + suffix
+    return street, int(m.group(1)), suffix
+
+
 def _number_readings(segment: str, first_only: bool = False) -> list[tuple[str, int, str]]:
     """(street, huisnummer, suffix) for each number in the segment that could be the house number, best first
     (only the best with `first_only`)."""
@@ -146,8 +210,8 @@ def _number_readings(segment: str, first_only: bool = False) -> list[tuple[str, 
     for m in _NUMBER.finditer(segment):
         street = segment[: m.start()].strip(" .,-/#:")
         rest = segment[m.end() :]
-        if not any(c.isalpha() for c in street):
-            continue
+        if not any(c.isalpha() for c in street) or (street[:1].isdigit() and not _unknown_words(street)):
+            continue  # "11a-01": a number and its suffix, no street before the second number
         if _ORDINAL_AFTER.match(rest) and _unknown_words(rest):  # "Rotterdam 2e Middellandstraat 12"
             continue
         suffix = rest.strip(" .,-/#:")
@@ -160,12 +224,10 @@ def _number_readings(segment: str, first_only: bool = False) -> list[tuple[str, 
             return [reading]
         else:
             good.append(reading)
-    if not good and not doubtful:
-        m = _NUMBER.match(segment.lstrip())  # "12 Putselaan": number first
-        if m and not _ORDINAL_AFTER.match(segment.lstrip()[m.end() :]):
-            street = segment.lstrip()[m.end() :].strip(" .,-/#:")
-            if any(c.isalpha() for c in street):
-                doubtful.append((street, int(m.group(1)), ""))
+    if not good:
+        first = _number_first(segment)  # "12 Putselaan": number first, before any doubtful reading
+        if first is not None:
+            doubtful.insert(0, first)
     return good + doubtful
 
 
@@ -199,6 +261,7 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
     if found:
         postcode = (found.group(1) + found.group(2)).upper()
         s = s[: found.start()] + "," + s[found.end() :]
+    s, floors = _pull_floors(s)
     segments = [_SPACES.sub(" ", seg).strip(" .-") for seg in _SEPARATORS.split(s)]
     segments = [seg for seg in segments if seg]
     woonplaats = None
@@ -221,20 +284,29 @@ def _parse(text: str | None, woonplaatsen: Mapping[str, str] | None, first_only:
         elif seg.isdigit() and len(seg) == 4:
             continue  # a postcode area without its letters ("..., 3074 Rotterdam")
         elif number_at >= 0 and i > number_at and not _unknown_words(seg) and len(seg) <= 20:
-            extra_suffix.append(seg)  # "Putselaan 12, 3 hoog"
+            extra_suffix.append(seg)  # "Putselaan 12, bov"
         elif woonplaats is None and not any(c.isdigit() for c in seg) and (number_at >= 0 and i > number_at):
             woonplaats = key  # a woonplaats BAG may not know; the resolver ignores what its index does not know
-    if not readings and postcode:  # "3074 JB 12-a": postcode and number, no street
-        for seg in segments:
+    extra_suffix += floors
+    if not readings:  # "3074 JB 12-a": postcode and number, no street; "12-a, Putselaan": apart
+        for i, seg in enumerate(segments):
             m = _NUMBER.match(seg)
             if m and not _unknown_words(seg[m.end() :]):
+                others = (x for j, x in enumerate(segments) if j != i and woonplaats_key(x) not in wp_map)
+                street = next((x for x in others if _unknown_words(x) and not any(c.isdigit() for c in x)), None)
+                if street is None and not postcode:
+                    break
+                extra_suffix += [x for j, x in enumerate(segments) if j != i and x != street and not _unknown_words(x)]
+                extra_suffix = [x for x in extra_suffix if woonplaats_key(x) not in wp_map and not x.isdigit()]
                 suffix = seg[m.end() :].strip(" .,-/#:")
                 if suffix and seg[m.end() : m.end() + 1] in " .,-/#:":
                     suffix = SEPARATED + suffix
+                if extra_suffix:
+                    suffix = (suffix + " " if suffix else SEPARATED) + " ".join(extra_suffix)
                 letter, addition = _literal(suffix or None)
                 number = int(m.group(1))
                 return [
-                    ParsedAddress(None, number, letter, addition, postcode, woonplaats, suffix or None, bag_id, text)
+                    ParsedAddress(street, number, letter, addition, postcode, woonplaats, suffix or None, bag_id, text)
                 ]
     if not readings:
         street = segments[0] if segments else None

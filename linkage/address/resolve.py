@@ -8,6 +8,10 @@ Routes, in order of trust, with the `method` each gives:
 - `street_*`: the street (exact key, or short name) and number within the woonplaats; a wrong postcode is overruled.
 - `street_fuzzy`: as above with a misspelled street, matched with rapidfuzz.
 - `number_split`: "Lupinestraat 2101" for 21-01, an addition glued to the number, accepted only when one split fits.
+- `historic_postcode_*`, `historic_street_*`: a postcode or street name the address had in an earlier BAG version
+  (the connector's historic_postcodes / historic_names), tried only when no current one fits.
+A street route's method ends in `_postcode_overruled` when a written postcode belonged to another address and the
+street was followed, or in `_historic_postcode` when the written postcode was the address's before.
 The suffix after the number decides between the candidates at one number; the method's ending says how: `_exact` (as
 written), `_letter` (a letter read as an addition or the other way round), `_floor` (a floor word mapped to BAG's
 addition: "3 hoog" -> 3, "beneden" -> hs), `_only` (the only address at that number, nothing or only a floor written).
@@ -71,6 +75,7 @@ ROUTE_CONFIDENCE = {
 DECISION_CONFIDENCE = {"exact": 1.0, "letter": 0.96, "floor": 0.96, "only": 0.88}
 POSTCODE_CONTRADICTED = 0.92  # the written postcode belongs to another address
 WOONPLAATS_CONTRADICTED = 0.9
+HISTORIC = 0.98  # a postcode or street name the address had in an earlier version
 GLUED_DOUBT = 0.9  # "152" where 15-2 exists too
 FUZZY_CLOSE = 3.0  # two streets within this many points of each other are too close to choose between
 
@@ -138,6 +143,8 @@ def decide(index: BagIndex, rows: list[int], p: ParsedAddress) -> tuple[int | No
 def _postcode_factor(index: BagIndex, row: int, p: ParsedAddress) -> float:
     if not p.postcode or index.postcode[row] == p.postcode:
         return 1.0
+    if p.postcode in index.historic_postcodes.get(row, ()):
+        return HISTORIC
     same_area = (index.postcode[row] or "")[:4] == p.postcode[:4]
     return POSTCODE_CONTRADICTED if same_area else POSTCODE_CONTRADICTED * 0.95
 
@@ -205,10 +212,42 @@ def _glued_alternative_exists(index: BagIndex, p: ParsedAddress, row: int) -> bo
     return False
 
 
+def _postcode_said(index: BagIndex, row: int, p: ParsedAddress, method: str) -> str:
+    """The method, saying what became of a written postcode that is not the address's: an earlier postcode of it
+    (`_historic_postcode`), or overruled by the street (`_postcode_overruled`)."""
+    if not p.postcode or index.postcode[row] == p.postcode:
+        return method
+    if p.postcode in index.historic_postcodes.get(row, ()):
+        return f"{method}_historic_postcode"
+    return f"{method}_postcode_overruled"
+
+
+def _historic_street(index: BagIndex, p: ParsedAddress, wp: str | None) -> Match | None:
+    """The street written as it was once named ("historic_street_*"); None when no street had that name."""
+    keys = street_keys(p.street) if p.street else ()
+    rows = index.historic_street_rows(keys, p.huisnummer) if keys else []
+    if not rows:
+        return None
+    rows, wp_factor, reason = _in_woonplaats(index, rows, wp, p)
+    if not rows:
+        return unresolved(reason)
+    row, how = decide(index, rows, p)
+    if row is None:
+        return unresolved(how)
+    confidence = ROUTE_CONFIDENCE["street"] * HISTORIC * DECISION_CONFIDENCE[how] * wp_factor
+    confidence *= _postcode_factor(index, row, p)
+    return _match(index, row, confidence, _postcode_said(index, row, p, f"historic_street_{how}"))
+
+
 def _street_route(index: BagIndex, p: ParsedAddress, wp: str | None, pc_rows: list[int] | None) -> Match:
-    """Candidates by street and number within the woonplaats; the written postcode only breaks ties."""
+    """Candidates by street and number within the woonplaats; the written postcode only breaks ties. A street
+    written exactly as it was once named is recognised (`historic_street_*`) before a fuzzy match to a current one."""
     nr = p.huisnummer
     matches = index.street_matches(p.street, wp) if p.street else ()
+    if index.historic_sids_of_key and (not matches or matches[0][1] < 100):
+        historic = _historic_street(index, p, wp)
+        if historic is not None and (historic.resolved or not matches):
+            return historic
     if not matches:
         if pc_rows:
             return unresolved("postcode_mismatch")
@@ -246,25 +285,34 @@ def _street_route(index: BagIndex, p: ParsedAddress, wp: str | None, pc_rows: li
     confidence = base * DECISION_CONFIDENCE[how] * wp_factor * _postcode_factor(index, row, p)
     if how == "exact" and _glued_alternative_exists(index, p, row):
         confidence *= GLUED_DOUBT
-    return _match(index, row, confidence, route)
+    return _match(index, row, confidence, _postcode_said(index, row, p, route))
 
 
-def _postcode_route(index: BagIndex, p: ParsedAddress, pc_rows: list[int], keys: tuple[str, ...]) -> Match | None:
-    """Candidates by postcode and number; None when the written street points elsewhere (the street route decides)."""
+def _postcode_route(
+    index: BagIndex, p: ParsedAddress, pc_rows: list[int], keys: tuple[str, ...], prefix: str = "postcode_huisnummer"
+) -> Match | None:
+    """Candidates by postcode and number; None when the written street points elsewhere (the street route decides).
+    A street written as it was once named is recognised (`historic_street_*`) when no current name fits and the
+    writing is no current street's name."""
     if not keys:
         rows, base = pc_rows, ROUTE_CONFIDENCE["postcode_only"]
     else:
         rows = index.rows_on_street(pc_rows, keys)
         base = ROUTE_CONFIDENCE["postcode_huisnummer"]
         if not rows:
-            return None
+            rows = index.rows_on_historic_street(pc_rows, keys)
+            if not rows or any(k in index.street_display for k in keys):
+                return None
+            prefix, base = "historic_street", base * HISTORIC
+    if prefix == "historic_postcode":
+        base *= HISTORIC
     row, how = decide(index, rows, p)
     if row is None:
         return unresolved(how)
     confidence = base * DECISION_CONFIDENCE[how]
     if how == "exact" and _glued_alternative_exists(index, p, row):
         confidence *= GLUED_DOUBT
-    return _match(index, row, confidence, f"postcode_huisnummer_{how}")
+    return _match(index, row, confidence, f"{prefix}_{how}")
 
 
 def _postcode_fuzzy_street(
@@ -311,6 +359,11 @@ def _resolve_one(p: ParsedAddress, index: BagIndex) -> Match:
         return unresolved("po_box")
     wp = index.woonplaats_of(p.woonplaats)
     pc_rows = index.by_postcode.get((p.postcode, p.huisnummer)) if p.postcode else None
+    if not pc_rows and p.postcode:  # a postcode the address had before: only when no current address has it
+        old_rows = index.by_historic_postcode.get((p.postcode, p.huisnummer))
+        found = _postcode_route(index, p, old_rows, keys, "historic_postcode") if old_rows else None
+        if found is not None and (found.resolved or not keys):  # with no street to go by, its reason stands
+            return found
     if pc_rows:
         found = _postcode_route(index, p, pc_rows, keys)
         if found is not None:

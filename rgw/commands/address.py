@@ -6,11 +6,16 @@ The input is read by its extension (CSV with ';' or ',' as the header shows, or 
 is; the output (CSV with ',' or Parquet, by the extension of --out) adds nummeraanduiding_id, verblijfsobject_id,
 confidence, method and unresolved_reason. --bag is an LVBAG extract (zip or folder) or a Parquet file of the address
 table written earlier with --save-addresses, which saves reading the extract again.
+
+Memory stays bounded whatever the extract's size: the connector streams the extract (address types only), DuckDB
+joins the address table on disk, and only the addresses the input can mean are indexed in memory
+(linkage/address/subset.py).
 """
 
 from __future__ import annotations
 
 import csv
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,10 +105,9 @@ def resolve(
     """Add nummeraanduiding_id, verblijfsobject_id, confidence, method and unresolved_reason to every row.
 
     Unresolved rows keep empty ids and say why in unresolved_reason: they are the review queue, never a guess."""
-    import pyarrow.parquet as pq
-
-    from linkage.address.index import BagIndex, load_bag_addresses
-    from linkage.address.resolve import resolve_addresses, summary
+    from linkage.address.index import save_bag_addresses
+    from linkage.address.resolve import summary
+    from linkage.address.subset import resolve_with_address_file
 
     table = read_table(input_, encoding)
     fields = {}
@@ -114,13 +118,17 @@ def resolve(
         if column not in table.column_names:
             raise click.UsageError(f"{input_} has no column {column!r}; it has {', '.join(table.column_names)}")
     started = time.perf_counter()
-    addresses = pq.read_table(bag) if bag.is_file() and bag.suffix.lower() == ".parquet" else load_bag_addresses(bag)
-    if save_addresses:
-        pq.write_table(addresses, save_addresses)
-    index = BagIndex(addresses)
-    loaded = time.perf_counter()
-    resolved = resolve_addresses(table, index, text_column=address_column, fields=fields)
-    done = time.perf_counter()
+    info: dict = {}
+    with tempfile.TemporaryDirectory(prefix="rgw-bag-") as tmp:
+        if bag.is_file() and bag.suffix.lower() == ".parquet":
+            addresses = bag
+        else:
+            addresses = save_addresses or Path(tmp) / "addresses.parquet"
+            addresses.parent.mkdir(parents=True, exist_ok=True)
+            save_bag_addresses(bag, addresses, staging_root=Path(tmp))
+        loaded = time.perf_counter()
+        resolved = resolve_with_address_file(table, addresses, text_column=address_column, fields=fields, info=info)
+        done = time.perf_counter()
     write_table(resolved, out)
     s = summary(resolved)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1]))
@@ -130,6 +138,6 @@ def resolve(
         + f" -> {out}"
     )
     click.echo(
-        f"BAG: {index.size} addresses indexed in {loaded - started:.1f}s; "
-        f"resolved in {done - loaded:.2f}s ({s['rows'] / max(done - loaded, 1e-9):,.0f} rows/s)"
+        f"BAG: read in {loaded - started:.1f}s; {info['addresses_held']} addresses on {info['streets']} streets "
+        f"could be meant; resolved in {done - loaded:.2f}s ({s['rows'] / max(done - loaded, 1e-9):,.0f} rows/s)"
     )

@@ -1,0 +1,160 @@
+"""Resolving against an address table on disk, holding in memory only the addresses the input can mean.
+
+A BagIndex holds every address as Python objects: fine for a city (330,000 addresses, some 600 MB), not for the
+national extract (9.9 million). `resolve_with_address_file` reads the input first and asks DuckDB for the addresses
+any route of the resolver could look at, then builds a BagIndex of those alone:
+- every address at a written postcode (current or earlier), which covers the postcode routes;
+- on each street the written street names can mean (exact keys, short names, earlier names and the fuzzy matches,
+  in every woonplaats, found on an index of the distinct streets: a few hundred thousand nationally), the addresses
+  at the numbers the text can mean (each reading of the number, and the heads of a number an addition may be glued
+  to: "2101" 21, 210), which covers the street routes and the number splits;
+- the addresses of BAG ids in the text.
+The subset's index takes over the street universe of the street index (every street of the extract), so a misspelt
+street is matched against the same streets as with the whole table, and the answers are the same (checked in
+benchmarks/bench_bag_national.py and tests/test_address_subset.py). Memory follows the input, not the extract.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from linkage.address.index import BagIndex
+from linkage.address.normalise import street_keys
+from linkage.address.parse import alternative_parses, normalise_postcode, parse_address
+from linkage.address.resolve import resolve_addresses
+
+_BAG_ID = re.compile(r"(?<![0-9])([0-9]{16})(?![0-9])")
+
+
+def street_index(con: duckdb.DuckDBPyConnection, source: str) -> tuple[BagIndex, pa.Table]:
+    """A BagIndex with one row per distinct street (name, short name, woonplaats, earlier names), and that table."""
+    streets = con.sql(f"""
+        select row_number() over ()::varchar as nummeraanduiding_id, straatnaam, verkorte_naam, woonplaats,
+               historic_straatnamen, 0 as huisnummer
+        from (select straatnaam, verkorte_naam, woonplaats, any_value(historic_straatnamen) as historic_straatnamen
+              from {source} group by all)
+    """).to_arrow_table()
+    return BagIndex(streets), streets
+
+
+def resolve_with_address_file(
+    table: pa.Table,
+    addresses: Path,
+    text_column: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    memory_limit: str = "1GB",
+    info: dict | None = None,
+) -> pa.Table:
+    """`resolve_addresses` on `table`, against the address table in the Parquet file `addresses` (as written by
+    linkage.address.index.save_bag_addresses), loading only the addresses the input can mean. `info`, when given,
+    gets `streets` (in the file) and `addresses_held` (in memory)."""
+    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2})
+    try:
+        source = f"read_parquet('{str(addresses).replace(chr(39), chr(39) * 2)}')"
+        streets, street_rows = street_index(con, source)
+        postcodes, ids, at = _wanted(table, streets, text_column, fields or {})
+        pairs = sorted(at)
+        names = street_rows.take(pa.array([sid for sid, _ in pairs], pa.int64()))
+        names = names.select(["straatnaam", "verkorte_naam", "woonplaats"]).append_column(
+            "huisnummer", pa.array([nr for _, nr in pairs], pa.int32())
+        )
+        con.register("want_street", names)
+        con.register(
+            "want_postcode", pa.table({"postcode": sorted(postcodes)}, schema=pa.schema([("postcode", pa.string())]))
+        )
+        con.register("want_id", pa.table({"id": sorted(ids)}, schema=pa.schema([("id", pa.string())])))
+        subset = con.sql(f"""
+            with a as (select * from {source}),
+            hits as (
+                select nummeraanduiding_id from a semi join want_postcode w on a.postcode = w.postcode
+                union
+                select nummeraanduiding_id from (select nummeraanduiding_id, unnest(historic_postcodes) as old from a)
+                    semi join want_postcode w on old = w.postcode
+                union
+                select nummeraanduiding_id from a semi join want_street s
+                    on a.huisnummer = s.huisnummer
+                    and a.straatnaam is not distinct from s.straatnaam
+                    and a.verkorte_naam is not distinct from s.verkorte_naam
+                    and a.woonplaats is not distinct from s.woonplaats
+                union
+                select nummeraanduiding_id from a semi join want_id i
+                    on a.nummeraanduiding_id = i.id or a.adresseerbaar_object_id = i.id
+            )
+            select a.* from a semi join hits h on a.nummeraanduiding_id = h.nummeraanduiding_id
+            order by a.nummeraanduiding_id
+        """).to_arrow_table()
+    finally:
+        con.close()
+    index = BagIndex(subset)
+    index.share_streets(streets)
+    if info is not None:
+        info.update(streets=street_rows.num_rows, addresses_held=subset.num_rows, street_numbers=len(pairs))
+    return resolve_addresses(table, index, text_column=text_column, fields=fields)
+
+
+def _wanted(
+    table: pa.Table, streets: BagIndex, text_column: str | None, fields: Mapping[str, str]
+) -> tuple[set[str], set[str], set[tuple[int, int]]]:
+    """The postcodes, BAG ids and (street id, huisnummer) pairs the input can mean (street ids: rows of the street
+    index)."""
+    postcodes: set[str] = set()
+    ids: set[str] = set()
+    at: set[tuple[int, int]] = set()
+    meant: dict[tuple[str, str | None], set[int]] = {}
+    written_wp = fields.get("woonplaats")
+    wps = table.column(written_wp).to_pylist() if written_wp else None
+    for column in (fields.get("postcode"),):
+        if column:
+            postcodes.update(p for p in map(normalise_postcode, table.column(column).to_pylist()) if p)
+    for role in ("nummeraanduiding_id", "verblijfsobject_id"):
+        if fields.get(role):
+            ids.update(str(v) for v in table.column(fields[role]).to_pylist() if v)
+    texts: list[str | None] = []
+    if text_column:
+        texts += [str(v) if v is not None else None for v in table.column(text_column).to_pylist()]
+    if fields.get("straatnaam"):
+        texts += [str(v) if v is not None else None for v in table.column(fields["straatnaam"]).to_pylist()]
+    woonplaatsen = streets.woonplaatsen
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        ids.update(_BAG_ID.findall(text))
+        first = parse_address(text, woonplaatsen)
+        wp_written = (wps[i] if wps is not None and i < len(wps) else None) or None
+        for p in (first, *alternative_parses(first, woonplaatsen)):
+            if p.postcode:
+                postcodes.add(p.postcode)
+            wp = p.woonplaats or wp_written
+            if not p.street or p.huisnummer is None:
+                continue
+            sids = meant.get((p.street, wp))
+            if sids is None:
+                sids = meant[(p.street, wp)] = _streets_meant(streets, p.street, wp)
+            numbers = _numbers_meant(p.huisnummer)
+            at.update((sid, nr) for sid in sids for nr in numbers)
+    return postcodes, ids, at
+
+
+def _numbers_meant(huisnummer: int) -> set[int]:
+    """The number, and each head an addition may have been glued to ("2101": 2, 21, 210)."""
+    digits = str(huisnummer)
+    return {huisnummer, *(int(digits[:cut]) for cut in range(1, len(digits)))}
+
+
+def _streets_meant(streets: BagIndex, street: str, woonplaats: str | None) -> set[int]:
+    """The street ids a written street can mean: what the resolver's street match finds within the woonplaats and
+    across all streets, and the streets once named so."""
+    keys = set(street_keys(street))
+    wp = streets.woonplaats_of(woonplaats)
+    for scope in {wp, None}:
+        keys.update(k for k, _ in streets.street_matches(street, scope))
+    found: set[int] = set()
+    for k in keys:
+        found.update(streets.sids_of_key.get(k, ()))
+        found.update(streets.historic_sids_of_key.get(k, ()))
+    return found
