@@ -53,6 +53,8 @@ FORMS: list[tuple[str, tuple | str]] = [
     ("3086 WE 97 c", (SLI, 97, "C", None)),
     ("97C 3086WE", (SLI, 97, "C", None)),
     ("3086WE 99", (SLI, 99, None, None)),
+    ("3086-WE 97C", (SLI, 97, "C", None)),  # the postcode with a hyphen, as some forms and spreadsheets write it
+    ("Slinge 97C, 3086-we Rotterdam", (SLI, 97, "C", None)),
     ("3085SG 159a 03", (SLI, 159, "A", "03")),
     ("3085SG 159 A-01", (SLI, 159, "A", "01")),
     ("3085SG 159B 1", (SLI, 159, "B", "01")),

@@ -46,16 +46,11 @@ def test_the_whole_run_succeeds(hub):
     assert report.ok, report.failed
 
 
-# The synthetic world writes addresses the parser does not read yet ("3074-AB", "12 Putselaan": issue #11), so the
-# address check fails on it until that lands; everything else must pass. Remove this when the address test passes.
-PENDING = {("linkage/address_links", "address_quality_vs_ground_truth")}
-
-
 def test_the_summary_reports_every_asset_check_with_the_quality_figures(hub):
     from rgw.summary import render_summary
 
     paths, _, report = hub
-    failing = [c for c in report.checks if not c.passed and (c.asset, c.check) not in PENDING]
+    failing = [c for c in report.checks if not c.passed]
     assert len(report.checks) > 40 and not failing, failing
     text = render_summary(paths, report.failed, report.checks)
     passed = sum(c.passed for c in report.checks)

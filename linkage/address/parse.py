@@ -43,7 +43,8 @@ from linkage.address.normalise import (
     woonplaats_key,
 )
 
-_POSTCODE = re.compile(r"(?<![0-9])([1-9][0-9]{3}) ?([a-z]{2})(?![a-z])")
+# "3074 AB", "3074AB" and "3074-AB" (the hyphen as some forms and spreadsheets write it)
+_POSTCODE = re.compile(r"(?<![0-9])([1-9][0-9]{3})(?: ?- ?| )?([a-z]{2})(?![a-z])")
 _BAG_ID = re.compile(r"(?<![0-9])([0-9]{16})(?![0-9])")
 _NUMBER = re.compile(r"(?<![0-9])([0-9]{1,5})(?![0-9])")
 _ORDINAL_AFTER = re.compile(r"(e|ste|de)\b")
