@@ -7,8 +7,8 @@ Readers are imported lazily: listing the sources does not import lxml or the oth
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +16,57 @@ from connectors.delivery import DeliveryResult
 from connectors.delivery_guard import check_delivery
 
 Reader = Callable[..., DeliveryResult]
+
+
+@dataclass(frozen=True)
+class AddressColumns:
+    """Where an entity carries an address, by role. The privacy boundary resolves these columns to BAG while they are
+    still readable (pseudonymisation/boundary.py) and knows no source by name: a new source with an address declares
+    its columns here. A row resolves, in order: by the BAG ids the source registered itself; by the address as
+    written (`text`), falling back to the split fields where the text does not resolve; by the split fields alone."""
+
+    bag_vbo: str | None = None  # the BAG verblijfsobject id the source registered
+    bag_num: str | None = None  # the BAG nummeraanduiding id the source registered
+    street: str | None = None
+    number: str | None = None
+    letter: str | None = None
+    addition: str | None = None
+    postcode: str | None = None
+    text: str | None = None  # the address as someone wrote it
+    # The landed columns (after pseudonymisation) that identify the row in linkage/address_links, joined with "|".
+    record_key: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the boundary reads, each once."""
+        named = (self.bag_vbo, self.bag_num, self.street, self.number, self.letter, self.addition, self.postcode)
+        return tuple(dict.fromkeys(c for c in (*named, self.text) if c))
+
+    @property
+    def has_written_address(self) -> bool:
+        return bool(self.text or self.street or self.number)
+
+
+# The split address fields as the registries (BRP, Stedin, the corporations) name them.
+_SPLIT_ADDRESS = {
+    "street": "straatnaam",
+    "number": "huisnummer",
+    "letter": "huisletter",
+    "addition": "huisnummertoevoeging",
+    "postcode": "postcode",
+}
+
+
+@dataclass(frozen=True)
+class PartyName:
+    """Where an entity names a party (an owner, a landlord, a tenant as written): the boundary normalises the name
+    at the door (linkage.companies.normalise_party_name) so its encoding compares names, not spellings. With `parts`,
+    a new column `column` is made from the legal person's `statutory` name, else from the parts joined; without,
+    `column` is normalised in place."""
+
+    column: str
+    statutory: str | None = None
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +82,8 @@ class SourceSpec:
     owner: str
     expected_every: timedelta
     description: str
+    addresses: Mapping[str, AddressColumns] = field(default_factory=dict)  # entity -> its address columns
+    party_names: Mapping[str, PartyName] = field(default_factory=dict)  # entity -> the party it names
 
     @property
     def reader(self) -> Reader:
@@ -76,6 +129,14 @@ SOURCES: dict[str, SourceSpec] = {
             owner="team:rgw-data",
             expected_every=timedelta(days=8),
             description="Basisregistratie Personen: residents with their current and earlier addresses.",
+            addresses={
+                "verblijfplaats_historie": AddressColumns(
+                    bag_vbo="verblijfsobject_id",
+                    bag_num="nummeraanduiding_id",
+                    **_SPLIT_ADDRESS,
+                    record_key=("bsn_psn", "volgnummer"),
+                )
+            },
         ),
         SourceSpec(
             name="brk",
@@ -87,6 +148,18 @@ SOURCES: dict[str, SourceSpec] = {
             owner="team:rgw-data",
             expected_every=timedelta(days=35),
             description="Basisregistratie Kadaster: parcels and apartment rights, their rights holders and shares.",
+            addresses={
+                "kadastraal_object_adres": AddressColumns(
+                    bag_vbo="verblijfsobject_id",
+                    bag_num="nummeraanduiding_id",
+                    record_key=("kadastraal_object_id", "volgnummer"),
+                )
+            },
+            party_names={
+                "persoon": PartyName(
+                    "partij_naam", statutory="statutaire_naam", parts=("voornamen", "voorvoegsel", "geslachtsnaam")
+                )
+            },
         ),
         SourceSpec(
             name="stedin",
@@ -98,6 +171,7 @@ SOURCES: dict[str, SourceSpec] = {
             owner="team:rgw-data",
             expected_every=timedelta(days=35),
             description="Electricity and gas connections per EAN with standard annual and monthly usage.",
+            addresses={"aansluiting": AddressColumns(bag_vbo="bag_vbo_id", **_SPLIT_ADDRESS, record_key=("ean_psn",))},
         ),
         SourceSpec(
             name="corporaties",
@@ -109,6 +183,10 @@ SOURCES: dict[str, SourceSpec] = {
             owner="team:rgw-data",
             expected_every=timedelta(days=35),
             description="The corporations' rental units, contracts and tenants.",
+            addresses={
+                "eenheid": AddressColumns(bag_vbo="verblijfsobject_id", **_SPLIT_ADDRESS, record_key=("eenheid_id",))
+            },
+            party_names={"relatie": PartyName("naam")},
         ),
         SourceSpec(
             name="meldpunten",
@@ -120,6 +198,14 @@ SOURCES: dict[str, SourceSpec] = {
             owner="team:rgw-data",
             expected_every=timedelta(days=8),
             description="Reports from the desks, the uniform case register and the rental permits.",
+            addresses={
+                "melding": AddressColumns(
+                    text="adres_tekst", **{**_SPLIT_ADDRESS, "addition": "toevoeging"}, record_key=("melding_id",)
+                ),
+                "zaak": AddressColumns(text="adres_tekst", bag_vbo="bag_vbo_id", record_key=("zaak_id",)),
+                "vergunning": AddressColumns(text="adres_tekst", bag_vbo="bag_vbo_id", record_key=("vergunning_id",)),
+            },
+            party_names={"melding": PartyName("verhuurder_genoemd"), "zaak": PartyName("eigenaar_genoemd")},
         ),
         SourceSpec(
             name="gebieden",
@@ -134,3 +220,20 @@ SOURCES: dict[str, SourceSpec] = {
         ),
     )
 }
+
+
+def address_columns(source: str, entity: str) -> AddressColumns | None:
+    """The address columns `entity` of `source` declares; None for an entity without an address."""
+    spec = SOURCES.get(source)
+    return spec.addresses.get(entity) if spec else None
+
+
+def party_name(source: str, entity: str) -> PartyName | None:
+    """The party name `entity` of `source` declares; None for an entity that names no party."""
+    spec = SOURCES.get(source)
+    return spec.party_names.get(entity) if spec else None
+
+
+def entities_with_addresses() -> list[tuple[str, str, AddressColumns]]:
+    """(source, entity, columns) of every entity that carries an address."""
+    return [(name, entity, cols) for name, spec in SOURCES.items() for entity, cols in spec.addresses.items()]

@@ -28,7 +28,6 @@ Datasets are named like the Dagster assets: `raw/<source>/<entity>`, `landing/<s
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,6 +37,7 @@ from sqlglot import exp, parse_one
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
+from connectors.registry import address_columns, entities_with_addresses
 from hubcore.dbt_manifest import ensure_manifest
 from pseudonymisation.policy import _parse, load_policy, output_name
 
@@ -53,9 +53,6 @@ POLICY_KIND = {
     "generalise": "generalised",
     "keep_legal_person": "copied",
 }
-ADDRESS_FIELD = re.compile(
-    r"(straat|huisnummer|huisletter|toevoeging|postcode|woonplaats|adres|nummeraanduiding_id|verblijfsobject_id)"
-)
 # Which landing columns each linkage table is computed from (linked), and which it copies.
 LINKAGE_INPUTS: dict[str, dict[str, Any]] = {
     "address_links": {
@@ -218,8 +215,6 @@ class ColumnLineage:
 
 def boundary_steps(policy: dict[str, Any] | None = None) -> list[Step]:
     """raw -> landing, from the pseudonymisation policy (drops have no output and so no step)."""
-    from pseudonymisation.boundary import RECORD_KEYS
-
     policy = policy or load_policy()
     steps = []
     for source, entities in policy.items():
@@ -233,8 +228,9 @@ def boundary_steps(policy: dict[str, Any] | None = None) -> list[Step]:
                     if out:
                         desc = f"{action}:{arg}" if arg else action
                         steps.append(Step(Field(landing, out), Field(raw, column), POLICY_KIND[action], desc))
-            if (source, entity) in RECORD_KEYS:
-                address = [c for c in columns if ADDRESS_FIELD.search(c)]
+            declared = address_columns(source, entity)
+            if declared is not None:
+                address = [c for c in declared.columns if c in columns]
                 for out in policy.get("_boundary", {}):
                     for column in address:
                         steps.append(Step(Field(landing, out), Field(raw, column), "linked", "address resolved to BAG"))
@@ -243,8 +239,6 @@ def boundary_steps(policy: dict[str, Any] | None = None) -> list[Step]:
 
 def linkage_steps() -> list[Step]:
     """landing -> linkage tables, from LINKAGE_INPUTS."""
-    from pseudonymisation.boundary import RECORD_KEYS
-
     steps: list[Step] = []
     for table, spec in LINKAGE_INPUTS.items():
         ds = f"linkage/{table}"
@@ -255,7 +249,7 @@ def linkage_steps() -> list[Step]:
         for column, inputs in spec.get("linked", {}).items():
             steps += [Step(Field(ds, column), Field.parse(i), "linked") for i in inputs]
         for column in spec.get("linked_from_boundary", []):
-            for source, entity in RECORD_KEYS:
+            for source, entity, _ in entities_with_addresses():
                 landing_column = "adres_" + {"method": "methode", "unresolved_reason": "onopgelost"}.get(column, column)
                 steps.append(Step(Field(ds, column), Field(f"landing/{source}/{entity}", landing_column), "linked"))
         for column, like in spec.get("same_as", {}).items():

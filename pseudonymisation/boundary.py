@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from connectors.registry import address_columns, party_name
 from linkage.address.parse import parsed_from_parts
 from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
 from linkage.companies import normalise_party_name
@@ -43,41 +44,6 @@ def _bag_match(vbo: str | None, num: str | None) -> Match | None:
     return None
 
 
-# The entities that carry an address, and the columns their resolution reads: only these become Python values, so
-# an entity without an address (7 million consumption rows) passes the boundary as columns only.
-ADDRESS_INPUTS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("brp", "verblijfplaats_historie"): (
-        "verblijfsobject_id",
-        "nummeraanduiding_id",
-        "straatnaam",
-        "huisnummer",
-        "huisletter",
-        "huisnummertoevoeging",
-        "postcode",
-    ),
-    ("stedin", "aansluiting"): (
-        "bag_vbo_id",
-        "straatnaam",
-        "huisnummer",
-        "huisletter",
-        "huisnummertoevoeging",
-        "postcode",
-    ),
-    ("corporaties", "eenheid"): (
-        "verblijfsobject_id",
-        "straatnaam",
-        "huisnummer",
-        "huisletter",
-        "huisnummertoevoeging",
-        "postcode",
-    ),
-    ("brk", "kadastraal_object_adres"): ("verblijfsobject_id", "nummeraanduiding_id"),
-    ("meldpunten", "melding"): ("adres_tekst", "straatnaam", "huisnummer", "huisletter", "toevoeging", "postcode"),
-    ("meldpunten", "zaak"): ("adres_tekst", "bag_vbo_id"),
-    ("meldpunten", "vergunning"): ("adres_tekst", "bag_vbo_id"),
-}
-
-
 def _once(fn):
     """`fn` with its results kept per argument tuple: an address written on many rows (every resident of a dwelling,
     every report about it) is resolved once per delivery. Resolution is a pure function of the text and the index."""
@@ -94,72 +60,47 @@ def _once(fn):
 
 
 def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | None) -> list[Match] | None:
-    """The BAG match of every row of an entity that has an address; None for entities without one."""
-    if (source, entity) not in ADDRESS_INPUTS:
+    """The BAG match of every row of an entity that declares address columns (connectors/registry.py); None for
+    entities without one. Only those columns become Python values, so an entity without an address (7 million
+    consumption rows) passes the boundary as columns only."""
+    roles = address_columns(source, entity)
+    if roles is None:
         return None
-    col = table.select(list(ADDRESS_INPUTS[(source, entity)])).to_pydict()
+    col = table.select(list(roles.columns)).to_pydict()
     n = table.num_rows
+
+    def values(role: str | None) -> list:
+        return col[role] if role else [None] * n
+
+    vbo, num, text = values(roles.bag_vbo), values(roles.bag_num), values(roles.text)
+    street, nr, letter = values(roles.street), values(roles.number), values(roles.letter)
+    addition, postcode = values(roles.addition), values(roles.postcode)
     none = Match(None, None, 0.0, "unresolved", "no_bag_index")
-    by_parts = _once(
-        lambda street, nr, letter, toev, postcode: resolve(parsed_from_parts(street, nr, letter, toev, postcode), index)
-    )
-    by_text = _once(lambda text: resolve_text(text, index))
+    by_parts = _once(lambda *parts: resolve(parsed_from_parts(*parts), index))
+    by_text = _once(lambda written: resolve_text(written, index))
     bag_match = _once(_bag_match)
 
-    def parts(street, nr, letter, toev, postcode) -> list[Match]:
-        out = []
-        for i in range(n):
-            direct = None
-            if source == "brp":
-                direct = bag_match(col["verblijfsobject_id"][i], col["nummeraanduiding_id"][i])
-            elif source == "stedin":
-                direct = bag_match(col["bag_vbo_id"][i], None)
-            elif source == "corporaties":
-                direct = bag_match(col["verblijfsobject_id"][i], None)
-            if direct:
-                out.append(direct)
-            elif index is None:
-                out.append(none)
-            elif col[street][i] is None and col[nr][i] is None:
-                out.append(Match(None, None, 0.0, "unresolved", "no_address"))
-            else:
-                out.append(
-                    by_parts(
-                        col[street][i],
-                        col[nr][i],
-                        col[letter][i] if letter else None,
-                        col[toev][i] if toev else None,
-                        col[postcode][i],
-                    )
-                )
-        return out
+    def row(i: int) -> Match:
+        direct = bag_match(vbo[i], num[i])
+        if direct:
+            return direct
+        if not roles.has_written_address:  # BAG ids only (BRK): what the source did not register stays unknown
+            return Match(None, None, 0.0, "unresolved", "no_bag_id")
+        if index is None:
+            return none
+        parts = (street[i], nr[i], letter[i], addition[i], postcode[i])
+        if roles.text:
+            found = by_text(text[i])
+            if found.nummeraanduiding_id is None and nr[i] is not None:  # the split fields, where the text failed
+                alt = by_parts(*parts)
+                found = alt if alt.nummeraanduiding_id else found
+            return found
+        if street[i] is None and nr[i] is None:
+            return Match(None, None, 0.0, "unresolved", "no_address")
+        return by_parts(*parts)
 
-    def text(text_col: str, bag_col: str | None, fallback=None) -> list[Match]:
-        out = []
-        for i in range(n):
-            direct = bag_match(col[bag_col][i], None) if bag_col else None
-            if direct:
-                out.append(direct)
-                continue
-            if index is None:
-                out.append(none)
-                continue
-            m = by_text(col[text_col][i])
-            if m.nummeraanduiding_id is None and fallback == "form" and col["huisnummer"][i] is not None:
-                # the desk's form fields, where the free text did not resolve
-                alt = by_parts(
-                    col["straatnaam"][i],
-                    col["huisnummer"][i],
-                    col["huisletter"][i],
-                    col["toevoeging"][i],
-                    col["postcode"][i],
-                )
-                m = alt if alt.nummeraanduiding_id else m
-            out.append(m)
-        return out
-
-    matches = _dispatch(source, entity, parts, text, col)
-    if matches is not None and index is not None:
+    matches = [row(i) for i in range(n)]
+    if index is not None:
         with_number = _once(
             lambda m: (
                 Match(
@@ -177,25 +118,6 @@ def _resolve_rows(table: pa.Table, source: str, entity: str, index: BagIndex | N
     return matches
 
 
-def _dispatch(source, entity, parts, text, col) -> list[Match] | None:
-    if (source, entity) == ("brp", "verblijfplaats_historie"):
-        return parts("straatnaam", "huisnummer", "huisletter", "huisnummertoevoeging", "postcode")
-    if (source, entity) == ("stedin", "aansluiting"):
-        return parts("straatnaam", "huisnummer", "huisletter", "huisnummertoevoeging", "postcode")
-    if (source, entity) == ("corporaties", "eenheid"):
-        return parts("straatnaam", "huisnummer", "huisletter", "huisnummertoevoeging", "postcode")
-    if (source, entity) == ("brk", "kadastraal_object_adres"):
-        return [
-            _bag_match(v, nu) or Match(None, None, 0.0, "unresolved", "no_bag_id")
-            for v, nu in zip(col["verblijfsobject_id"], col["nummeraanduiding_id"], strict=True)
-        ]
-    if (source, entity) == ("meldpunten", "melding"):
-        return text("adres_tekst", None, "form")
-    if (source, entity) in (("meldpunten", "zaak"), ("meldpunten", "vergunning")):
-        return text("adres_tekst", "bag_vbo_id")
-    return None
-
-
 def _with_matches(table: pa.Table, matches: list[Match]) -> pa.Table:
     return (
         table.append_column(
@@ -209,22 +131,23 @@ def _with_matches(table: pa.Table, matches: list[Match]) -> pa.Table:
 
 
 def _derive(table: pa.Table, source: str, entity: str) -> pa.Table:
-    """Columns made at the door before the policy applies: the owner's name as one normalised string."""
-    if (source, entity) == ("brk", "persoon"):
-        col = table.select(["statutaire_naam", "voornamen", "voorvoegsel", "geslachtsnaam"]).to_pydict()
-        names = []
-        for i in range(table.num_rows):
-            if col["statutaire_naam"][i]:
-                names.append(normalise_party_name(col["statutaire_naam"][i]))
-            else:
-                full = " ".join(x for x in (col["voornamen"][i], col["voorvoegsel"][i], col["geslachtsnaam"][i]) if x)
-                names.append(normalise_party_name(full) if full else None)
-        table = table.append_column("partij_naam", pa.array(names, pa.string()))
-    if (source, entity) in (("meldpunten", "melding"), ("meldpunten", "zaak"), ("corporaties", "relatie")):
-        column = {"melding": "verhuurder_genoemd", "zaak": "eigenaar_genoemd", "relatie": "naam"}[entity]
-        normalised = [normalise_party_name(v) if v else None for v in table.column(column).to_pylist()]
-        table = table.set_column(table.column_names.index(column), column, pa.array(normalised, pa.string()))
-    return table
+    """Columns made at the door before the policy applies: the party a record names, as one normalised string
+    (the entity's `PartyName` in connectors/registry.py)."""
+    party = party_name(source, entity)
+    if party is None:
+        return table
+    if not party.parts:
+        normalised = [normalise_party_name(v) if v else None for v in table.column(party.column).to_pylist()]
+        return table.set_column(table.column_names.index(party.column), party.column, pa.array(normalised, pa.string()))
+    col = table.select([party.statutory, *party.parts]).to_pydict()
+    names = []
+    for i in range(table.num_rows):
+        if col[party.statutory][i]:
+            names.append(normalise_party_name(col[party.statutory][i]))
+        else:
+            full = " ".join(x for x in (col[p][i] for p in party.parts) if x)
+            names.append(normalise_party_name(full) if full else None)
+    return table.append_column(party.column, pa.array(names, pa.string()))
 
 
 def land_entity(
@@ -372,7 +295,7 @@ def address_link_rows(landed: pa.Table, source: str, entity: str) -> pa.Table | 
     """(source, entity, record_key, ids, confidence, method, reason) of a landed table with address columns."""
     if "adres_methode" not in landed.column_names:
         return None
-    key = RECORD_KEYS[(source, entity)](landed)
+    key = record_key(landed, address_columns(source, entity).record_key)
     return pa.table(
         {
             "source": pa.array([source] * landed.num_rows, pa.string()),
@@ -391,12 +314,6 @@ def _join_key(*columns: pa.ChunkedArray) -> pa.Array:
     return pc.binary_join_element_wise(*[pc.cast(c, pa.string()) for c in columns], "|")
 
 
-RECORD_KEYS = {
-    ("brp", "verblijfplaats_historie"): lambda t: _join_key(t["bsn_psn"], t["volgnummer"]),
-    ("stedin", "aansluiting"): lambda t: t["ean_psn"],
-    ("corporaties", "eenheid"): lambda t: t["eenheid_id"],
-    ("brk", "kadastraal_object_adres"): lambda t: _join_key(t["kadastraal_object_id"], t["volgnummer"]),
-    ("meldpunten", "melding"): lambda t: t["melding_id"],
-    ("meldpunten", "zaak"): lambda t: t["zaak_id"],
-    ("meldpunten", "vergunning"): lambda t: t["vergunning_id"],
-}
+def record_key(landed: pa.Table, columns: tuple[str, ...]) -> pa.Array | pa.ChunkedArray:
+    """The key a landed row carries into linkage/address_links: its declared key column, or several joined by "|"."""
+    return landed[columns[0]] if len(columns) == 1 else _join_key(*(landed[c] for c in columns))
