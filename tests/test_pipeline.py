@@ -278,6 +278,32 @@ def test_aggregates_have_no_cell_under_five(analyst):
     plain.unlink()
 
 
+def test_published_monitoring_hides_small_counts_so_that_none_can_be_recomputed_from_the_totals(hub):
+    """The programme manager's dataset after a whole run: no count from 1 to 4, and no hidden month cell that the
+    yearly target in `monitoring_doelen` or the other cells give back (tests/test_publication_suppression.py)."""
+    import duckdb
+
+    from governance.publish import unsealed
+    from pseudonymisation.keys import KeyStore
+    from tests.test_publication_suppression import COUNTS, assert_protected
+
+    paths, _, _ = hub
+    sealed = paths.published / "programmamonitoring" / "programmamonitoring.duckdb.enc"
+    with unsealed(sealed, KeyStore(paths.keys), "programmamonitoring") as plain:
+        con = duckdb.connect(str(plain), read_only=True)
+        published = {t: con.sql(f"select * from {t}").to_arrow_table().to_pylist() for t in COUNTS}
+        con.close()
+    assert published["monitoring_nieuwe_zaken_per_wijk"] and published["monitoring_interventies"]
+    assert_protected(published)
+    warehouse = duckdb.connect(str(paths.warehouse), read_only=True)
+    truth = warehouse.execute("select jaar, doel, wijk, gerealiseerd from monitoring_doelen").fetchall()
+    warehouse.close()
+    counted = {(j, d, w): n for j, d, w, n in truth}
+    shown = [(r["jaar"], r["doel"], r["wijk"], r["gerealiseerd"]) for r in published["monitoring_doelen"]]
+    assert all(n is None or counted[(j, d, w)] == n for j, d, w, n in shown)  # what is shown is what was counted
+    assert any(n is not None for *_, n in shown)
+
+
 def test_publication_checks_pass_and_the_warehouse_holds_no_identifier(hub):
     from governance.identifier_scan import scan_duckdb
 
