@@ -6,9 +6,7 @@ multidisciplinary), and the months of a year add up to the year's `gerealiseerd`
 turns a purpose's tables into the cells and additive relations that reports/suppression.py works on: every column
 tagged `count` in dbt is a cell per row, and `RELATIONS` declares, per purpose, which columns add up to which (within a
 row, or rows of one table summing to a row of another, matched on key columns). Columns derived from a count (a ratio,
-a rate per 1,000 dwellings) would give the count back, so they are hidden with it (`DERIVED`). As in the report,
-counts of the programme's own meetings and actions (case tables, integral actions) single out nobody and are shown as
-they are; every other count is about persons, dwellings or owners.
+a rate per 1,000 dwellings) would give the count back, so they are hidden with it (`DERIVED`).
 
 A declared relation that does not hold exactly in the data (rows withheld for a restriction, a filter) only hides more:
 it is never a reason to show less protection.
@@ -22,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from reports.suppression import NOT_ABOUT_PERSONS, Relation, suppress
+from reports.suppression import Relation, suppress
 
 Cell = tuple[str, int, str]  # (table, row number, column)
 
@@ -87,20 +85,6 @@ DERIVED: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-# rows whose counts are about the programme's own meetings and actions, not persons: shown as they are (report alike)
-TARGET_OF = {"casustafels": "casustafel", "integrale_acties": "integrale_actie"}
-NOT_ABOUT_PERSONS_ROWS: dict[str, tuple[str, frozenset[str]]] = {
-    "monitoring_interventies": ("interventie", NOT_ABOUT_PERSONS),
-    "monitoring_doelen": ("doel", frozenset(d for d, i in TARGET_OF.items() if i in NOT_ABOUT_PERSONS)),
-}
-
-
-def about_persons(table: str, row: Mapping[str, Any]) -> bool:
-    """Whether the counts of this row are about persons, dwellings or owners (so a value from 1 to 4 is hidden)."""
-    column, kinds = NOT_ABOUT_PERSONS_ROWS.get(table, ("", frozenset()))
-    return row.get(column) not in kinds
-
-
 def _matches(row: Mapping[str, Any], where: Mapping[str, Any]) -> bool:
     return all(row.get(c) == v for c, v in where.items())
 
@@ -140,17 +124,15 @@ def protect(
     """The tables with every count from 1 to `minimum - 1` and every complementary cell set to null (and the columns
     derived from them), and the number of hidden count cells per table. `counts`: table -> its count columns."""
     values: dict[Cell, int | None] = {
-        (name, i, c): row[c]
+        (name, i, c): v
         for name, t in tables.items()
-        for i, row in enumerate(t.to_pylist())
-        if about_persons(name, row)
         for c in counts.get(name, ())
+        for i, v in enumerate(t.column(c).to_pylist())
     }
-    declared = [r for r in relations(tables, RELATIONS.get(purpose, []), counts) if r.total in values]
-    hidden = suppress(values, declared, minimum)
+    hidden = suppress(values, relations(tables, RELATIONS.get(purpose, []), counts), minimum)
     out, per_table = {}, {}
     for name, table in tables.items():
-        per_table[name] = sum(1 for cell in hidden if cell[0] == name and values.get(cell) is not None)
+        per_table[name] = sum(1 for cell in hidden if cell[0] == name and values[cell] is not None)
         for c in counts.get(name, ()):
             column = table.column(c).to_pylist()
             mask = [(name, i, c) in hidden for i in range(len(column))]

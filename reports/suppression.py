@@ -35,9 +35,6 @@ import numpy as np
 MIN_SHOWN = 5
 SHOWN_AS = "<5"  # a count from 1 to 4
 HIDDEN_AS = "×"  # a larger count hidden so that a small one cannot be recomputed
-# the programme's own meetings and actions (interventions by kind): they single out nobody, so they are shown as they
-# are, in the report and in the published dataset alike
-NOT_ABOUT_PERSONS = frozenset({"casustafel", "integrale_actie"})
 
 
 @dataclass(frozen=True)
