@@ -8,6 +8,10 @@ tagged `count` in dbt is a cell per row, and `RELATIONS` declares, per purpose, 
 row, or rows of one table summing to a row of another, matched on key columns). Columns derived from a count (a ratio,
 a rate per 1,000 dwellings) would give the count back, so they are hidden with it (`DERIVED`).
 
+Unlike the report, the dataset also blanks zeros: the purpose promises no cell under its minimum, and the
+publication's check `no_small_cells` reads every count under it. The rule works with the zeros as known (they single
+nobody out), and blanking one afterwards only adds an unknown, so it cannot make a hidden cell recomputable.
+
 A declared relation that does not hold exactly in the data (rows withheld for a restriction, a filter) only hides more:
 it is never a reason to show less protection.
 """
@@ -136,12 +140,16 @@ def protect(
         for c in counts.get(name, ()):
             column = table.column(c).to_pylist()
             mask = [(name, i, c) in hidden for i in range(len(column))]
-            table = _set(table, c, [None if m else v for v, m in zip(column, mask, strict=True)])
+            per_table[name] += sum(1 for v, m in zip(column, mask, strict=True) if v == 0 and not m)
+            # zeros are blanked too, though they single nobody out: the dataset promises no cell under the minimum
+            # (the publication check no_small_cells); a blank zero adds an unknown, which protects, never exposes
+            table = _set(table, c, [None if m or v == 0 else v for v, m in zip(column, mask, strict=True)])
         for derived, sources in DERIVED.get(name, {}).items():
             if derived not in table.column_names:
                 continue
             source_columns = [c for c in sources if c in counts.get(name, ())]
-            mask = [any((name, i, c) in hidden for c in source_columns) for i in range(table.num_rows)]
+            blank = [table.column(c).to_pylist() for c in source_columns]  # hidden, blank zero, or null upstream
+            mask = [any(column[i] is None for column in blank) for i in range(table.num_rows)]
             values_d = table.column(derived).to_pylist()
             if pa.types.is_boolean(table.schema.field(derived).type):  # "suppressed" flags: true when hidden
                 table = _set(table, derived, [True if m else v for v, m in zip(values_d, mask, strict=True)])
