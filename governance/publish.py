@@ -5,7 +5,8 @@ For each purpose in the register: every column of every table the purpose lists 
 tagged for the purpose with a class the purpose may not see. Columns tagged for other purposes are left out. Pseudonym
 columns are re-keyed for the purpose (HMAC of the linkage value under the purpose's key), so two purposes' datasets
 cannot be joined. Rows are limited by the purpose's row filter. In aggregate purposes every count under the minimum
-cell size is suppressed.
+cell size is suppressed, and so is every cell that would let one be recomputed from a total, in the same table or in
+another of the purpose's tables (governance/cell_suppression.py, the same rule as the programme report).
 
 The dataset is one DuckDB file per purpose, sealed at rest with AES-256-GCM under a key derived for that purpose
 (`<purpose>.duckdb.enc`): a copied file is unreadable. The access gateway unseals it into a private temporary file for
@@ -32,6 +33,7 @@ import duckdb
 import pyarrow as pa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from governance.cell_suppression import protect
 from governance.purposes import Purpose, load
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
@@ -171,6 +173,8 @@ def publish(
         out.execute(f"attach '{tmp}' as ds")
         re_key = Pseudonymiser(keystore, "entiteit", purpose=purpose.id)
         src.register("restricted_persons", pa.table({"psn": pa.array(sorted(restricted), pa.string())}))
+        planned: list[tuple[str, list[str], list[str], int]] = []  # table, columns kept, left out, rows withheld
+        data_by_table: dict[str, pa.Table] = {}
         for table in purpose.tables:
             columns = [r[0] for r in src.execute(f"describe {table}").fetchall()]
             keep, left = plan_table(purpose, table, columns, tags.get(table, {}))
@@ -188,25 +192,20 @@ def publish(
                         c,
                         pa.array([re_key.from_linkage(v) for v in data.column(c).to_pylist()], pa.string()),
                     )
-            suppressed = 0
-            if purpose.min_cell:
-                for c in keep:
-                    if tags[table][c].get("count"):
-                        values = data.column(c).to_pylist()
-                        small = [v is not None and v < purpose.min_cell for v in values]
-                        suppressed += sum(small)
-                        data = data.set_column(
-                            data.column_names.index(c),
-                            c,
-                            pa.array(
-                                [None if s else v for v, s in zip(values, small, strict=True)],
-                                data.schema.field(c).type,
-                            ),
-                        )
+            planned.append((table, keep, left, withheld))
+            data_by_table[table] = data
+        suppressed: dict[str, int] = {}
+        if purpose.min_cell:
+            counts = {t: [c for c in keep if tags[t][c].get("count")] for t, keep, _, _ in planned}
+            data_by_table, suppressed = protect(purpose.id, data_by_table, counts, purpose.min_cell)
+        for table, keep, left, withheld in planned:
+            data = data_by_table[table]
             out.register("data_view", data)
             out.execute(f"create table ds.{table} as select * from data_view")
             out.unregister("data_view")
-            publication.tables.append(PublishedTable(table, keep, data.num_rows, left, suppressed, withheld))
+            publication.tables.append(
+                PublishedTable(table, keep, data.num_rows, left, suppressed.get(table, 0), withheld)
+            )
         out.execute(
             "create table ds._publication as select * from (values (?, ?)) t(purpose, manifest)",
             [purpose.id, json.dumps(publication.summary())],

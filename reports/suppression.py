@@ -19,7 +19,10 @@ What is not protected against: bounds (a suppressed cell is known to lie between
 usual limit of cell suppression and why the minimum is five.
 
 The cells and relations are plain data: the report declares which figures add up to which (reports/figures.py), and
-this module knows nothing of charts. The rule is tested on random small worlds (tests/test_report_suppression.py).
+this module knows nothing of charts. Publication uses the same rule on a purpose's tables
+(governance/cell_suppression.py declares which published columns add up to which), so the datasets and the report
+hide the same way; this module imports nothing of the hub, so both can use it. The rule is tested on random small
+worlds (tests/test_report_suppression.py).
 """
 
 from __future__ import annotations
@@ -42,15 +45,18 @@ class Relation:
     parts: tuple[Hashable, ...]
 
 
-def primary(values: Mapping[Hashable, int | None]) -> set[Hashable]:
+def primary(values: Mapping[Hashable, int | None], minimum: int = MIN_SHOWN) -> set[Hashable]:
     """The cells suppressed for their own size (and those whose value is unknown, already suppressed upstream)."""
-    return {k for k, v in values.items() if v is None or 0 < v < MIN_SHOWN}
+    return {k for k, v in values.items() if v is None or 0 < v < minimum}
 
 
-def suppress(values: Mapping[Hashable, int | None], relations: Iterable[Relation]) -> set[Hashable]:
-    """Keys of every cell to suppress: primary, then complementary until no suppressed cell can be recomputed."""
+def suppress(
+    values: Mapping[Hashable, int | None], relations: Iterable[Relation], minimum: int = MIN_SHOWN
+) -> set[Hashable]:
+    """Keys of every cell to suppress: primary, then complementary until no suppressed cell can be recomputed.
+    `minimum`: the smallest count shown (the purpose's `min_cell` when a published dataset is protected)."""
     relations = [r for r in relations if r.parts]
-    hidden = primary(values)
+    hidden = primary(values, minimum)
     while True:
         changed = True
         while changed:

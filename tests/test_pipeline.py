@@ -272,6 +272,37 @@ def test_aggregates_have_no_cell_under_five(analyst):
     plain.unlink()
 
 
+def test_published_monitoring_hides_small_counts_so_that_none_can_be_recomputed_from_the_totals(hub):
+    """The programme manager's dataset after a whole run: no count from 1 to 4, and no hidden month cell that the
+    yearly target in `monitoring_doelen` or the other cells give back (tests/test_publication_suppression.py)."""
+    import duckdb
+
+    from governance.publish import unsealed
+    from pseudonymisation.keys import KeyStore
+    from tests.test_publication_suppression import COUNTS, assert_protected
+
+    paths, _, _ = hub
+    sealed = paths.published / "programmamonitoring" / "programmamonitoring.duckdb.enc"
+    with unsealed(sealed, KeyStore(paths.keys), "programmamonitoring") as plain:
+        con = duckdb.connect(str(plain), read_only=True)
+        published = {t: con.sql(f"select * from {t}").to_arrow_table().to_pylist() for t in COUNTS}
+        con.close()
+    assert published["monitoring_nieuwe_zaken_per_wijk"] and published["monitoring_interventies"]
+    warehouse = duckdb.connect(str(paths.warehouse), read_only=True)
+    truth = {t: warehouse.sql(f"select * from {t}").to_arrow_table().to_pylist() for t in COUNTS}
+    warehouse.close()
+    zeros = set()
+    for t, rows in published.items():  # what is shown is what was counted; blank zeros are known to the reader
+        keys = [k for k in ("jaar", "maand", "wijk", "doel", "interventie") if k in rows[0]]
+        counted = {tuple(r[k] for k in keys): r for r in truth[t]}
+        for i, row in enumerate(rows):
+            original = counted[tuple(row[k] for k in keys)]
+            assert all(row[c] in (None, original[c]) for c in COUNTS[t])
+            zeros |= {(t, i, c) for c in COUNTS[t] if row[c] is None and original[c] == 0}
+    assert_protected(published, zeros)
+    assert any(r["gerealiseerd"] is not None for r in published["monitoring_doelen"])
+
+
 def test_publication_checks_pass_and_the_warehouse_holds_no_identifier(hub):
     from governance.identifier_scan import scan_duckdb
 
