@@ -1,9 +1,9 @@
-"""Small-count suppression across one purpose's published tables: the report's rule (reports/suppression.py) applied to
-the dataset, so no hidden cell can be recomputed from a total in another table or from the other cells of its row.
+"""Small-count suppression across one purpose's published tables: the report's rule (governance/small_counts.py)
+applied to the dataset, so no hidden cell can be recomputed from a total in another table or from the other cells of its row.
 
 Per-cell suppression alone leaks: `monitoring_nieuwe_zaken_per_wijk` shows 83 cases of which 82 monodisciplinary (so 1
 multidisciplinary), and the months of a year add up to the year's `gerealiseerd` in `monitoring_doelen`. This module
-turns a purpose's tables into the cells and additive relations that reports/suppression.py works on: every column
+turns a purpose's tables into the cells and additive relations that governance/small_counts.py works on: every column
 tagged `count` in dbt is a cell per row, and `RELATIONS` declares, per purpose, which columns add up to which (within a
 row, or rows of one table summing to a row of another, matched on key columns). Columns derived from a count (a ratio,
 a rate per 1,000 dwellings) would give the count back, so they are hidden with it (`DERIVED`).
@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from reports.suppression import Relation, suppress
+from governance.small_counts import Relation, suppress
 
 Cell = tuple[str, int, str]  # (table, row number, column)
 

@@ -14,8 +14,8 @@ from typing import Any
 import altair as alt
 import vl_convert
 
+from governance.small_counts import HIDDEN_AS, SHOWN_AS
 from reports.figures import ALLE, FOCUSWIJKEN, INTERVENTIES, MAANDEN, Cell, Figures
-from reports.suppression import HIDDEN_AS, SHOWN_AS
 
 WIDTH = 640
 BLUE, GREEN, GREY, ORANGE = "#00689e", "#2e8540", "#9aa5ad", "#d9822b"

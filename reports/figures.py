@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from reports.suppression import Relation
+from governance.small_counts import Relation
 
 FOCUSWIJKEN = ("Bloemhof", "Carnisse", "Hillesluis", "Pendrecht-Zuidwijk", "Tarwewijk")
 ALLE = "alle focuswijken"

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from governance.small_counts import MIN_SHOWN, primary, suppress
 from hubcore.paths import HubPaths
 from reports import charts, page, pdf
 from reports.buurtmap import signals_map
 from reports.figures import Figures, read
-from reports.suppression import MIN_SHOWN, primary, suppress
 
 PDF_NAME = "signalering-en-monitoring-{year}.pdf"
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
@@ -55,7 +55,7 @@ class ProgrammeReport:
 
 
 def suppressed(figures: Figures) -> Figures:
-    """The same figures with every suppressed cell's value set to None and the reason (reports/suppression)."""
+    """The same figures with every suppressed cell's value set to None and the reason (governance/small_counts.py)."""
     protected = {k: c.value for k, c in figures.cells.items() if c.protected}
     relations = [r for r in figures.relations if r.total in protected]
     hidden = suppress(protected, relations)

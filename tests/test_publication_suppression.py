@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance.cell_suppression import protect
-from reports.suppression import MIN_SHOWN, Relation
+from governance.small_counts import MIN_SHOWN, Relation
 from tests.test_report_suppression import _determined
 
 COUNTS = {

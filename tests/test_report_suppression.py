@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.suppression import MIN_SHOWN, Relation, primary, suppress
+from governance.small_counts import MIN_SHOWN, Relation, primary, suppress
 
 
 def _world(counts: list[list[tuple[int, int]]]) -> tuple[dict, list[Relation]]:
