@@ -1,5 +1,6 @@
 """Small-count suppression across one purpose's published tables: the report's rule (governance/small_counts.py)
-applied to the dataset, so no hidden cell can be recomputed from a total in another table or from the other cells of its row.
+applied to the dataset, so no hidden cell can be recomputed from a total in another table or from the other cells of
+its row.
 
 Per-cell suppression alone leaks: `monitoring_nieuwe_zaken_per_wijk` shows 83 cases of which 82 monodisciplinary (so 1
 multidisciplinary), and the months of a year add up to the year's `gerealiseerd` in `monitoring_doelen`. This module
