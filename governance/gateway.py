@@ -47,6 +47,7 @@ import pyarrow as pa
 from governance.grants import AccessDenied, GrantRegister
 from governance.publish import unseal
 from governance.purposes import Purpose, load
+from hubcore.processes import process_alive
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 
@@ -157,16 +158,6 @@ def read_by_plan(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[set[str], se
     return tables, columns, None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_dead_sessions(root: Path, older_than_seconds: float = 60.0) -> int:
     """Remove session folders whose process is gone (killed between unsealing and attaching); returns how many.
 
@@ -179,7 +170,7 @@ def sweep_dead_sessions(root: Path, older_than_seconds: float = 60.0) -> int:
             old = now - folder.stat().st_mtime > older_than_seconds
         except FileNotFoundError:
             continue
-        if old and pid.isdigit() and not _pid_alive(int(pid)):
+        if old and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

@@ -32,6 +32,7 @@ from pathlib import Path
 import dagster as dg
 
 from hubcore.paths import HubPaths
+from hubcore.processes import process_alive
 
 LOCK_NAME = ".rgw-run.lock"
 LAUNCHED_BY = "rgw"
@@ -140,15 +141,7 @@ def _pid_alive(pid_text: str | None) -> bool:
         pid = int(pid_text or "")
     except ValueError:
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or process_alive(pid)
 
 
 def _is_orphan(run: dg.DagsterRun, paths: HubPaths) -> bool:
