@@ -10,6 +10,7 @@ run storage, and without recovery the next run's `land_bag` would wait for that 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from governance.publish import unseal
+from orchestration.recovery import LOCK_NAME
 from pseudonymisation.audit import AuditLog
 from pseudonymisation.keys import KeyStore
 
@@ -71,24 +73,28 @@ def _start(data: Path, home: Path, *args: str, key: str | None = MASTER_KEY) -> 
     )
 
 
-def _started_steps(instance: dg.DagsterInstance, ignore: frozenset[str] = frozenset()) -> set[str]:
-    """Steps started in runs still marked STARTED, leaving out the runs in `ignore` (left by a killed process)."""
+def _started_steps(instance: dg.DagsterInstance) -> set[str]:
     steps: set[str] = set()
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
-        if run.run_id in ignore:
-            continue
         for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START):
             steps.add(event.dagster_event.step_key)
     return steps
 
 
-def _unfinished_runs(home: Path) -> frozenset[str]:
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-        return frozenset(r.run_id for r in runs)
+def _wait_for_lock(proc: subprocess.Popen, data: Path) -> None:
+    """Until `proc` holds the data folder's run lock (its holder writes its pid into the lock file)."""
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"rgw run ended (exit {proc.returncode}) before it held the lock:\n{proc.stdout.read()}")
+        with contextlib.suppress(OSError):
+            if (data / LOCK_NAME).read_text().startswith(f"pid {proc.pid},"):
+                return
+        time.sleep(0.05)
+    pytest.fail(f"rgw run did not take the run lock within {STEP_TIMEOUT_S}s")
 
 
-def _wait_for_step(proc: subprocess.Popen, home: Path, step: str, ignore: frozenset[str] = frozenset()) -> None:
+def _wait_for_step(proc: subprocess.Popen, home: Path, step: str) -> None:
     deadline = time.monotonic() + STEP_TIMEOUT_S
     instance = None
     try:
@@ -97,7 +103,7 @@ def _wait_for_step(proc: subprocess.Popen, home: Path, step: str, ignore: frozen
                 pytest.fail(f"rgw run ended (exit {proc.returncode}) before step {step} started:\n{proc.stdout.read()}")
             if instance is None and (home / "storage").exists():
                 instance = dg.DagsterInstance.from_config(str(home))
-            if instance is not None and step in _started_steps(instance, ignore):
+            if instance is not None and step in _started_steps(instance):
                 return
             time.sleep(0.3)
     finally:
@@ -180,6 +186,17 @@ def test_killed_runs_resume_to_the_same_result_as_a_clean_run(deliveries, tmp_pa
     monkeypatch.setenv("RGW_MASTER_KEY", MASTER_KEY)  # to unseal the published datasets for the comparison
     clean_data, clean_home = _world(tmp_path, "clean", deliveries)
     clean = _start(clean_data, clean_home)
+    _wait_for_lock(clean, clean_data)  # a second run while the clean one holds the data folder: refused, harmless
+    second = subprocess.run(
+        [sys.executable, "-m", "rgw.cli", "run"],
+        cwd=REPO,
+        env=_env(clean_data, clean_home, RGW_MASTER_KEY=MASTER_KEY),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert second.returncode == 2 and "another rgw run is busy on" in second.stderr, second.stdout + second.stderr
+    assert "Traceback" not in second.stderr
     out, _ = clean.communicate(timeout=900)
     assert clean.returncode == 0, out
     expected = fingerprint(clean_data, tmp_path)
@@ -190,19 +207,7 @@ def test_killed_runs_resume_to_the_same_result_as_a_clean_run(deliveries, tmp_pa
         _kill_at(data, home, step)
         print(f"killed at {step} ({stage}) after {time.monotonic() - started:.0f}s")
 
-    left_by_kills = _unfinished_runs(home)
     final = _start(data, home)
-    _wait_for_step(final, home, KILL_POINTS[-1][0], ignore=left_by_kills)  # killed last time: the final run redoes it
-    second = subprocess.run(
-        [sys.executable, "-m", "rgw.cli", "run"],
-        cwd=REPO,
-        env=_env(data, home, RGW_MASTER_KEY=MASTER_KEY),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert second.returncode == 2 and "another rgw run is busy on" in second.stderr, second.stdout + second.stderr
-    assert "Traceback" not in second.stderr
     out, _ = final.communicate(timeout=900)
     assert final.returncode == 0, out
     assert "recovered: marked 1 run(s) of a killed rgw run as failed" in out
