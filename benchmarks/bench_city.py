@@ -40,6 +40,7 @@ GOAL_WALL_SECONDS = 300
 GOAL_PEAK_MB = 4096
 GOAL_REDELIVERY_RATIO = 0.2
 CHANGED_SHARE = 0.01
+BENCH_KEY = "ab" * 32  # synthetic data only
 
 
 @dataclass
@@ -82,7 +83,14 @@ class TreeSampler:
 
 
 def _env(data: Path, home: Path) -> dict[str, str]:
-    return {**os.environ, "RGW_DATA": str(data), "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    # `rgw run` refuses without a managed key; the synthetic world takes a fixed bench key, as bench_linkage does
+    return {
+        **os.environ,
+        "RGW_DATA": str(data),
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "RGW_MASTER_KEY": os.environ.get("RGW_MASTER_KEY", BENCH_KEY),
+    }
 
 
 def run_hub(data: Path, home: Path, log: Path) -> dict:
