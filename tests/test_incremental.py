@@ -112,6 +112,25 @@ def test_the_columnar_quality_checks_give_the_figures_of_the_row_by_row_ones(hub
     )
 
 
+def _normalised(value):
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, list):
+        return sorted((_normalised(v) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    return value
+
+
+def _normalised_digest(table, data):
+    import hashlib
+
+    rows = sorted(
+        repr(tuple(_normalised(v) for v in row.values())).replace(str(data), "<RGW_DATA>") for row in table.to_pylist()
+    )
+    return table.num_rows, hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
 def test_a_corrected_brp_redelivery_gives_what_a_full_run_on_the_same_deliveries_gives(hub, tmp_path, monkeypatch):
     """The incremental path changes no result a person uses: a BRP re-delivery with 1% of the persons corrected,
     refreshed on top of the earlier run, leaves the landing zone, the warehouse and every published dataset as one
@@ -120,7 +139,13 @@ def test_a_corrected_brp_redelivery_gives_what_a_full_run_on_the_same_deliveries
     scores it with a model trained on the corrected persons too (weights differ in the second decimal). The entity of
     every record, and so every mart and published dataset, is the same."""
     from benchmarks.bench_city import corrected_brp_delivery
-    from tests.test_crash_run import fingerprint
+    from tests import test_crash_run
+
+    # Two dbt models are not deterministic on their own (a list aggregated without an order in fct_zaken, a float sum
+    # in whatever order DuckDB's threads add up in int_woningen__verbruik): lists are compared as sorted, floats to
+    # nine significant digits, so only a real difference counts.
+    monkeypatch.setattr(test_crash_run, "_table_digest", _normalised_digest)
+    fingerprint = test_crash_run.fingerprint
 
     paths, instance = hub
     _, changed = corrected_brp_delivery(paths.data, share=0.01)
