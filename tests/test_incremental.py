@@ -172,3 +172,44 @@ def test_a_corrected_brp_redelivery_gives_what_a_full_run_on_the_same_deliveries
     for column in ("entity_id", "method", "input_fingerprint"):
         assert (both[column].fillna("") == both[f"{column}_fresh"].fillna("")).all(), column
     assert (both["match_probability"] - both["match_probability_fresh"]).abs().max() < 1e-3
+
+
+def test_the_identifier_scan_reads_again_only_what_changed(tmp_path, monkeypatch):
+    """The privacy report scans the whole landing zone after each delivery: with its cache, a file scanned before is
+    not read again, while a changed file or a changed set of names is, and the findings are those of a full scan."""
+    import pyarrow as pa
+
+    from governance import identifier_scan
+
+    def write(path, **columns):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), path)
+        return path
+
+    leak = write(tmp_path / "landing" / "a" / "leak.parquet", note=["mail j.devries@example.nl", "Suzanne Moulin"])
+    write(tmp_path / "landing" / "b" / "clean.parquet", note=["Putselaan 12"])
+    raw = write(tmp_path / "raw" / "persoon.parquet", voornamen=["Suzanne Maria"], geslachtsnaam=["Moulin"])
+    cache = tmp_path / "reports" / ".identifier_scan.json"
+    scanned: list[str] = []
+    real_scan_file = identifier_scan.scan_file
+    monkeypatch.setattr(
+        identifier_scan,
+        "scan_file",
+        lambda con, path, names: scanned.append(path.name) or real_scan_file(con, path, names),
+    )
+
+    def scan():
+        scanned.clear()
+        return identifier_scan.scan_zone([tmp_path / "landing"], [raw], cache)
+
+    full = scan()
+    assert {f.kind for f in full} == {"email", "name from the raw delivery"} and sorted(scanned) == [
+        "clean.parquet",
+        "leak.parquet",
+    ]
+    assert scan() == full and scanned == []  # nothing changed: nothing read
+    write(leak, note=["nothing here"])
+    assert scan() == [] and scanned == ["leak.parquet"]  # only the changed file
+    write(raw, voornamen=["Piet"], geslachtsnaam=["Putselaan"])  # other names: every file is a new question
+    assert scan() == [] and sorted(scanned) == ["clean.parquet", "leak.parquet"]
+    assert "devries" not in cache.read_text() and "Moulin" not in cache.read_text()  # paths and counts only
