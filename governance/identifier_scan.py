@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,7 @@ def _read_cache(cache: Path | None, question: str) -> dict[str, list[list]]:
 def _write_cache(cache: Path, question: str, files: dict[str, list[list]]) -> None:
     live = {k: v for k, v in files.items() if Path(k.rsplit("|", 2)[0]).exists()}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    staging = cache.with_name(f".{cache.name}.{os.getpid()}")
+    staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")  # what a killed run leaves, recovery removes
     staging.write_text(json.dumps({"question": question, "files": live}))
     os.replace(staging, cache)
 
