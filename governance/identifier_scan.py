@@ -9,7 +9,11 @@ column, the kind and how many values; never the value itself, so the scan's own 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,18 +149,73 @@ def load_raw_names(con: duckdb.DuckDBPyConnection, raw_files: Iterable[Path], ta
     return table
 
 
-def scan_zone(roots: Iterable[Path], raw_person_files: Iterable[Path] = ()) -> list[Finding]:
-    """Scan every Parquet file under `roots` (the shared zones); names come from the raw person tables given."""
+# What a cached result depends on besides the file and the names: the scan itself.
+_SCAN_VERSION = hashlib.sha256(repr((PATTERNS, _CANDIDATE, _SEVERAL_WORDS)).encode()).hexdigest()[:12]
+
+
+def _names_digest(con: duckdb.DuckDBPyConnection, names: str | None) -> str:
+    if names is None:
+        return "-"
+    sql = f"select md5(coalesce(string_agg(naam, chr(10) order by naam), '')) from {names}"
+    (digest,) = con.execute(sql).fetchone()
+    return digest
+
+
+def _file_key(path: Path) -> str:
+    stat = path.stat()
+    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def scan_zone(roots: Iterable[Path], raw_person_files: Iterable[Path] = (), cache: Path | None = None) -> list[Finding]:
+    """Scan every Parquet file under `roots` (the shared zones); names come from the raw person tables given.
+
+    With `cache` (a JSON file), a file scanned before is not read again while its path, size and modification time,
+    the set of names searched for and the scan itself are the same: its findings then cannot differ. The privacy
+    report scans the whole landing zone after every delivery; this way only the files that delivery landed are read
+    (unless the names changed, which makes every file a new question). The cache holds paths and counts, no values.
+    """
     con = duckdb.connect()
     raw_person_files = list(raw_person_files)
     names = load_raw_names(con, raw_person_files) if raw_person_files else None
+    question = f"{_SCAN_VERSION}|{_names_digest(con, names)}"
+    known = _read_cache(cache, question)
+    seen: dict[str, list[list]] = {}
     findings: list[Finding] = []
     for root in roots:
         if not root.exists():
             continue
         for path in sorted(root.rglob("*.parquet")):
-            findings.extend(scan_file(con, path, names))
+            key = _file_key(path)
+            found = [Finding(*f) for f in known[key]] if key in known else scan_file(con, path, names)
+            seen[key] = [[f.file, f.column, f.kind, f.count] for f in found]
+            findings.extend(found)
+    con.close()
+    if cache is not None:
+        _write_cache(cache, question, {**known, **seen})
     return findings
+
+
+def scan_cache(paths) -> Path:
+    """Where a hub (a HubPaths) keeps its scan results: beside the reports the scans feed."""
+    return paths.reports / ".identifier_scan.json"
+
+
+def _read_cache(cache: Path | None, question: str) -> dict[str, list[list]]:
+    if cache is None or not cache.exists():
+        return {}
+    try:
+        stored = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return {}  # a damaged cache is no cache: everything is scanned
+    return stored.get("files", {}) if stored.get("question") == question else {}
+
+
+def _write_cache(cache: Path, question: str, files: dict[str, list[list]]) -> None:
+    live = {k: v for k, v in files.items() if Path(k.rsplit("|", 2)[0]).exists()}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")  # what a killed run leaves, recovery removes
+    staging.write_text(json.dumps({"question": question, "files": live}))
+    os.replace(staging, cache)
 
 
 def scan_duckdb(path: Path, raw_person_files: Iterable[Path] = ()) -> list[Finding]:

@@ -395,12 +395,12 @@ def write_site(data: ReportData, out: Path) -> list[Path]:
 
 def build(paths, out: Path, since: date | None = None, manifest: dict | None = None) -> ReportData:
     """Collect and write the report for the hub at `paths` (a HubPaths)."""
-    from governance.identifier_scan import raw_person_files, scan_zone
+    from governance.identifier_scan import raw_person_files, scan_cache, scan_zone
 
     manifest = manifest or json.loads(ensure_manifest().read_text())
     audit = AuditLog(paths.audit_log)
     grants = GrantRegister(paths.access / "grants.json", audit)
-    findings = [str(f) for f in scan_zone([paths.landing], raw_person_files(paths.raw))]
+    findings = [str(f) for f in scan_zone([paths.landing], raw_person_files(paths.raw), scan_cache(paths))]
     data = collect(load(), manifest, grants, audit, paths.landing, since, findings)
     write_site(data, out)
     return data

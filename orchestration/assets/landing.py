@@ -13,7 +13,7 @@ import dagster as dg
 
 from connectors.delivery import latest_delivery
 from connectors.registry import SOURCES, SourceSpec
-from governance.identifier_scan import raw_person_files, scan_zone
+from governance.identifier_scan import raw_person_files, scan_cache, scan_zone
 from governance.restrictions import SuppressionList
 from hubcore.paths import HubPaths
 from linkage.address.bag import bag_address_table
@@ -126,7 +126,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 meta["addresses_resolved"] = figures["resolved"]
                 meta["addresses_unresolved_share"] = figures["unresolved_share"]
             yield dg.MaterializeResult(asset_key=landing_key(spec.name, entity), metadata=meta)
-        findings = scan_zone([paths.landing / spec.name / delivery_id], raw_person_files(paths.raw))
+        findings = scan_zone([paths.landing / spec.name / delivery_id], raw_person_files(paths.raw), scan_cache(paths))
         yield dg.AssetCheckResult(
             check_name="no_direct_identifiers",
             asset_key=first,
