@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ["bench_ingest", "bench_pseudonyms", "bench_linkage", "bench_address", "bench_serving"]
+BENCHMARKS = ["bench_ingest", "bench_pseudonyms", "bench_linkage", "bench_address", "bench_serving", "bench_durable"]
 
 
 def main(argv: list[str]) -> int:
