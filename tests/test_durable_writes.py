@@ -63,3 +63,23 @@ def test_rgw_fsync_0_turns_it_off_for_scratch_folders(tmp_path, synced, monkeypa
     monkeypatch.setenv("RGW_FSYNC", "0")
     write_parquet_atomic(pa.table({"a": [1]}), tmp_path / "x.parquet")
     assert synced == [f"rename:{tmp_path / 'x.parquet'}"]
+
+
+def test_a_pseudonymised_landing_is_flushed_before_its_rename(tmp_path, synced, monkeypatch):
+    from pseudonymisation.boundary import land_delivery_folder
+    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.policy import Boundary
+    from synth import generate
+
+    monkeypatch.setenv("RGW_MASTER_KEY", "ab" * 32)
+    generate("tiny", 5, tmp_path / "world")
+    delivery = next((tmp_path / "world" / "incoming" / "gebieden").iterdir())
+    raw = land_delivery(SOURCES["gebieden"].read(delivery, delivery_id="2026"), tmp_path / "raw")
+    synced.clear()
+    boundary = Boundary(KeyStore(tmp_path / "keys", allow_demo_key=False), None)
+    land_delivery_folder(boundary, raw, tmp_path / "landing", "gebieden", "2026", ["buurt"], None)
+    target = tmp_path / "landing" / "gebieden" / "2026"
+    rename = synced.index(f"rename:{target}")
+    flushed_before = {Path(p).name for p in synced[:rename] if not p.startswith("rename:")}
+    assert {"buurt.parquet", "_landing.json"} <= flushed_before
+    assert str(target.parent) in synced[rename + 1 :]
