@@ -77,16 +77,19 @@ def _run(incoming: Path, fsync: bool) -> tuple[float, dict]:
         if proc.returncode not in (0, 1):  # 1: a failed asset check is still a whole run
             raise RuntimeError(f"rgw run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("FSYNC-STATS "))
-        return wall, json.loads(line.removeprefix("FSYNC-STATS "))
+        landed = sum(1 for p in (data / "landing").glob("*/*") if p.is_dir())
+        return wall, {**json.loads(line.removeprefix("FSYNC-STATS ")), "exit": proc.returncode, "landed": landed}
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> dict:
     incoming = _deliveries(SCALE)
-    without, with_, stats = [], [], []
+    without, with_, stats, plain = [], [], [], []
     for _ in range(ROUNDS):
-        without.append(_run(incoming, fsync=False)[0])
+        wall, counted = _run(incoming, fsync=False)
+        without.append(wall)
+        plain.append({k: counted[k] for k in ("exit", "landed")})
         wall, counted = _run(incoming, fsync=True)
         with_.append(wall)
         stats.append(counted)
@@ -100,6 +103,8 @@ def main() -> dict:
         "extra_s": min(with_) - min(without),
         "ratio_with_vs_without": min(with_) / min(without),
         "fsyncs_per_run": stats[-1]["fsyncs"],
+        "exit_and_landed_deliveries_without": plain,
+        "exit_and_landed_deliveries_with": [{k: s[k] for k in ("exit", "landed")} for s in stats],
         "fsync_seconds_per_run": [round(s["fsync_s"], 2) for s in stats],
         "fsync_share_of_run": max(s["fsync_s"] for s in stats) / min(with_),
         "note": "shared 2-core machine: compare the ratio, measured in the same invocation",
