@@ -30,10 +30,12 @@ from pseudonymisation.keys import KeyStore
 
 REPO = Path(__file__).resolve().parents[1]
 MASTER_KEY = "5e" * 32
-# (step key, what is under way when it starts): one kill in each stage of a run.
+# (step key, what is under way when it starts): one kill in each stage of a run, in the order a run reaches them
+# (sources in the registry's order, each ingested and landed in turn: brp's landing comes before brk's ingest, and a
+# rerun skips what the killed run finished).
 KILL_POINTS = [
-    ("ingest_brk", "ingest"),
     ("land_brp", "landing (holds the landing pool's one slot)"),
+    ("ingest_brk", "ingest"),
     ("linkage__entity_links", "linkage"),
     ("warehouse_models", "dbt"),
     ("publish_selectie_integrale_acties", "publication"),
