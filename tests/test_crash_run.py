@@ -99,9 +99,26 @@ def _wait_for_step(proc: subprocess.Popen, home: Path, step: str) -> None:
     pytest.fail(f"step {step} did not start within {STEP_TIMEOUT_S}s (a run waiting for a slot held by a dead run?)")
 
 
-def _kill_at(data: Path, home: Path, step: str) -> None:
+def _second_run_refuses(data: Path, home: Path) -> None:
+    """A second `rgw run` on the same data folder while the first holds it refuses at once, naming the first."""
+    second = subprocess.run(
+        [sys.executable, "-m", "rgw.cli", "run"],
+        cwd=REPO,
+        env=_env(data, home, RGW_MASTER_KEY=MASTER_KEY),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert second.returncode == 2 and "another rgw run is busy on" in second.stderr, second.stdout + second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def _kill_at(data: Path, home: Path, step: str, *, try_a_second_run: bool = False) -> None:
     proc = _start(data, home)
     _wait_for_step(proc, home, step)
+    if try_a_second_run:  # the first run frozen (SIGSTOP) in its step: busy for as long as the second one tries
+        os.killpg(proc.pid, signal.SIGSTOP)
+        _second_run_refuses(data, home)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     proc.stdout.close()
@@ -178,22 +195,11 @@ def test_killed_runs_resume_to_the_same_result_as_a_clean_run(deliveries, tmp_pa
 
     data, home = _world(tmp_path, "crashed", deliveries)
     started = time.monotonic()
-    for step, stage in KILL_POINTS:
-        _kill_at(data, home, step)
+    for i, (step, stage) in enumerate(KILL_POINTS):
+        _kill_at(data, home, step, try_a_second_run=i == 0)
         print(f"killed at {step} ({stage}) after {time.monotonic() - started:.0f}s")
 
     final = _start(data, home)
-    _wait_for_step(final, home, "ingest_bag")
-    second = subprocess.run(
-        [sys.executable, "-m", "rgw.cli", "run"],
-        cwd=REPO,
-        env=_env(data, home, RGW_MASTER_KEY=MASTER_KEY),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert second.returncode == 2 and "another rgw run is busy on" in second.stderr, second.stdout + second.stderr
-    assert "Traceback" not in second.stderr
     out, _ = final.communicate(timeout=900)
     assert final.returncode == 0, out
     assert "recovered: marked 1 run(s) of a killed rgw run as failed" in out
