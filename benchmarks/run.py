@@ -6,7 +6,15 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ["bench_ingest", "bench_pseudonyms", "bench_linkage", "bench_address", "bench_serving", "bench_report"]
+BENCHMARKS = [
+    "bench_ingest",
+    "bench_pseudonyms",
+    "bench_linkage",
+    "bench_address",
+    "bench_serving",
+    "bench_report",
+    "bench_durable",
+]
 
 
 def main(argv: list[str]) -> int:

@@ -55,6 +55,7 @@ from connectors.bag_xml import (
 )
 from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging
 from connectors.identifiers import is_valid_bag_id, normalise_postcode, parse_iso_date
+from connectors.snapshots import require_records
 
 __all__ = ["SCHEMAS", "CurrentVersions", "bag_extract_date", "iter_bag_objects", "read_bag"]
 
@@ -595,6 +596,8 @@ def read_bag(
                 )
                 if not stats.files:
                     raise DeliveryError(path, "delivery", "no LVBAG object XML files in it (nothing to read)")
+                # An LVBAG extract is a full snapshot; one object type may be empty (no ligplaatsen), all may not.
+                require_records(sum(versions_read.values()), path, stats.files, "sl:standBestand", "no BAG object")
                 for entity, selector in selectors.items():
                     _land_current(selector, entity, collectors[entity])
             shutil.rmtree(staging_dir / ".spill", ignore_errors=True)

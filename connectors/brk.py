@@ -40,6 +40,7 @@ from connectors.identifiers import (
     normalise_postcode,
     parse_iso_date,
 )
+from connectors.snapshots import require_records
 
 SOURCE = "brk"
 _T = [("source_file", pa.string()), ("record_ref", pa.string())]
@@ -731,6 +732,11 @@ def read_brk(path: Path, *, delivery_id: str | None = None, staging_root: Path |
             reader.abort()
             raise
         entities = {n: col.finish() for n, col in reader.c.items()}
+        # A BRK bulk delivery is a full snapshot of the parcels, rights and persons: without a single record it is
+        # a failed export, and landing it would leave every dwelling without an owner downstream.
+        require_records(
+            sum(e.records_in for e in entities.values()), path, files, "_embedded", "no object, right or person"
+        )
         return DeliveryResult(
             source=SOURCE,
             delivery_id=delivery_id or (path.name if path.is_dir() else path.stem),

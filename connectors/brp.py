@@ -28,6 +28,7 @@ from connectors.brp_gbav import read_gbav
 from connectors.brp_haalcentraal import read_haal_centraal
 from connectors.brp_types import BrpSink
 from connectors.delivery import DeliveryError, DeliveryResult, SchemaDrift, Staging
+from connectors.snapshots import require_records
 
 SOURCE = "brp"
 
@@ -70,6 +71,9 @@ def read_brp(path: Path, *, delivery_id: str | None = None, staging_root: Path |
         except BaseException:
             sink.abort()
             raise
+        # A BRP delivery is a full snapshot of the registered persons (GBA-V or Haal Centraal responses): one with
+        # no person at all, in any file, is a failed export. One Haal Centraal response without a person is fine.
+        require_records(entities["persoon"].records_in, path, files, "personen", "no person in the delivery")
         return DeliveryResult(
             source=SOURCE,
             delivery_id=delivery_id or path.stem,

@@ -49,6 +49,7 @@ import pyarrow.csv as pacsv
 from connectors.brp_types import PERSOON_SCHEMA, VERBLIJF_SCHEMA, BrpSink, Problem, check_bag_ids, check_house_number
 from connectors.delivery import DeliveryError, SchemaDrift, detect_drift
 from connectors.identifiers import normalise_postcode, parse_gba_date
+from connectors.snapshots import refuse_empty_snapshot
 
 ID_CODES = ("01.01.20", "01.01.10")  # BSN, A-nummer: at least one of the two columns is required
 NAME_CODE = "01.02.40"  # geslachtsnaam: required
@@ -637,8 +638,8 @@ def read_gbav(path: Path, sink: BrpSink) -> list[SchemaDrift]:
     """Read one GBA-V persoonslijsten CSV into the sink; returns the schema drift of its header."""
     header, has_rows = _read_header(path)
     layout, drift = _layout(path, header)
-    if not has_rows:
-        return drift  # a header-only file: a valid delivery without persons
+    if not has_rows:  # the persoonslijsten are a full snapshot: without rows the persons would be wiped downstream
+        refuse_empty_snapshot(path, "line 2", "the GBA-V file has a header but no persoonslijst")
     reader = _GbavReader(path, layout, sink)
     stream = _Utf8CheckedStream(path)
     try:

@@ -27,6 +27,7 @@ import pyarrow as pa
 from connectors.csvfile import HubCsv, load_json, split_list, to_float, to_int
 from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging
 from connectors.identifiers import is_valid_bag_id, is_valid_bsn, is_valid_kvk, normalise_postcode, parse_iso_date
+from connectors.snapshots import refuse_empty_snapshot
 
 SOURCE = "corporaties"
 REFERENCE = Path(__file__).parent / "reference" / "vera_referentiedata.csv"
@@ -597,6 +598,13 @@ class _Delivery:
             self.c["huurovereenkomst_relatie"].add(link, file=rec.file, record_ref=rec.ref)
 
 
+def _counted(records: Iterator[Record], file: Path, per_file: Counter[Path]) -> Iterator[Record]:
+    """The records of one file, counted as they are landed (contracts are landed last, after every unit)."""
+    for rec in records:
+        per_file[file] += 1
+        yield rec
+
+
 def read_corporaties(path: Path, *, delivery_id: str | None = None, staging_root: Path | None = None) -> DeliveryResult:
     """Read a corporation delivery (VERA JSON or CSV export): units, contracts with their tenants, and relaties."""
     path = Path(path)
@@ -614,6 +622,7 @@ def read_corporaties(path: Path, *, delivery_id: str | None = None, staging_root
         try:
             files = _delivery_files(path, info)
             contracts: list[Iterator[Record]] = []
+            per_file: Counter[Path] = Counter()
             for f in files:
                 if f.suffix.lower() == ".json":
                     kind, records = _json_records(f)
@@ -621,6 +630,7 @@ def read_corporaties(path: Path, *, delivery_id: str | None = None, staging_root
                     kind = _csv_kind(f)
                     file_drift, records = _csv_records(f, kind)
                     drift += file_drift
+                records = _counted(records, f, per_file)
                 if kind == "huurovereenkomst":
                     contracts.append(records)
                     continue
@@ -630,6 +640,14 @@ def read_corporaties(path: Path, *, delivery_id: str | None = None, staging_root
             for records in contracts:
                 for rec in records:
                     delivery.huurovereenkomst(rec)
+            for f in files:  # each file is a full snapshot of one table of one corporation
+                if not per_file[f]:
+                    place, what = (
+                        ("root", "the JSON list is empty")
+                        if f.suffix.lower() == ".json"
+                        else ("line 2", "the CSV export has a header but no rows")
+                    )
+                    refuse_empty_snapshot(f, place, what)
             info["gebruiksoppervlakte_bron"] = dict(sorted(delivery.area_source.items()))
         except BaseException:
             for col in delivery.c.values():

@@ -25,6 +25,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hubcore.durable import sync_file, sync_folder, sync_tree
+
 QUARANTINE_SCHEMA = pa.schema(
     [
         ("file", pa.string()),
@@ -274,11 +276,17 @@ def source_folders(zone: Path) -> list[Path]:
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file beside its place and rename it in: readers see the old file or the new one, whole."""
+    """Write a Parquet file beside its place and rename it in: readers see the old file or the new one, whole.
+
+    The file is flushed to the disk before the rename and the folder after it, so a power cut leaves the old file
+    or the new one too, not an empty one under the new name (hubcore.durable).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
     pq.write_table(table, tmp, compression="zstd")
+    sync_file(tmp)
     os.replace(tmp, path)
+    sync_folder(path.parent)
 
 
 def delivery_folders(zone: Path, source: str) -> list[Path]:
@@ -333,6 +341,7 @@ def _land(result: DeliveryResult, zone_root: Path) -> Path:
         "info": result.info,
     }
     (result.staging_dir / "_manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    sync_tree(result.staging_dir)  # on the disk before it is renamed in, so a power cut cannot leave it half there
     target = zone_root / result.source / result.delivery_id
     target.parent.mkdir(parents=True, exist_ok=True)
     # Same filesystem rename keeps it atomic: stage beside the target, then swap.
@@ -343,6 +352,7 @@ def _land(result: DeliveryResult, zone_root: Path) -> Path:
         old = target.parent / f".old-{uuid.uuid4().hex}"
         os.rename(target, old)
     os.rename(staged, target)
+    sync_folder(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     result.staging_dir = target

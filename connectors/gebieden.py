@@ -23,6 +23,7 @@ from shapely.validation import explain_validity
 
 from connectors.csvfile import load_json
 from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging
+from connectors.snapshots import refuse_empty_snapshot
 
 SOURCE = "gebieden"
 BUURT_SCHEMA = pa.schema(
@@ -174,6 +175,8 @@ def read_gebieden(path: Path, *, delivery_id: str | None = None, staging_root: P
                     raise DeliveryError(f, "root", "not a GeoJSON FeatureCollection")
                 if not isinstance(doc.get("features"), list):
                     raise DeliveryError(f, "features", "a FeatureCollection without a features list")
+                if not doc["features"]:  # the map of a year is a full snapshot: an empty one wipes every buurt
+                    refuse_empty_snapshot(f, "features", "the FeatureCollection has no features (no buurt)")
                 _crs_check(f, doc)
                 folder_year = _year_of(f)
                 for i, feat in enumerate(doc["features"]):

@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 from connectors.csvfile import HubCsv, csv_rows
 from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging, detect_drift
 from connectors.identifiers import is_valid_gln, normalise_postcode
+from connectors.snapshots import refuse_empty_snapshot, require_records
 
 SOURCE = "stedin"
 KLEINVERBRUIK_COLUMNS = [
@@ -756,6 +757,16 @@ def _aborting(collectors: dict[str, EntityCollector]) -> Iterator[None]:
         raise
 
 
+@contextlib.contextmanager
+def _snapshot_file(sniffed: _Sniffed, collector: EntityCollector, what: str) -> Iterator[None]:
+    """The connection list and the usage are full snapshots: a file with a header and no rows is refused, or every
+    usage row would become an orphan and the source be wiped downstream."""
+    before = collector.records_in
+    yield
+    if collector.records_in == before:
+        refuse_empty_snapshot(sniffed.path, "line 2" if sniffed.has_header else "line 1", what)
+
+
 def read_stedin(path: Path, *, delivery_id: str | None = None, staging_root: Path | None = None) -> DeliveryResult:
     """Read a Stedin delivery: per-connection files and/or open-data kleinverbruik files, recognised by header."""
     path = Path(path)
@@ -774,24 +785,23 @@ def read_stedin(path: Path, *, delivery_id: str | None = None, staging_root: Pat
         with _aborting(collectors):
             sniffed = [_sniff(f) for f in files]
             for s in (s for s in sniffed if s.kind == "aansluitingen"):
-                before = collectors["aansluiting"].records_in
-                d, known = read_aansluitingen(s.path, collectors["aansluiting"], known)
-                if collectors["aansluiting"].records_in == before:
-                    raise DeliveryError(
-                        s.path,
-                        "line 2",
-                        "the connection list has a header but no connections: a snapshot cannot be empty (a failed "
-                        "export?); landing it would make every usage row an orphan",
-                    )
+                with _snapshot_file(
+                    s, collectors["aansluiting"], "the connection list has a header but no connections"
+                ):
+                    d, known = read_aansluitingen(s.path, collectors["aansluiting"], known)
                 drift += d
                 file_info[s.path.name] = {"kind": "aansluitingen"}
             for s in (s for s in sniffed if s.kind == "verbruik"):
-                drift += read_verbruik(s.path, collectors["verbruik"], known)
+                with _snapshot_file(s, collectors["verbruik"], "the usage file has a header but no usage rows"):
+                    drift += read_verbruik(s.path, collectors["verbruik"], known)
                 file_info[s.path.name] = {"kind": "verbruik"}
             for s in (s for s in sniffed if s.kind == "kleinverbruik"):
                 d, info = read_kleinverbruik(s, collectors["kleinverbruik"])
                 drift += d
                 file_info[s.path.name] = info
+            # The open-data years are published statistics: one year without rows in a folder of years is how it
+            # was published (zeeland-2022.csv); a delivery with no row at all is still refused.
+            require_records(sum(c.records_in for c in collectors.values()), path, files, "line 2", "no row in any file")
         entities = {n: c.finish() for n, c in collectors.items()}
         return DeliveryResult(
             source=SOURCE,

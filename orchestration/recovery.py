@@ -38,6 +38,7 @@ LOCK_NAME = ".rgw-run.lock"
 LAUNCHED_BY = "rgw"
 DATA_TAG = "rgw/data"
 PID_TAG = "rgw/pid"
+MAX_RUNTIME_TAG = "dagster/max_runtime"
 UNFINISHED = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.QUEUED,
@@ -132,8 +133,18 @@ class Recovery:
 
 
 def run_tags(paths: HubPaths) -> dict[str, str]:
-    """Tags every run `rgw run` launches carries: who launched it, for which data folder, from which process."""
-    return {"launched_by": LAUNCHED_BY, DATA_TAG: str(paths.data), PID_TAG: str(os.getpid())}
+    """Tags every run `rgw run` launches carries: who launched it, for which data folder, from which process.
+
+    `dagster/max_runtime: 0` exempts it from the daemon's run monitoring time limit (dagster.yaml): the daemon
+    cannot stop an in-process run, only mark it cancelled and free its slots while it still writes; an `rgw run`'s
+    own lock and recovery judge whether it is alive.
+    """
+    return {
+        "launched_by": LAUNCHED_BY,
+        DATA_TAG: str(paths.data),
+        PID_TAG: str(os.getpid()),
+        MAX_RUNTIME_TAG: "0",
+    }
 
 
 def _pid_alive(pid_text: str | None) -> bool:

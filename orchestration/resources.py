@@ -7,6 +7,8 @@ from pathlib import Path
 import dagster as dg
 
 from hubcore.paths import HubPaths
+from pseudonymisation.key_source import production_keystore
+from pseudonymisation.keys import KeyStore
 
 
 class HubPathsResource(dg.ConfigurableResource):
@@ -16,6 +18,14 @@ class HubPathsResource(dg.ConfigurableResource):
 
     def paths(self) -> HubPaths:
         return (HubPaths(Path(self.data_dir).resolve()) if self.data_dir else HubPaths.from_env()).ensure()
+
+    def keystore(self) -> KeyStore:
+        """The key store assets pseudonymise and seal with: a managed key (or a demo world's), never a new one.
+
+        A run started from the UI, a sensor or the schedule does not pass `rgw run`'s preflight, so the assets
+        refuse here themselves (naming RGW_MASTER_KEY and RGW_KEY_FILE) instead of generating a demo key.
+        """
+        return production_keystore(self.paths())
 
 
 class WarehouseResource(dg.ConfigurableResource):

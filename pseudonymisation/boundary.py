@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.registry import address_columns, party_name
+from hubcore.durable import sync_folder, sync_tree
 from linkage.address.parse import parsed_from_parts
 from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
 from linkage.companies import normalise_party_name
@@ -218,11 +219,13 @@ def land_delivery_folder(
                 report["entities"][entity]["rows_out"] = landed.num_rows
             report["suppressed_rows"] = removed  # counts only: which persons stays in the suppression list
         (staging / "_landing.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        sync_tree(staging)  # on the disk before the rename: a power cut leaves the old landing or the new one
         old = None
         if target.exists():
             old = target.parent / f".old-{uuid.uuid4().hex}"
             os.rename(target, old)
         os.rename(staging, target)
+        sync_folder(target.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 from collections.abc import Iterator
 
 import click
 
 from hubcore.paths import HubPaths
+from pseudonymisation.key_source import DEMO_MARKER, NoManagedKey, is_demo_world, managed_key_source
 from pseudonymisation.keys import KeyStore, KeyStoreError
 
-DEMO_MARKER = ".synth"
+__all__ = [
+    "DEMO_MARKER",
+    "PreflightError",
+    "disk_full_as_message",
+    "disk_full_message",
+    "is_demo_world",
+    "is_disk_full",
+    "make_demo_key",
+    "require_production_key",
+]
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -29,24 +38,19 @@ class PreflightError(click.ClickException):
     exit_code = 2
 
 
-def is_demo_world(paths: HubPaths) -> bool:
-    """A data folder `rgw demo` generated a synthetic Rotterdam into (never real persons)."""
-    return (paths.data / DEMO_MARKER).exists()
-
-
 def require_production_key(paths: HubPaths) -> str:
-    """Where this run's master key comes from; refuses (PreflightError) when there is no managed key."""
-    if os.environ.get("RGW_MASTER_KEY"):
-        source = "RGW_MASTER_KEY"
-    elif os.environ.get("RGW_KEY_FILE"):
-        source = f"RGW_KEY_FILE ({os.environ['RGW_KEY_FILE']})"
-    elif is_demo_world(paths) and (paths.keys / "master.key").exists():
-        source = f"the demo key of the synthetic world in {paths.data}"
-    else:
+    """Where this run's master key comes from; refuses (PreflightError) when there is no managed key.
+
+    The rule itself is `pseudonymisation.key_source`, shared with the Dagster assets (runs from the UI, a sensor or
+    the schedule), so the command and the daemon refuse alike.
+    """
+    try:
+        source = managed_key_source(paths)
+    except NoManagedKey as exc:
         raise PreflightError(
             "no master key: set RGW_MASTER_KEY or RGW_KEY_FILE from the municipality's key management. "
             "rgw run never generates a key (only `rgw demo` makes a demo key, for synthetic data)."
-        )
+        ) from exc
     try:
         KeyStore(paths.keys, allow_demo_key=False).derive("preflight")
     except KeyStoreError as exc:

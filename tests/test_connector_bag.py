@@ -453,7 +453,7 @@ def test_malformed_xml_and_wrong_encoding_point_at_the_line(nlextract_dir, copy_
     assert list((tmp_path / "staging").iterdir()) == []
 
 
-def test_empty_file_and_empty_delivery_are_errors_but_a_header_only_file_is_not(nlextract_dir, copy_of, tmp_path):
+def test_empty_file_empty_delivery_and_a_header_only_extract_are_errors(nlextract_dir, copy_of, tmp_path):
     folder = copy_of(nlextract_dir)
     num = _num_file(folder)
     original = num.read_bytes()
@@ -468,10 +468,10 @@ def test_empty_file_and_empty_delivery_are_errors_but_a_header_only_file_is_not(
     for stand in tree.xpath("//*[local-name()='stand']"):
         stand.getparent().remove(stand)
     (header_only / num.name).write_bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
-    r = read_bag(header_only, staging_root=tmp_path / "staging")
-    assert all(c == {"in": 0, "clean": 0, "quarantined": 0} for c in r.counts().values())
-    assert [Path(f).name for f in r.info["files_without_objects"]] == [num.name]
-    assert r.info["extract_date"] == "2020-09-15"  # from the file's bagInfo
+    # an extract without a single object is a failed export: landing it would wipe every address downstream
+    with pytest.raises(DeliveryError, match=r"0221NUM15092020-000001\.xml, sl:standBestand: a snapshot delivery with"):
+        read_bag(header_only, staging_root=tmp_path / "staging")
+    assert list((tmp_path / "staging").iterdir()) == []
 
     nothing = tmp_path / "nothing"
     nothing.mkdir()

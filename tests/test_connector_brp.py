@@ -397,14 +397,13 @@ def test_unreadable_deliveries_name_file_and_place_and_leave_nothing(gbav_path, 
     assert list(staging.iterdir()) == []
 
 
-def test_header_only_file_is_a_valid_empty_delivery(gbav_path, tmp_path):
+def test_a_header_only_file_is_refused_as_an_empty_snapshot(gbav_path, tmp_path):
     path = _broken(gbav_path, tmp_path, lambda d: d.split(b"\n", 1)[0] + b"\n")
-    r = read_brp(path, staging_root=tmp_path / "staging")
-    assert r.counts() == {
-        "persoon": {"in": 0, "clean": 0, "quarantined": 0},
-        "verblijfplaats_historie": {"in": 0, "clean": 0, "quarantined": 0},
-    }
-    assert r.drift == [] and r.entities["persoon"].read_clean().schema.names[0] == "bsn"
+    with pytest.raises(
+        DeliveryError, match=r"line 2: a snapshot delivery with no records: the GBA-V file has a header"
+    ):
+        read_brp(path, staging_root=tmp_path / "staging")
+    assert list((tmp_path / "staging").iterdir()) == []
 
 
 def test_missing_optional_and_unknown_columns_are_drift_not_errors(gbav_path, tmp_path):

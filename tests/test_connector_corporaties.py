@@ -222,15 +222,11 @@ def test_csv_export_reads_the_same(tmp_path):
     assert r.drift == []
 
 
-def test_header_only_csv_export_is_an_empty_delivery_and_extra_columns_are_drift(tmp_path):
+def test_a_header_only_csv_export_is_refused_as_an_empty_snapshot(tmp_path):
     d = _csv_export(tmp_path, EENHEDEN_HEADER + ";energielabel\n", RELATIES_HEADER + "\n", "id;eenheid_id\n")
-    r = read_corporaties(d, staging_root=tmp_path / "s")
-    assert all(c == {"in": 0, "clean": 0, "quarantined": 0} for c in r.counts().values())
-    assert {(x.kind, x.column) for x in r.drift} >= {
-        ("extra", "energielabel"),
-        ("missing", "relatie_ids"),
-        ("missing", "begindatum"),
-    }
+    with pytest.raises(DeliveryError, match=r"eenheden\.csv, line 2: a snapshot delivery with no records: the CSV"):
+        read_corporaties(d, staging_root=tmp_path / "s")
+    assert list((tmp_path / "s").iterdir()) == []
 
 
 # --- unreadable deliveries ------------------------------------------------------------------------------------------

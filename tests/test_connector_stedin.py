@@ -91,7 +91,6 @@ def test_real_2013_file_lands_whole_with_the_first_row_as_published(real_fixture
             {("missing", "(header row)")},
             ("Wagenaarstraat", "4351BB", "ELK", 11, 3100.0),
         ),
-        ("zeeland-2022.csv", 0, "utf-8", "\t", True, set(), None),
         ("zeeland-2023.csv", 1499, "utf-8", "\t", True, set(), ("Irenestraat", "4388NG", "ELK", 12, 2739.0)),
         (
             "zeeland-2025.csv",
@@ -103,7 +102,7 @@ def test_real_2013_file_lands_whole_with_the_first_row_as_published(real_fixture
             ("Poststraat", "4301AA", "GAS", 14, 2589.79),
         ),
     ],
-    ids=["2020-utf8-bom", "2021-no-header-tripled-quotes", "2022-header-only", "2023-utf8", "2025-sja"],
+    ids=["2020-utf8-bom", "2021-no-header-tripled-quotes", "2023-utf8", "2025-sja"],
 )
 def test_every_published_variant_lands_whole(
     real_fixtures, tmp_path, name, rows, encoding, delimiter, header, drift, first
@@ -190,11 +189,14 @@ def test_derived_variants_read_alike(real_fixtures, tmp_path, name, transform, f
     assert all("delivered as 'SJA_" in d.detail for d in renamed)
 
 
-def test_header_only_year_is_empty_not_an_error(real_fixtures, tmp_path):
-    path = tmp_path / "limburg-2022.csv"
-    path.write_text((real_fixtures / "stedin" / ZEELAND).read_text().splitlines()[0] + "\n")
-    r = read_stedin(path, staging_root=tmp_path / "s")
-    assert r.counts()["kleinverbruik"] == {"in": 0, "clean": 0, "quarantined": 0} and r.drift == []
+def test_a_header_only_year_alone_is_refused_but_in_a_folder_of_years_it_is_how_it_was_published(
+    real_fixtures, tmp_path
+):
+    # zeeland-2022.csv was published with only its header; delivered alone it would wipe the open data downstream
+    with pytest.raises(DeliveryError, match=r"zeeland-2022\.csv, line 2: a snapshot delivery with no records"):
+        read_stedin(real_fixtures / "stedin" / "zeeland-2022.csv", staging_root=tmp_path / "s")
+    assert list((tmp_path / "s").iterdir()) == []
+    # in the folder of years (test_a_folder_of_years_reads_every_file) the other years land and 2022 adds nothing
 
 
 def test_open_data_rows_that_break_a_rule_go_to_quarantine_with_the_field(real_fixtures, tmp_path):

@@ -19,6 +19,7 @@ def hub(tmp_path_factory, monkeypatch_module):
     data = tmp_path_factory.mktemp("data")
     generate("tiny", 11, data)
     monkeypatch_module.setenv("RGW_DATA", str(data))
+    monkeypatch_module.setenv("RGW_MASTER_KEY", "ab" * 32)  # a managed key: the landing never makes one up
     return HubPaths(data).ensure()
 
 

@@ -50,7 +50,7 @@ def boundary_context(paths: HubPaths, source: str) -> str:
     """What a landing depends on besides its own raw delivery: key version, BAG delivery, erased persons."""
     bag = latest_delivery(paths.raw, "bag") if source != "bag" else None
     erased = hashlib.sha256("\n".join(sorted(SuppressionList(paths.access).pseudonyms())).encode()).hexdigest()[:12]
-    return f"key:{KeyStore(paths.keys).version}|bag:{bag.name if bag else '-'}|erased:{erased}"
+    return f"key:{KeyStore(paths.keys, allow_demo_key=False).version}|bag:{bag.name if bag else '-'}|erased:{erased}"
 
 
 def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -97,7 +97,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         raw_dir = paths.raw / spec.name / delivery_id
         if not raw_dir.exists():
             raise FileNotFoundError(f"{spec.name} delivery {delivery_id} has not been ingested into {paths.raw}")
-        keystore = KeyStore(paths.keys)
+        keystore = hub.keystore()  # a managed key or refuse: never a demo key made up for real deliveries
         erased = SuppressionList(paths.access).pseudonyms()  # erased persons: not back in the vault nor landed
         boundary = Boundary(keystore, Vault(paths.vault, keystore, erased=erased))
         index = bag_index(paths.raw) if spec.name != "bag" else None

@@ -16,7 +16,6 @@ from orchestration.assets.landing import landing_key
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 from pseudonymisation.boundary import address_link_rows
-from pseudonymisation.keys import KeyStore
 
 LINKAGE_GROUP = "linkage"
 GOALS = {"address_precision": 0.995, "address_unresolved": 0.01, "owners_f1": 0.99, "tenants_f1": 0.99}
@@ -75,7 +74,7 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
         }
     )
     if (paths.ground_truth / "addresses.parquet").exists():
-        quality = address_quality(table, paths.ground_truth, KeyStore(paths.keys))
+        quality = address_quality(table, paths.ground_truth, hub.keystore())
         ok = all(
             q["precision"] >= GOALS["address_precision"] and q["unresolved_share"] <= GOALS["address_unresolved"]
             for q in quality.values()
@@ -154,7 +153,7 @@ def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
         }
     )
     if (paths.ground_truth / "persons.parquet").exists():
-        quality = entity_quality(table, paths.ground_truth, KeyStore(paths.keys))
+        quality = entity_quality(table, paths.ground_truth, hub.keystore())
         ok = (
             quality["owners"]["f1"] >= GOALS["owners_f1"]
             and quality["tenants_to_residents"]["f1"] >= GOALS["tenants_f1"]

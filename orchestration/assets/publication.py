@@ -13,7 +13,6 @@ from governance.restrictions import RestrictionRegister
 from orchestration.dbt_manifest import ensure_manifest
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
-from pseudonymisation.keys import KeyStore
 from reports.programme import default_year
 
 PUBLICATION_GROUP = "publication"
@@ -73,7 +72,7 @@ def build_publication_asset(purpose: Purpose) -> dg.AssetsDefinition:
     def _publish(context: dg.AssetExecutionContext, hub: HubPathsResource):
         paths = hub.paths()
         manifest = json.loads(ensure_manifest().read_text())
-        keystore = KeyStore(paths.keys)
+        keystore = hub.keystore()  # a managed key or refuse: never a demo key made up for real deliveries
         try:
             pub = publish(
                 purpose.id,
