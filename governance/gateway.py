@@ -49,6 +49,7 @@ from governance.publish import unseal
 from governance.purposes import Purpose, load
 from hubcore.processes import process_alive
 from pseudonymisation.audit import AuditLog
+from pseudonymisation.key_source import production_keystore
 from pseudonymisation.keys import KeyStore
 
 FILE_FUNCTIONS = re.compile(
@@ -406,7 +407,7 @@ def connect(user: str, purpose: str, data: Path | None = None, *, limits: QueryL
         user,
         purpose,
         published=paths.published,
-        keystore=KeyStore(paths.keys),
+        keystore=production_keystore(paths),
         grants=GrantRegister(paths.access / "grants.json", audit),
         audit=audit,
         limits=limits,

@@ -11,14 +11,14 @@ import psycopg
 
 from governance.grants import GrantRegister
 from hubcore.paths import HubPaths
-from pseudonymisation.keys import KeyStore
+from pseudonymisation.key_source import production_keystore
 from serving.config import ServerConfig, ServerError
 from serving.credentials import PendingCredentials, new_password, scram_verifier
 from serving.roles import UserState, role_exists, sync_user
 
 
 def pending_credentials(paths: HubPaths) -> PendingCredentials:
-    return PendingCredentials(paths.access / "pending-credentials", KeyStore(paths.keys))
+    return PendingCredentials(paths.access / "pending-credentials", production_keystore(paths))
 
 
 def _connect(config: ServerConfig) -> psycopg.Connection:

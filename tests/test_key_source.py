@@ -69,3 +69,25 @@ def test_a_landing_started_by_dagster_itself_refuses_without_a_managed_key(tmp_p
     assert "NoManagedKey: no master key" in error and "set RGW_MASTER_KEY or RGW_KEY_FILE" in error
     assert not list(paths.keys.glob("master*.key"))  # no demo key generated
     assert not (paths.landing / "gebieden").exists() or not any((paths.landing / "gebieden").iterdir())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "--user", "ana", "--purpose", "signalering", "select 1"],
+        ["keys", "rotate", "--by", "privacy-officer"],
+    ],
+)
+def test_the_analysts_and_officers_commands_make_up_no_key_either(tmp_path, no_key_env, monkeypatch, args):
+    """Only `rgw demo` makes a demo key: the gateway and key rotation refuse without a managed key, naming where it
+    must come from, and leave no key behind."""
+    from click.testing import CliRunner
+
+    from rgw.cli import main
+
+    monkeypatch.setenv("RGW_DATA", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0
+    assert "RGW_MASTER_KEY or RGW_KEY_FILE" in (result.output + str(result.exception or ""))
+    assert not list((tmp_path / "keys").glob("master*.key"))

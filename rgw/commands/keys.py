@@ -56,9 +56,9 @@ def _carry_over(paths: HubPaths, officer: str) -> tuple[int, int]:
     """(carried over, still stale)."""
     from governance.restrictions import RestrictionRegister
     from pseudonymisation.audit import AuditLog
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
-    keystore = KeyStore(paths.keys)
+    keystore = production_keystore(paths)
     register = RestrictionRegister(paths.access)
     added = register.carry_over(keystore, resolver(paths, keystore), officer=officer)
     stale = [
@@ -91,10 +91,10 @@ def keys() -> None:
 def rotate(officer: str, secret_file: Path | None) -> None:
     """Start a new key version, make it current, and carry the restrictions over to it."""
     from pseudonymisation.audit import AuditLog
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
     paths = HubPaths.from_env().ensure()
-    keystore = KeyStore(paths.keys)
+    keystore = production_keystore(paths)
     old = keystore.version
     new = keystore.rotate(secret_file.read_bytes().strip() if secret_file else None)
     AuditLog(paths.audit_log).append({"action": "key_rotation", "by": officer, "from_version": old, "to_version": new})

@@ -49,10 +49,10 @@ def link(config_path: Path, left: Path, right: Path, out: Path, encoded: bool, m
         config = load(config_path)
         keystore = None
         if encoded:
-            from pseudonymisation.keys import KeyStore
+            from pseudonymisation.key_source import production_keystore
             from rgw.settings import HubPaths
 
-            keystore = KeyStore(HubPaths.from_env().ensure().keys)
+            keystore = production_keystore(HubPaths.from_env().ensure())
         result = run_link(read_table(left), read_table(right), config, encoded=encoded, keystore=keystore)
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"not UTF-8 (wrong encoding?): {exc.reason} at byte {exc.start}") from exc

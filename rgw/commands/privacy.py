@@ -67,12 +67,12 @@ def reidentify(user: str, purpose: str, case: str, pseudonym: str, officer_key: 
     from governance.officers import OfficerRegister
     from governance.purposes import load
     from governance.restrictions import RestrictionRegister
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
     from pseudonymisation.reidentify import reidentify as route_back
     from pseudonymisation.vault import Vault
 
     paths, audit, grants = _registers()
-    keystore = KeyStore(paths.keys)
+    keystore = production_keystore(paths)
     try:
         officer = OfficerRegister(paths.access).verify_file(officer_key)
     except AccessDenied as refusal:
@@ -341,7 +341,7 @@ def publish(purposes: tuple[str, ...]) -> None:
     from governance.purposes import load
     from governance.restrictions import RestrictionRegister
     from hubcore.dbt_manifest import ensure_manifest
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
     paths = HubPaths.from_env().ensure()
     manifest = json.loads(ensure_manifest().read_text())
@@ -352,8 +352,8 @@ def publish(purposes: tuple[str, ...]) -> None:
                 paths.warehouse,
                 paths.published,
                 manifest,
-                KeyStore(paths.keys),
-                restricted=RestrictionRegister(paths.access, KeyStore(paths.keys).version).restricted(),
+                production_keystore(paths),
+                restricted=RestrictionRegister(paths.access, production_keystore(paths).version).restricted(),
             )
         except (PublicationRefused, AccessDenied) as refusal:
             click.echo(f"refused: {refusal}", err=True)
@@ -434,10 +434,10 @@ def subject_report(officer: str, request_ref: str, bsn: str, out: Path) -> None:
     """Every place the hub holds data about one person, with purposes (AVG art. 15); the request is logged."""
     from governance.subject import subject_report as build
     from governance.subject import write_subject_report
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
     paths, log, _ = _registers()
-    report = build(paths, KeyStore(paths.keys), log, officer=officer, request=request_ref, bsn=bsn)
+    report = build(paths, production_keystore(paths), log, officer=officer, request=request_ref, bsn=bsn)
     path = write_subject_report(report, out)
     click.echo(f"{len(report['places'])} place(s) hold data about this person -> {path}")
     for place in report["places"]:
@@ -452,10 +452,12 @@ def subject_report(officer: str, request_ref: str, bsn: str, out: Path) -> None:
 def subject_restrict(officer: str, request_ref: str, bsn: str, reason: str) -> None:
     """Restrict processing of one person (AVG art. 18): the route back refuses them, publication leaves them out."""
     from governance.subject_rights import restrict
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
     paths, log, _ = _registers()
-    outcome = restrict(paths, KeyStore(paths.keys), log, officer=officer, request=request_ref, bsn=bsn, reason=reason)
+    outcome = restrict(
+        paths, production_keystore(paths), log, officer=officer, request=request_ref, bsn=bsn, reason=reason
+    )
     click.echo(f"restricted {outcome['linkage_pseudonym']} under request {request_ref}: {outcome['effect']}")
     click.echo("run the publication (rgw publish, or the downstream job) for the published datasets to follow")
 
@@ -467,10 +469,10 @@ def subject_restrict(officer: str, request_ref: str, bsn: str, reason: str) -> N
 def subject_lift_restriction(officer: str, request_ref: str, bsn: str) -> None:
     """Lift a person's restriction (the register keeps the dated entry); logged."""
     from governance.subject_rights import lift_restriction
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
     paths, log, _ = _registers()
-    n = lift_restriction(paths, KeyStore(paths.keys), log, officer=officer, request=request_ref, bsn=bsn)
+    n = lift_restriction(paths, production_keystore(paths), log, officer=officer, request=request_ref, bsn=bsn)
     click.echo(f"lifted {n} restriction(s) under request {request_ref}")
 
 
@@ -486,12 +488,12 @@ def subject_erase(
 ) -> None:
     """Erase one person where the law allows it (AVG art. 17); base-registry rows are restricted instead."""
     from governance.subject_rights import erase
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
 
     paths, log, _ = _registers()
     outcome = erase(
         paths,
-        KeyStore(paths.keys),
+        production_keystore(paths),
         log,
         officer=officer,
         request=request_ref,

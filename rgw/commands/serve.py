@@ -48,7 +48,7 @@ def _publish_missing(paths: HubPaths, config) -> None:
     from governance.publish import column_tags
     from governance.purposes import load
     from orchestration.dbt_manifest import ensure_manifest
-    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.key_source import production_keystore
     from serving.publish import load_purpose
 
     with psycopg.connect(config.admin_conninfo(), autocommit=True) as con:
@@ -57,7 +57,7 @@ def _publish_missing(paths: HubPaths, config) -> None:
     if not wanted:
         return
     tags = column_tags(json.loads(ensure_manifest().read_text()))
-    keystore = KeyStore(paths.keys)
+    keystore = production_keystore(paths)
     for purpose in wanted:
         served = load_purpose(config, purpose, paths.published / purpose / f"{purpose}.duckdb.enc", keystore, tags)
         click.echo(f"loaded {purpose}: {sum(served.tables.values()):,} rows in {served.seconds:.1f}s")
