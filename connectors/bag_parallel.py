@@ -9,18 +9,18 @@ its own types. What could differ from a one-process read is a file named for one
 the other process reads: the process that opens it counts them (`ParseStats.skipped_in_named_files`) and
 `read_bag` then reads the extract again in one process, so the landed result is the same either way.
 
-The second process is started with `spawn` (no fork of a process that may hold DuckDB or Dagster threads) and
-reads while this one reads its own part. Memory: the budget of objects held before spilling sorted runs is split
-between the processes, so together they hold what one process held.
+The second process is a fresh interpreter (no fork of a process that may hold DuckDB or Dagster threads, no
+re-import of the caller's script) and reads while this one reads its own part. Memory: the budget of objects held
+before spilling sorted runs is split between the processes, so together they hold what one process held.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ ENTITY_GROUPS: tuple[tuple[str, ...], ...] = (
 # Below this many bytes of XML a second process costs more (its start, about a second of imports) than it saves.
 PARALLEL_FROM_BYTES = 64 * 2**20
 WORKERS_VARIABLE = "RGW_BAG_WORKERS"
+_CODE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def choose_workers(path: Path, workers: int | None) -> int:
@@ -80,47 +81,67 @@ def read_parts_in_processes(
 ) -> PartOutcome:
     """Read the first part here and each other part in a process of its own, at the same time; merge the outcomes.
 
-    A failure in any process ends the others and is raised here (a DeliveryError as the reading process raised it).
+    The other processes are fresh interpreters (`python -m connectors.bag_part_process`), not multiprocessing
+    children: those re-import the caller's main script, which breaks any script without a `__main__` guard. A
+    failure in any process ends the others and is raised here (a DeliveryError as the reading process raised it).
     """
     from connectors.bag import read_part
 
     budget = max(1, max_objects // len(parts))
-    executor = ProcessPoolExecutor(max_workers=len(parts) - 1, mp_context=multiprocessing.get_context("spawn"))
+    children: list[tuple[subprocess.Popen[bytes], Path]] = []
     try:
-        futures = [
-            executor.submit(_read_part_in_child, path, staging_dir, part, budget, f".spill-{i}")
-            for i, part in enumerate(parts[1:], start=1)
-        ]
-        outcomes = [read_part(path, staging_dir, parts[0], _own(parts[0]), budget, ".spill-0")]
-        for future in futures:
-            try:
-                outcomes.append(_unwrap(future.result()))
-            except BrokenProcessPool as exc:
+        for i, part in enumerate(parts[1:], start=1):
+            job, answer = staging_dir / f".part-{i}.job", staging_dir / f".part-{i}.answer"
+            job.write_bytes(pickle.dumps((path, staging_dir, part, budget, f".spill-{i}")))
+            children.append((_start_child(job, answer), answer))
+        outcomes = [read_part(path, staging_dir, parts[0], own_entities(parts[0]), budget, ".spill-0")]
+        for child, answer in children:
+            code = child.wait()
+            if code != 0 or not answer.exists():
                 raise RuntimeError(
-                    f"the second process reading the BAG extract {path} stopped (out of memory?); "
-                    f"{WORKERS_VARIABLE}=1 reads it in one process"
-                ) from exc
+                    f"the second process reading the BAG extract {path} stopped with exit code {code} (out of "
+                    f"memory? its error is above); {WORKERS_VARIABLE}=1 reads it in one process"
+                )
+            outcomes.append(_unwrap(pickle.loads(answer.read_bytes())))
     except BaseException:
-        _stop(executor)
+        for child, _ in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         raise
-    executor.shutdown()
+    finally:
+        for leftover in staging_dir.glob(".part-*"):
+            leftover.unlink(missing_ok=True)
     return merge_outcomes(outcomes)
 
 
-def _own(part: frozenset[str] | None) -> tuple[str, ...]:
+def _start_child(job: Path, answer: Path) -> subprocess.Popen[bytes]:
+    """A fresh interpreter running this checkout's code (its folder first on the path), errors to our stderr."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_CODE_ROOT), env.get("PYTHONPATH", "")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "connectors.bag_part_process", str(job), str(answer)], env=env, stdin=subprocess.DEVNULL
+    )
+
+
+def own_entities(part: frozenset[str] | None) -> tuple[str, ...]:
+    """The entities a part lands, in ENTITIES order."""
     return tuple(e for e in ENTITIES if part is None or e in part)
 
 
-def _read_part_in_child(
-    path: Path, staging_dir: Path, part: frozenset[str] | None, budget: int, spill_name: str
-) -> tuple[str, Any]:
-    """The other process's work; a DeliveryError comes back as its fields (its constructor does not unpickle)."""
+def read_part_answer(job: Path, answer: Path) -> None:
+    """In the other process: read the part the job file describes and write the outcome (or the DeliveryError's
+    fields: its constructor does not unpickle) to the answer file, whole or not at all."""
     from connectors.bag import read_part
 
+    path, staging_dir, part, budget, spill_name = pickle.loads(job.read_bytes())
     try:
-        return "ok", read_part(path, staging_dir, part, _own(part), budget, spill_name)
+        result: tuple[str, Any] = ("ok", read_part(path, staging_dir, part, own_entities(part), budget, spill_name))
     except DeliveryError as exc:
-        return "delivery_error", (exc.file, exc.place, exc.message, exc.field)
+        result = ("delivery_error", (exc.file, exc.place, exc.message, exc.field))
+    partial = answer.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    partial.rename(answer)
 
 
 def _unwrap(answer: tuple[str, Any]) -> PartOutcome:
@@ -129,17 +150,6 @@ def _unwrap(answer: tuple[str, Any]) -> PartOutcome:
         file, place, message, field = value
         raise DeliveryError(file, place, message, field)
     return value
-
-
-def _stop(executor: ProcessPoolExecutor) -> None:
-    """End the other processes at once (a failed read is thrown away whole; no need to let them finish)."""
-    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        process.terminate()
-    executor.shutdown(wait=True, cancel_futures=True)
 
 
 def merge_outcomes(outcomes: Sequence[PartOutcome]) -> PartOutcome:
