@@ -148,17 +148,23 @@ def ensure_input(n: int = 100_000) -> Path:
 
 # CPU seconds of the process (user + system, DuckDB's threads included): on a shared machine the wall time says more
 # about the neighbours than about the code.
+# The connector's second process (workers=2) is a child of the measured one: its CPU time is added, and its peak to
+# the measured process's peak (a sum of peaks, so at least the peak of the sum).
 CPU = """
 import resource as _r
 _u = _r.getrusage(_r.RUSAGE_SELF)
-out["cpu_seconds"] = _u.ru_utime + _u.ru_stime
+_c = _r.getrusage(_r.RUSAGE_CHILDREN)
+out["cpu_seconds"] = _u.ru_utime + _u.ru_stime + _c.ru_utime + _c.ru_stime
+out["own_cpu_seconds"] = _u.ru_utime + _u.ru_stime
+out["children_cpu_seconds"] = _c.ru_utime + _c.ru_stime
+out["children_peak_mb"] = _c.ru_maxrss / 1024
 """
 
 CONNECTOR = """
 from pathlib import Path
 from connectors.bag import read_bag
 import shutil
-r = read_bag(Path({extract!r}), staging_root=Path({staging!r}))
+r = read_bag(Path({extract!r}), staging_root=Path({staging!r}), workers={workers})
 out["counts"] = r.counts()
 shutil.rmtree(r.staging_dir, ignore_errors=True)
 """
@@ -201,7 +207,8 @@ out["answered_among_ambiguous"] = sum(g is not None for g in ambiguous) / max(le
 def main() -> dict:
     copies = [int(c) for c in os.environ.get("RGW_NATIONAL_COPIES", "1 3 9").split()]
     phases = os.environ.get("RGW_NATIONAL_PHASES", "connector resolve").split()
-    input_csv = ensure_input()
+    input_csv = ensure_input() if "resolve" in phases else None
+    workers = [int(w) for w in os.environ.get("RGW_NATIONAL_WORKERS", "1 2").split()]
     sizes = []
     anchor = None
     if "connector" in phases:
@@ -211,19 +218,33 @@ def main() -> dict:
         staging = ROOT / "staging"
         staging.mkdir(exist_ok=True)
         size: dict = {"copies": n}
-        if anchor is not None:
+        for w in workers if anchor is not None else ():
             connector = measure(
-                "national_connector", CONNECTOR.format(extract=str(extract), staging=str(staging)) + CPU
+                "national_connector", CONNECTOR.format(extract=str(extract), staging=str(staging), workers=w) + CPU
+            )
+            counts = connector.extra["counts"]
+            if "counts" in size:
+                assert counts == size["counts"], f"workers={w} landed other counts than workers={workers[0]}"
+            tag = "connector" if w == 1 else f"connector_{w}p"
+            size.update(
+                counts=counts,
+                addresses=counts["nummeraanduiding"]["clean"],
+                objects=sum(c["in"] for c in counts.values()),
             )
             size.update(
-                addresses=connector.extra["counts"]["nummeraanduiding"]["clean"],
-                objects=sum(c["in"] for c in connector.extra["counts"].values()),
-                connector_seconds=round(connector.seconds, 1),
-                connector_cpu_seconds=round(connector.extra["cpu_seconds"], 1),
-                connector_peak_mb=round(connector.peak_rss_mb),
-                connector_cpu_over_anchor=round(
-                    connector.extra["cpu_seconds"] / (anchor.extra["cpu_seconds"] * n / copies[0]), 2
-                ),
+                {
+                    f"{tag}_seconds": round(connector.seconds, 1),
+                    f"{tag}_cpu_seconds": round(connector.extra["cpu_seconds"], 1),
+                    # the longer of the two processes' CPU times: the wall time on two cores nobody else uses
+                    f"{tag}_critical_cpu_seconds": round(
+                        max(connector.extra["own_cpu_seconds"], connector.extra["children_cpu_seconds"]), 1
+                    ),
+                    f"{tag}_peak_mb": round(connector.peak_rss_mb + connector.extra["children_peak_mb"]),
+                    f"{tag}_cpu_over_anchor": round(
+                        connector.extra["cpu_seconds"] / (anchor.extra["cpu_seconds"] * n / copies[0]), 2
+                    ),
+                    f"{tag}_load_average": round(os.getloadavg()[0], 1),
+                }
             )
         if "resolve" in phases:
             saved = ROOT / f"addresses-{n}x.parquet"
@@ -277,6 +298,8 @@ def extrapolate(sizes: list[dict]) -> dict:
     out["goals"] = {
         "connector under 600 CPU s": out.get("connector_cpu_seconds", 1e9) < 600,
         "connector under 2048 MB": out.get("connector_peak_mb", 1e9) < 2048,
+        "two-process connector under 600 s on two free cores": out.get("connector_2p_critical_cpu_seconds", 1e9) < 600,
+        "two-process connector under 2048 MB, both processes": out.get("connector_2p_peak_mb", 1e9) < 2048,
         "resolve 100k under 60 CPU s": out.get("resolve_cpu_seconds", 1e9) < 60,
     }
     return out
