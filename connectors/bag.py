@@ -141,6 +141,10 @@ ELEMENT_NAME = {
     "standplaats": "Standplaats",
 }
 MAX_VOORKOMEN = 99_999
+# Entries per pickled chunk of a spilled run. The merge holds one chunk of every run at once, and the runs grow in
+# number with the extract (a national extract spills some 70 runs per entity in each of two processes): at 20,000
+# entries that was over 1 GB at 9.9 million addresses by the line, at 4,096 it stays about 200 MB.
+RUN_CHUNK = 4_096
 # The field whose earlier values are kept with the current version (`historic_postcodes`, `historic_names`): people
 # and registries keep writing a postcode or a street name for years after BAG changed it.
 HISTORY_FIELD = {"nummeraanduiding": "postcode", "openbare_ruimte": "naam"}
@@ -244,8 +248,8 @@ class CurrentVersions:
         items = sorted(self.best.items(), key=itemgetter(0))
         self.best = {}
         with open(run, "wb") as f:
-            for start in range(0, len(items), 20_000):
-                pickle.dump(items[start : start + 20_000], f, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(items), RUN_CHUNK):
+                pickle.dump(items[start : start + RUN_CHUNK], f, protocol=pickle.HIGHEST_PROTOCOL)
         self.runs.append(run)
 
     def current(self) -> Iterator[dict[str, Any]]:
