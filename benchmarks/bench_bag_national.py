@@ -16,35 +16,41 @@ files that only counts elements. Goals (issue 11): the national extract streamed
 peak; 100,000 addresses resolved against it in under 60 s.
 
     python -m benchmarks.bench_bag_national          # RGW_NATIONAL_COPIES="1 3 9" by default
+    RGW_NATIONAL_PHASES=connector RGW_NATIONAL_WORKERS="1 2" python -m benchmarks.bench_bag_national
 
-Run of 4 December 2026 (CPU seconds; peak memory of the process):
+The connector is measured once per value of RGW_NATIONAL_WORKERS (`read_bag(workers=...)`; the counts must agree);
+with two processes, the second one's CPU time and peak come from RUSAGE_CHILDREN and are added, and the longer
+process's CPU time is the wall time on two cores nobody else uses (`connector_2p_critical_cpu_seconds`).
 
-    size                  addresses  connector CPU s / peak   resolve 100k vs saved table   extract + resolve
-    1 town                  332,085       23.4 / 423 MB        9.6 s / 578 MB (332k held)    30.0 s / 607 MB
-    3 towns                 996,255       67.5 / 421 MB       11.9 s / 965 MB (707k held)    72.3 s / 1,000 MB
-    9 towns               2,988,765      194.4 / 658 MB       (not measured)                (not measured)
-    9.9 M, extrapolated   9,900,000       ~640 / ~1.5 GB      ~43 s / ~6 GB (see below)
+Connector, runs of 4 December 2026 on 2 shared cores (load average 2.4-6):
 
-On 2 shared cores (load average 8-17 from the other sessions, hence CPU seconds: wall time was 2.5-5 times the CPU
-time; 487 s wall at 9 towns). The connector was measured at 1, 3 and 9 towns, resolving at 1 and 3 towns only (time
-ran out); extrapolations are straight lines (memory through 3 and 9 towns). Anchor: a bare lxml iterparse over the
-same files took 6.0 CPU s per town; the connector takes 3.75-3.9 times that (validation, version selection,
-Parquet).
+    size                  addresses  one process: CPU s / wall s / peak   two: wall s / longer CPU s / peak both
+    1 town                  332,085       21.8 /  39.6 / 424 MB              11.3 /  10.8 / 577 MB
+    3 towns                 996,255       64.1 / 104.7 / 416 MB              32.5 /  32.1 / 632 MB
+    9 towns               2,988,765      194.4 / 487   / 658 MB (earlier)   173.7 /  95.8 / 832 MB
+    9.9 M, extrapolated   9,900,000       ~640 CPU s                         ~596 (loaded) / ~317 / ~1.5 GB
 
-What holds: the connector's memory stays bounded (423, 421, 658 MB at 1, 3, 9 towns; version runs spill to disk
-beyond 300,000 objects, the merge of more runs grows slowly: ~1.5 GB at 9.9 million, under 2 GB), and so is the
-reading of the extract for `rgw address resolve` (address types only, the address table joined by DuckDB within 1
-GB). Resolving 100,000 addresses against the saved address table takes 10-12 CPU s and grows slowly with the extract
-(the street index of the whole extract, the DuckDB selection), ~43 CPU s extrapolated. What does not hold yet: (1)
-the connector's CPU time, ~640 s (10.7 minutes of one core) for 9.9 million addresses by this line, more for the
-real extract with its panden and history (goal 10 minutes): reading the object types in two processes would halve
-the wall time on two cores, not done; (2) the resolver's memory follows the addresses the input can mean, and in
-these synthetic extracts every town repeats every street name, so 100,000 addresses written without a woonplaats or
-postcode can mean 3 (or 9) towns' addresses: 707,000 held at 3 towns, ~6 GB by the straight line at 9.9 million.
-Against the real extract (street names repeat far less) it is bounded by the input, but a compact (numpy) index
-would be needed to promise 2 GB whatever the input. The rates at 3 towns (15,822 "ambiguous_woonplaats") are right:
-the same street and number exists in three towns and the text does not say which; the input was written for one
-town.
+Two processes halve the connector's critical path (the national extract in ~320 s on two free cores, ~600 s by the
+line through runs on the loaded machine) and stay under 2 GB together by the line. Not proven: the real extract has
+more objects per address (panden, history), and its panden go to the process that reads the addresses, which would
+then carry about two thirds of the work (~590 s by these rates). See docs/linkage.md for the figures, the anchor
+(a bare lxml iterparse, 5.7 CPU s per town; the connector 3.6-3.8 times that) and `rgw address resolve`.
+
+`rgw address resolve`, run of 4 December 2026, before the two-process read (CPU seconds; peak of the process):
+
+    size                  addresses  resolve 100k vs saved table   extract + resolve
+    1 town                  332,085   9.6 s / 578 MB (332k held)    30.0 s / 607 MB
+    3 towns                 996,255  11.9 s / 965 MB (707k held)    72.3 s / 1,000 MB
+    9.9 M, extrapolated   9,900,000   ~43 s / ~6 GB (see below)
+
+Resolving 100,000 addresses against the saved address table takes 10-12 CPU s and grows slowly with the extract
+(the street index of the whole extract, the DuckDB selection), ~43 CPU s extrapolated. What does not hold yet: the
+resolver's memory follows the addresses the input can mean, and in these synthetic extracts every town repeats every
+street name, so 100,000 addresses written without a woonplaats or postcode can mean 3 (or 9) towns' addresses:
+707,000 held at 3 towns, ~6 GB by the straight line at 9.9 million. Against the real extract (street names repeat far
+less) it is bounded by the input, but a compact (numpy) index would be needed to promise 2 GB whatever the input.
+The rates at 3 towns (15,822 "ambiguous_woonplaats") are right: the same street and number exists in three towns and
+the text does not say which; the input was written for one town.
 """
 
 from __future__ import annotations
