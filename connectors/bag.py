@@ -36,6 +36,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -44,16 +45,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from connectors.bag_parallel import choose_workers, read_parts_in_processes, split_entities
 from connectors.bag_xml import (
     CURRENT_NAMESPACE_VERSION,
     ENTITIES,
     RECORD_KEYS,
     ParseStats,
+    entities_of_kinds,
     iter_bag_objects,
     iter_xml_files,
     read_extract_date,
 )
-from connectors.delivery import DeliveryError, DeliveryResult, EntityCollector, SchemaDrift, Staging
+from connectors.delivery import DeliveryError, DeliveryResult, EntityBatch, EntityCollector, SchemaDrift, Staging
 from connectors.identifiers import is_valid_bag_id, normalise_postcode, parse_iso_date
 from connectors.snapshots import require_records
 
@@ -139,6 +142,10 @@ ELEMENT_NAME = {
     "standplaats": "Standplaats",
 }
 MAX_VOORKOMEN = 99_999
+# Entries per pickled chunk of a spilled run. The merge holds one chunk of every run at once, and the runs grow in
+# number with the extract (a national extract spills some 70 runs per entity in each of two processes): at 20,000
+# entries that was over 1 GB at 9.9 million addresses by the line, at 4,096 it stays about 200 MB.
+RUN_CHUNK = 4_096
 # The field whose earlier values are kept with the current version (`historic_postcodes`, `historic_names`): people
 # and registries keep writing a postcode or a street name for years after BAG changed it.
 HISTORY_FIELD = {"nummeraanduiding": "postcode", "openbare_ruimte": "naam"}
@@ -242,8 +249,8 @@ class CurrentVersions:
         items = sorted(self.best.items(), key=itemgetter(0))
         self.best = {}
         with open(run, "wb") as f:
-            for start in range(0, len(items), 20_000):
-                pickle.dump(items[start : start + 20_000], f, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(items), RUN_CHUNK):
+                pickle.dump(items[start : start + RUN_CHUNK], f, protocol=pickle.HIGHEST_PROTOCOL)
         self.runs.append(run)
 
     def current(self) -> Iterator[dict[str, Any]]:
@@ -572,46 +579,50 @@ def read_bag(
     staging_root: Path | None = None,
     max_objects_in_memory: int = 300_000,
     entities: Iterable[str] | None = None,
+    workers: int | None = None,
 ) -> DeliveryResult:
     """Read an LVBAG 2.0 extract into the current version of every object, one entity per object type.
 
     See the module docstring for the counting. `info` holds `extract_date`, `versions_read`, `superseded_versions`,
     `duplicate_versions` (all per entity), `vbo_without_hoofdadres_in_delivery`, `namespace_versions` and
-    `files_without_objects`. `max_objects_in_memory` bounds the objects held (over all entities) before sorted runs
-    go to disk. `entities` limits the reading to those object types (files named for others are not opened; the
-    others' tables are empty): the address table needs no panden, a third of a national extract.
+    `files_without_objects`. `max_objects_in_memory` bounds the objects held (over all entities and processes)
+    before sorted runs go to disk. `entities` limits the reading to those object types (files named for others are
+    not opened; the others' tables are empty): the address table needs no panden, a third of a national extract.
+
+    `workers`: 2 reads the object types in two processes (`bag_parallel.py`), 1 in this one; None decides by the
+    extract's size (`RGW_BAG_WORKERS` overrides). Both land the same tables, quarantine, counts and info.
     """
     path = Path(path)
     if not path.exists():
         raise DeliveryError(path, "path", "no such file or folder")
     delivery_id = delivery_id or path.stem
+    wanted = entities_of_kinds(entities)
     with Staging(staging_root) as staging_dir:
-        collectors = {e: EntityCollector(e, SCHEMAS[e], staging_dir) for e in ENTITIES}
-        try:
-            extract_date = bag_extract_date(path)
-            stats = ParseStats()
-            with _no_cyclic_gc():
-                selectors, versions_read = _select_versions(
-                    path, collectors, staging_dir, stats, max_objects_in_memory, entities
-                )
-                if not stats.files:
-                    raise DeliveryError(path, "delivery", "no LVBAG object XML files in it (nothing to read)")
-                # An LVBAG extract is a full snapshot; one object type may be empty (no ligplaatsen), all may not.
-                require_records(sum(versions_read.values()), path, stats.files, "sl:standBestand", "no BAG object")
-                for entity, selector in selectors.items():
-                    _land_current(selector, entity, collectors[entity])
-            shutil.rmtree(staging_dir / ".spill", ignore_errors=True)
-        except BaseException:
-            for c in collectors.values():
-                c.abort()
-            raise
-        entities = {e: c.finish() for e, c in collectors.items()}
+        extract_date = bag_extract_date(path)
+        parts = split_entities(wanted, choose_workers(path, workers))
+        outcome: PartOutcome | None = None
+        if len(parts) > 1:
+            outcome = read_parts_in_processes(path, staging_dir, parts, max_objects_in_memory)
+            if outcome.strays(wanted):
+                outcome = None  # a file named for one type holds another's objects: read in one process
+        if outcome is None:
+            outcome = read_part(path, staging_dir, wanted, ENTITIES, max_objects_in_memory, ".spill")
+        if not outcome.stats.files:
+            raise DeliveryError(path, "delivery", "no LVBAG object XML files in it (nothing to read)")
+        # An LVBAG extract is a full snapshot; one object type may be empty (no ligplaatsen), all may not.
+        require_records(
+            sum(outcome.versions_read.values()), path, outcome.stats.files, "sl:standBestand", "no BAG object"
+        )
+        for spill in staging_dir.glob(".spill*"):
+            shutil.rmtree(spill, ignore_errors=True)
+        batches = {e: outcome.batches.get(e) or EntityCollector(e, SCHEMAS[e], staging_dir).finish() for e in ENTITIES}
+        stats = outcome.stats
         info = {
             "extract_date": extract_date,
-            "versions_read": versions_read,
-            "superseded_versions": {e: s.superseded for e, s in selectors.items()},
-            "duplicate_versions": {e: s.duplicates for e, s in selectors.items()},
-            "vbo_without_hoofdadres_in_delivery": _vbo_without_hoofdadres(entities),
+            "versions_read": outcome.versions_read,
+            "superseded_versions": outcome.superseded,
+            "duplicate_versions": outcome.duplicates,
+            "vbo_without_hoofdadres_in_delivery": _vbo_without_hoofdadres(batches),
             "namespace_versions": sorted(stats.namespace_versions),
             "files_without_objects": stats.files_without_objects,
         }
@@ -619,11 +630,59 @@ def read_bag(
             source=SOURCE,
             delivery_id=delivery_id,
             files=stats.files,
-            entities=entities,
+            entities=batches,
             drift=_drift(stats),
             staging_dir=staging_dir,
             info=info,
         )
+
+
+@dataclass
+class PartOutcome:
+    """What reading some object types landed: their batches, the version counts per entity and what the parser saw."""
+
+    batches: dict[str, EntityBatch]
+    versions_read: dict[str, int]
+    superseded: dict[str, int]
+    duplicates: dict[str, int]
+    stats: ParseStats
+
+    def strays(self, wanted: frozenset[str] | None) -> bool:
+        """Whether objects of a wanted type were passed over in a file named for another type."""
+        return any(wanted is None or e in wanted for e in self.stats.skipped_in_named_files)
+
+
+def read_part(
+    path: Path,
+    staging_dir: Path,
+    read: frozenset[str] | None,
+    own: Iterable[str],
+    max_objects: int,
+    spill_name: str,
+) -> PartOutcome:
+    """Read the object types `read` (None: all) and land them; `own` are the entities whose batches this part writes
+    (the ones read, or all of them in a one-process read, so the others come out empty)."""
+    own = tuple(own)
+    collectors = {e: EntityCollector(e, SCHEMAS[e], staging_dir) for e in own}
+    try:
+        stats = ParseStats()
+        with _no_cyclic_gc():
+            selectors, versions_read = _select_versions(
+                path, collectors, staging_dir / spill_name, stats, max_objects, read
+            )
+            for entity, selector in selectors.items():
+                _land_current(selector, entity, collectors[entity])
+    except BaseException:
+        for c in collectors.values():
+            c.abort()
+        raise
+    return PartOutcome(
+        batches={e: c.finish() for e, c in collectors.items()},
+        versions_read=versions_read,
+        superseded={e: s.superseded for e, s in selectors.items()},
+        duplicates={e: s.duplicates for e, s in selectors.items()},
+        stats=stats,
+    )
 
 
 @contextmanager
@@ -643,18 +702,17 @@ def _no_cyclic_gc() -> Iterator[None]:
 def _select_versions(
     path: Path,
     collectors: dict[str, EntityCollector],
-    staging_dir: Path,
+    spill_dir: Path,
     stats: ParseStats,
     max_objects: int,
     entities: Iterable[str] | None = None,
 ) -> tuple[dict[str, CurrentVersions], dict[str, int]]:
-    """One pass over every file: check each version's identity, keep the best version per object."""
-    selectors = {
-        e: CurrentVersions(_duplicate_handler(collectors[e]), staging_dir / ".spill", max_objects) for e in ENTITIES
-    }
+    """One pass over every file: check each version's identity, keep the best version per object (of the entities
+    that have a collector)."""
+    selectors = {e: CurrentVersions(_duplicate_handler(c), spill_dir, max_objects) for e, c in collectors.items()}
     versions_read = dict.fromkeys(ENTITIES, 0)
     held = 0
-    for rec in iter_bag_objects(path, entities, stats=stats, tmp_dir=staging_dir):
+    for rec in iter_bag_objects(path, entities, stats=stats, tmp_dir=spill_dir.parent):
         entity = rec["entity"]
         versions_read[entity] += 1
         problem = _identity_problem(rec, entity)

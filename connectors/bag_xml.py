@@ -172,6 +172,12 @@ class ParseStats:
     namespace_versions: set[str] = field(default_factory=set)
     unknown_elements: set[tuple[str, str]] = field(default_factory=set)
     files_without_objects: list[str] = field(default_factory=list)
+    # Where each file read stands in the delivery's reading order (positions in the sorted folder and zip listings),
+    # so the file lists of two processes that read different object types merge into the one-process order.
+    file_positions: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # Objects left out because their type was not asked for, in files whose name says another type: a process that
+    # reads only some types would not open the file these objects really belong to (see `read_bag`'s fallback).
+    skipped_in_named_files: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -193,12 +199,31 @@ def iter_xml_files(
     the caller moves on. Streams are guarded (connectors/xml_guard.py): a DTD, a whitespace flood or a zip bomb is
     refused as it is read.
     """
+    for _position, name, stream in iter_xml_files_positioned(
+        path, kind=kind, tmp_dir=tmp_dir, include_documents=include_documents
+    ):
+        yield name, stream
+
+
+def iter_xml_files_positioned(
+    path: Path,
+    *,
+    kind: str | Iterable[str] | None = None,
+    tmp_dir: Path | None = None,
+    include_documents: bool = False,
+) -> Iterator[tuple[tuple[int, ...], str, IO[bytes]]]:
+    """`iter_xml_files` with each file's position in the reading order: its index in the sorted folder listing and in
+    each zip's sorted member list. Positions do not depend on `kind`, so readers of different kinds can merge what
+    they read into one order."""
     path = Path(path)
     entity = entities_of_kinds(kind)
     if path.is_dir():
-        for p in sorted(path.rglob("*")):
+        for i, p in enumerate(sorted(path.rglob("*"))):
             if p.is_file() and p.suffix.lower() in (".xml", ".zip"):
-                yield from iter_xml_files(p, kind=kind, tmp_dir=tmp_dir, include_documents=include_documents)
+                for position, name, stream in iter_xml_files_positioned(
+                    p, kind=kind, tmp_dir=tmp_dir, include_documents=include_documents
+                ):
+                    yield (i, *position), name, stream
         return
     if not _wanted(path.name, entity, include_documents):
         return
@@ -212,7 +237,7 @@ def iter_xml_files(
     if path.stat().st_size == 0:
         raise DeliveryError(path, "byte 0", "empty file")
     with open(path, "rb") as f:
-        yield str(path), GuardedStream(f, str(path))
+        yield (), str(path), GuardedStream(f, str(path))
 
 
 def _wanted(name: str, entity: frozenset[str] | None, include_documents: bool) -> bool:
@@ -232,8 +257,8 @@ def _iter_zip(
     tmp_dir: Path | None,
     include_documents: bool,
     depth: int,
-) -> Iterator[tuple[str, IO[bytes]]]:
-    for info in sorted(zf.infolist(), key=lambda i: i.filename):
+) -> Iterator[tuple[tuple[int, ...], str, IO[bytes]]]:
+    for i, info in enumerate(sorted(zf.infolist(), key=lambda i: i.filename)):
         name = info.filename
         lower = name.lower()
         if info.is_dir() or not lower.endswith((".xml", ".zip")) or not _wanted(name, entity, include_documents):
@@ -242,12 +267,15 @@ def _iter_zip(
         if lower.endswith(".zip"):
             if depth >= _MAX_ZIP_DEPTH:
                 raise DeliveryError(member, "zip member", f"zips nested deeper than {_MAX_ZIP_DEPTH} levels")
-            yield from _iter_inner_zip(zf, info, member, entity, tmp_dir, include_documents, depth)
+            for position, inner_name, stream in _iter_inner_zip(
+                zf, info, member, entity, tmp_dir, include_documents, depth
+            ):
+                yield (i, *position), inner_name, stream
             continue
         if info.file_size == 0:
             raise DeliveryError(member, "byte 0", "empty file")
         with zf.open(info) as f:
-            yield member, GuardedStream(f, member, info.compress_size)
+            yield (i,), member, GuardedStream(f, member, info.compress_size)
 
 
 def _iter_inner_zip(
@@ -258,7 +286,7 @@ def _iter_inner_zip(
     tmp_dir: Path | None,
     include_documents: bool,
     depth: int,
-) -> Iterator[tuple[str, IO[bytes]]]:
+) -> Iterator[tuple[tuple[int, ...], str, IO[bytes]]]:
     """Spool an inner zip to a temporary file first: a zip is read from its end, and seeking in a compressed member
     means decompressing it again from the start, once per file inside."""
     with ExitStack() as stack:
@@ -289,7 +317,9 @@ def iter_file_objects(
     """
     stats = stats if stats is not None else ParseStats()
     wanted = entities_of_kinds(entity)
+    named_kind = kind_from_name(name)
     count = 0
+    first = True
     context = etree.iterparse(
         stream,
         events=("end",),
@@ -304,10 +334,16 @@ def iter_file_objects(
         for _, el in context:
             for obj in el:
                 obj_entity = ELEMENT_TO_ENTITY.get(local_name(obj.tag))
-                if obj_entity is None or (wanted is not None and obj_entity not in wanted):
+                if obj_entity is None:
                     continue
-                if count == 0:
+                if first:  # the file's first object says its namespace, whichever types are read
+                    first = False
                     stats.namespace_versions.add(_namespace_version(obj.tag))
+                if wanted is not None and obj_entity not in wanted:
+                    if named_kind is not None and obj_entity != named_kind:
+                        skipped = stats.skipped_in_named_files
+                        skipped[obj_entity] = skipped.get(obj_entity, 0) + 1
+                    continue
                 count += 1
                 rec = parse_object(obj, obj_entity, stats)
                 rec["source_file"] = name
@@ -501,8 +537,9 @@ def iter_bag_objects(
     """
     entity = entities_of_kinds(kind)
     stats = stats if stats is not None else ParseStats()
-    for name, stream in iter_xml_files(Path(path), kind=entity, tmp_dir=tmp_dir):
+    for position, name, stream in iter_xml_files_positioned(Path(path), kind=entity, tmp_dir=tmp_dir):
         stats.files.append(name)
+        stats.file_positions[name] = position
         yield from iter_file_objects(stream, name, entity=entity, stats=stats)
 
 

@@ -9,6 +9,6 @@ select
     any_value(z.clusters) as clusters,
     any_value(z.eigenaar_id) as eigenaar_id,
     count(z.interventie) as n_interventies,
-    list(distinct z.interventie) filter (where z.interventie is not null) as interventies
+    list_sort(list(distinct z.interventie) filter (where z.interventie is not null)) as interventies  -- sorted: one answer
 from {{ ref('int_zaken__eigenaar') }} as z
 group by z.zaak_id
