@@ -222,18 +222,30 @@ def _postcode_said(index: BagIndex, row: int, p: ParsedAddress, method: str) -> 
     return f"{method}_postcode_overruled"
 
 
-def _historic_street(index: BagIndex, p: ParsedAddress, wp: str | None) -> Match | None:
-    """The street written as it was once named ("historic_street_*"); None when no street had that name."""
-    keys = street_keys(p.street) if p.street else ()
-    rows = index.historic_street_rows(keys, p.huisnummer) if keys else []
-    if not rows:
-        return None
+def _decide_in_woonplaats(
+    index: BagIndex, rows: list[int], wp: str | None, p: ParsedAddress
+) -> tuple[int, str, float] | Match:
+    """The one address among a street's `rows` in the written woonplaats: (row, how it was decided, the woonplaats
+    factor of the confidence), or the refusal as an unresolved Match. Shared by the current and the historic street."""
     rows, wp_factor, reason = _in_woonplaats(index, rows, wp, p)
     if not rows:
         return unresolved(reason)
     row, how = decide(index, rows, p)
     if row is None:
         return unresolved(how)
+    return row, how, wp_factor
+
+
+def _historic_street(index: BagIndex, p: ParsedAddress, wp: str | None) -> Match | None:
+    """The street written as it was once named ("historic_street_*"); None when no street had that name."""
+    keys = street_keys(p.street) if p.street else ()
+    rows = index.historic_street_rows(keys, p.huisnummer) if keys else []
+    if not rows:
+        return None
+    decided = _decide_in_woonplaats(index, rows, wp, p)
+    if isinstance(decided, Match):
+        return decided
+    row, how, wp_factor = decided
     confidence = ROUTE_CONFIDENCE["street"] * HISTORIC * DECISION_CONFIDENCE[how] * wp_factor
     confidence *= _postcode_factor(index, row, p)
     return _match(index, row, confidence, _postcode_said(index, row, p, f"historic_street_{how}"))
@@ -271,12 +283,10 @@ def _street_route(index: BagIndex, p: ParsedAddress, wp: str | None, pc_rows: li
             ]
         if len({index.row_street[r] for r in rows}) != 1 and best_score < 100:
             return unresolved("ambiguous_street")
-    rows, wp_factor, reason = _in_woonplaats(index, rows, wp, p)
-    if not rows:
-        return unresolved(reason)
-    row, how = decide(index, rows, p)
-    if row is None:
-        return unresolved(how)
+    decided = _decide_in_woonplaats(index, rows, wp, p)
+    if isinstance(decided, Match):
+        return decided
+    row, how, wp_factor = decided
     if best_score >= 100:
         route, base = f"street_{how}", ROUTE_CONFIDENCE["street"]
     else:
