@@ -86,3 +86,14 @@ def open_case(paths) -> str:
             if not row["gesloten_op"]:
                 return row["zaak_id"]
     raise AssertionError("the synthetic case register holds no open case")
+
+
+@pytest.fixture(scope="module")
+def warehouse(hub):
+    """The warehouse of the module's `hub` fixture (a materialised hub), read-only."""
+    import duckdb
+
+    paths, _, _ = hub
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    yield con
+    con.close()

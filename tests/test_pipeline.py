@@ -33,14 +33,6 @@ def hub(tmp_path_factory):
     yield from materialised_hub(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def warehouse(hub):
-    paths, _, _ = hub
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
-    yield con
-    con.close()
-
-
 def test_the_whole_run_succeeds(hub):
     _, _, report = hub
     assert report.ok, report.failed
@@ -258,7 +250,6 @@ def test_expired_revoked_and_unacknowledged_grants_are_refused_and_logged(analys
 
 
 def test_aggregates_have_no_cell_under_five(analyst):
-    import duckdb
 
     from governance.publish import unseal
     from pseudonymisation.keys import KeyStore
@@ -275,7 +266,6 @@ def test_aggregates_have_no_cell_under_five(analyst):
 def test_published_monitoring_hides_small_counts_so_that_none_can_be_recomputed_from_the_totals(hub):
     """The programme manager's dataset after a whole run: no count from 1 to 4, and no hidden month cell that the
     yearly target in `monitoring_doelen` or the other cells give back (tests/test_publication_suppression.py)."""
-    import duckdb
 
     from governance.publish import unsealed
     from pseudonymisation.keys import KeyStore

@@ -34,14 +34,6 @@ def report(hub, tmp_path_factory):
     return out, data, result.output
 
 
-@pytest.fixture(scope="module")
-def warehouse(hub):
-    paths, _, _ = hub
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
-    yield con
-    con.close()
-
-
 def _rows(data, chart, **where):
     return [r for r in data["rows"] if r["chart"] == chart and all(r.get(k) == v for k, v in where.items())]
 
