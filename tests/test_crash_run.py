@@ -222,5 +222,7 @@ def test_killed_runs_resume_to_the_same_result_as_a_clean_run(deliveries, tmp_pa
         assert not unfinished
         assert not instance.event_log_storage.get_concurrency_run_ids()  # no slot held by anyone
         failed = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
-        assert len(failed) == len(KILL_POINTS)
+        # each kill leaves at most one run behind, which the next run marks failed; a kill that lands just after its
+        # step's run ended (the step was quick, the poll not) leaves none, so the count is a bound, not an equality
+        assert 1 <= len(failed) <= len(KILL_POINTS)
     assert AuditLog(data / "audit" / "audit.jsonl").verify().ok
