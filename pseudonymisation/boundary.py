@@ -26,6 +26,7 @@ from hubcore.durable import sync_folder, sync_tree
 from linkage.address.parse import parsed_from_parts
 from linkage.address.resolve import BagIndex, Match, resolve, resolve_text
 from linkage.companies import normalise_party_name
+from pseudonymisation import reuse
 from pseudonymisation.policy import Boundary, ColumnStep
 from pseudonymisation.pseudonyms import Pseudonymiser, parse_pseudonym
 from pseudonymisation.suppression import NON_REGISTRY_SOURCES, OLD_VERSION_MARK, suppress
@@ -175,6 +176,7 @@ def land_delivery_folder(
     entities: list[str],
     index: BagIndex | None,
     suppressed: Collection[str] = (),
+    context: str | None = None,
 ) -> dict[str, Any]:
     """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically.
 
@@ -182,6 +184,11 @@ def land_delivery_folder(
     are left out (pseudonymisation/suppression.py), so a re-delivery does not bring them back; the identifiers of
     those rows (a reporter's name too) are not put in the vault, because the vault is filled after the rows are left
     out.
+
+    `context` names what else the landing depends on (key version, BAG delivery, erased persons: the caller's
+    boundary context). With it, rows whose inputs are unchanged since the latest landing of this source under the
+    same context (and the same policy and boundary code) are taken from that landing instead of passing the boundary
+    again (pseudonymisation/reuse.py); the report records the context so the next delivery can do the same.
     """
     target = landing_root / source / delivery_id
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -191,23 +198,34 @@ def land_delivery_folder(
     suppressing = bool(suppressed) and source in NON_REGISTRY_SOURCES
     door = Boundary(boundary.keystore, None) if suppressing else boundary  # the vault gets only the rows that stay
     held: dict[str, tuple[pa.Table, pa.Table, list[ColumnStep]]] = {}
+    previous = None
+    if context is not None:
+        report["context"] = context = f"{context}|code:{reuse.code_fingerprint()}"
+        if not suppressing:
+            previous = reuse.previous_landing(landing_root / source, raw_dir.parent, context)
     try:
         for entity in entities:
             raw_path = raw_dir / f"{entity}.parquet"
-            if not suppressing and pq.ParquetFile(raw_path).metadata.num_rows > batch_rows():
+            reused = _land_reusing(door, raw_path, staging, source, entity, index, previous) if previous else None
+            if reused is not None:
+                report["entities"][entity], steps = reused
+                report["steps"].extend(asdict(s) for s in steps)
+            elif not suppressing and pq.ParquetFile(raw_path).metadata.num_rows > batch_rows():
                 figures, steps = _land_in_batches(door, raw_path, staging / f"{entity}.parquet", source, entity, index)
                 report["entities"][entity] = figures
                 report["steps"].extend(asdict(s) for s in steps)
-                continue
-            raw = pq.read_table(raw_path)
-            landed, steps, stats = land_entity(door, raw, source, entity, index)
-            report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
-            report["steps"].extend(asdict(s) for s in steps)
-            if suppressing:
-                landed = landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64()))
-                held[entity] = (raw, _with_old_versions(boundary, raw, landed, steps, suppressed), steps)
             else:
-                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                raw = pq.read_table(raw_path)
+                landed, steps, stats = land_entity(door, raw, source, entity, index)
+                report["entities"][entity] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows, **stats}
+                report["steps"].extend(asdict(s) for s in steps)
+                if suppressing:
+                    landed = landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64()))
+                    held[entity] = (raw, _with_old_versions(boundary, raw, landed, steps, suppressed), steps)
+                else:
+                    pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+            if context is not None and not suppressing and reuse.worth_reusing(source, entity, raw_path):
+                report["entities"][entity]["raw_sha256"] = reuse.file_sha256(raw_path)  # what a next landing checks
         if held:
             kept, removed = suppress(source, {e: t for e, (_, t, _) in held.items()}, suppressed)
             for entity, landed in kept.items():
@@ -274,6 +292,46 @@ def _land_in_batches(
             writer.close()
     figures = {"rows_in": rows_in, "rows_out": rows_out}
     return {**figures, **_address_figures(addresses, resolved)} if has_addresses else figures, steps
+
+
+def _land_reusing(
+    door: Boundary,
+    raw_path: Path,
+    staging: Path,
+    source: str,
+    entity: str,
+    index: BagIndex | None,
+    previous: reuse.Previous,
+) -> tuple[dict[str, Any], list[ColumnStep]] | None:
+    """Land one entity taking the made columns of unchanged rows from `previous` (pseudonymisation/reuse.py); only
+    new and changed rows pass the boundary (and the vault: the previous landing put the others there under the same
+    key). None when reuse does not apply: an entity without per-row work, a previous landing of another shape or not
+    made from the raw file still there; then the entity is landed as usual."""
+    if not reuse.worth_reusing(source, entity, raw_path) or not previous.usable(entity):
+        return None
+    shape = reuse.entity_shape(source, entity, pq.read_schema(raw_path))
+    prev_raw = previous.raw_dir / f"{entity}.parquet"
+    if [pq.read_schema(prev_raw).field(c) for c in shape.inputs] != [
+        pq.read_schema(raw_path).field(c) for c in shape.inputs
+    ]:
+        return None
+    raw = pq.read_table(raw_path)
+    matched = reuse.match_rows(pq.read_table(prev_raw, columns=list(shape.inputs)), raw.select(list(shape.inputs)))
+    fresh, steps, _ = land_entity(door, raw.filter(pa.array(matched < 0)), source, entity, index)
+    made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
+    landed = reuse.assemble(raw, shape, matched, made, fresh)
+    if landed is None:
+        return None
+    pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+    figures: dict[str, Any] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows}
+    if "adres_methode" in landed.column_names:
+        found = pc.or_(
+            pc.is_valid(landed["adres_nummeraanduiding_id"]), pc.is_valid(landed["adres_verblijfsobject_id"])
+        )
+        figures.update(_address_figures(landed.num_rows, int(pc.sum(pc.cast(found, pa.int64())).as_py() or 0)))
+    figures["rows_reused"] = int((matched >= 0).sum())
+    figures["reused_from"] = previous.delivery_id
+    return figures, steps
 
 
 def _with_old_versions(

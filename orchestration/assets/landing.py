@@ -53,6 +53,16 @@ def boundary_context(paths: HubPaths, source: str) -> str:
     return f"key:{KeyStore(paths.keys, allow_demo_key=False).version}|bag:{bag.name if bag else '-'}|erased:{erased}"
 
 
+def reuse_context(paths: HubPaths, source: str) -> str:
+    """The boundary context plus the identity of the BAG files the addresses are resolved against (a BAG delivery
+    ingested again under the same id changes them): a landing reuses rows of an earlier one only under the same
+    (pseudonymisation/reuse.py)."""
+    bag = latest_delivery(paths.raw, "bag") if source != "bag" else None
+    files = sorted(bag.glob("*.parquet")) if bag else []
+    stamp = hashlib.sha256(repr([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode())
+    return f"{boundary_context(paths, source)}|bagfiles:{stamp.hexdigest()[:12]}"
+
+
 def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
@@ -103,7 +113,15 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         index = bag_index(paths.raw) if spec.name != "bag" else None
         context_now = boundary_context(paths, spec.name)
         report = land_delivery_folder(
-            boundary, raw_dir, paths.landing, spec.name, delivery_id, list(spec.entities), index, erased
+            boundary,
+            raw_dir,
+            paths.landing,
+            spec.name,
+            delivery_id,
+            list(spec.entities),
+            index,
+            erased,
+            context=reuse_context(paths, spec.name),
         )
         steps = report["steps"]
         for entity in spec.entities:
@@ -122,6 +140,9 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 "path": dg.MetadataValue.path(str(paths.landing / spec.name / delivery_id / f"{entity}.parquet")),
             }
             meta.update(column_lineage(f"landing/{spec.name}/{entity}"))
+            if "rows_reused" in figures:  # unchanged rows taken from an earlier landing (pseudonymisation/reuse.py)
+                meta["rows_reused"] = figures["rows_reused"]
+                meta["reused_from"] = figures["reused_from"]
             if "addresses" in figures:
                 meta["addresses_resolved"] = figures["resolved"]
                 meta["addresses_unresolved_share"] = figures["unresolved_share"]
