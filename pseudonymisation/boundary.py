@@ -198,15 +198,15 @@ def land_delivery_folder(
     suppressing = bool(suppressed) and source in NON_REGISTRY_SOURCES
     door = Boundary(boundary.keystore, None) if suppressing else boundary  # the vault gets only the rows that stay
     held: dict[str, tuple[pa.Table, pa.Table, list[ColumnStep]]] = {}
-    previous = None
+    earlier: list[reuse.Previous] = []
     if context is not None:
         report["context"] = context = f"{context}|code:{reuse.code_fingerprint()}"
         if not suppressing:
-            previous = reuse.previous_landing(landing_root / source, raw_dir.parent, context)
+            earlier = reuse.previous_landings(landing_root / source, raw_dir.parent, context)
     try:
         for entity in entities:
             raw_path = raw_dir / f"{entity}.parquet"
-            reused = _land_reusing(door, raw_path, staging, source, entity, index, previous) if previous else None
+            reused = _land_reusing(door, raw_path, staging, source, entity, index, earlier) if earlier else None
             if reused is not None:
                 report["entities"][entity], steps = reused
                 report["steps"].extend(asdict(s) for s in steps)
@@ -301,13 +301,17 @@ def _land_reusing(
     source: str,
     entity: str,
     index: BagIndex | None,
-    previous: reuse.Previous,
+    earlier: list[reuse.Previous],
 ) -> tuple[dict[str, Any], list[ColumnStep]] | None:
-    """Land one entity taking the made columns of unchanged rows from `previous` (pseudonymisation/reuse.py); only
-    new and changed rows pass the boundary (and the vault: the previous landing put the others there under the same
-    key). None when reuse does not apply: an entity without per-row work, a previous landing of another shape or not
-    made from the raw file still there; then the entity is landed as usual."""
-    if not reuse.worth_reusing(source, entity, raw_path) or not previous.usable(entity):
+    """Land one entity taking the made columns of unchanged rows from the latest of the `earlier` landings still
+    usable (pseudonymisation/reuse.py); only new and changed rows pass the boundary (and the vault: the earlier
+    landing put the others there under the same key). None when reuse does not apply: an entity without per-row
+    work, no earlier landing made from the raw file still there, or one of another shape; then the entity is landed
+    as usual."""
+    if not reuse.worth_reusing(source, entity, raw_path):
+        return None
+    previous = next((p for p in earlier if p.usable(entity)), None)
+    if previous is None:
         return None
     shape = reuse.entity_shape(source, entity, pq.read_schema(raw_path))
     prev_raw = previous.raw_dir / f"{entity}.parquet"

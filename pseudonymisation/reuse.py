@@ -181,11 +181,12 @@ class Previous:
         return bool(recorded) and raw.exists() and landed.exists() and file_sha256(raw) == recorded
 
 
-def previous_landing(landing_dir: Path, raw_dir: Path, context: str) -> Previous | None:
-    """The latest landing in `landing_dir` (one source's folder) made under `context`, with its raw delivery still
-    in `raw_dir` (the same source's raw folder); None when there is none."""
+def previous_landings(landing_dir: Path, raw_dir: Path, context: str) -> list[Previous]:
+    """The landings in `landing_dir` (one source's folder) made under `context` whose raw delivery is still in
+    `raw_dir` (the same source's raw folder), latest delivery first: each entity reuses the first one still usable."""
     if not landing_dir.is_dir():
-        return None
+        return []
+    found = []
     for folder in sorted((p for p in landing_dir.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True):
         report_path = folder / "_landing.json"
         if folder.name.startswith(".") or not report_path.exists():
@@ -197,5 +198,5 @@ def previous_landing(landing_dir: Path, raw_dir: Path, context: str) -> Previous
         if report.get("context") != context or not (raw_dir / folder.name).is_dir():
             continue
         shas = {e: f.get("raw_sha256", "") for e, f in report.get("entities", {}).items()}
-        return Previous(folder.name, raw_dir / folder.name, folder, shas)
-    return None
+        found.append(Previous(folder.name, raw_dir / folder.name, folder, shas))
+    return found
