@@ -2,6 +2,7 @@
 new delivery refreshes only what depends on its source (by `rgw run` and by the downstream sensor), and progress is
 shown while it runs."""
 
+import json
 import shutil
 
 import dagster as dg
@@ -148,11 +149,13 @@ def test_a_corrected_brp_redelivery_gives_what_a_full_run_on_the_same_deliveries
     fingerprint = test_crash_run.fingerprint
 
     paths, instance = hub
-    _, changed = corrected_brp_delivery(paths.data, share=0.01)
+    new_id, changed = corrected_brp_delivery(paths.data, share=0.01)
     assert changed >= 1
     report = run_everything(instance, paths)
     assert report.ok, report.failed
     assert [s for s, _ in report.ingested] == ["brp"]  # only the new delivery was read
+    persons = json.loads((paths.landing / "brp" / new_id / "_landing.json").read_text())["entities"]["persoon"]
+    assert persons["rows_in"] - persons["rows_reused"] == changed  # only the corrected persons passed the boundary
 
     fresh = HubPaths(tmp_path / "fresh")
     for folder in ("incoming", "ground_truth"):
