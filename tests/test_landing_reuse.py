@@ -21,7 +21,8 @@ from governance.restrictions import SuppressionList
 from hubcore.paths import HubPaths
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
-from orchestration.assets.landing import reuse_context
+from orchestration.assets import landing as landing_assets
+from orchestration.assets.landing import bag_index_on_first_use, reuse_context
 from pseudonymisation.boundary import land_delivery_folder
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.policy import Boundary
@@ -201,3 +202,26 @@ def test_erased_tenants_are_left_out_without_reuse(world, tmp_path):
     assert not any("rows_reused" in f for f in report["entities"].values()) and report["suppressed_rows"]
     _land(paths, tmp_path / "scratch", keystore, "corporaties", NEXT, index, suppressed=erased)
     _assert_same_landing(landing, tmp_path / "scratch", "corporaties", NEXT)
+
+
+def test_the_bag_index_is_built_only_when_a_changed_row_needs_it(world, tmp_path, monkeypatch):
+    """A re-delivery whose changed rows need no address lookup lands without building the BAG index; one with a
+    moved address builds it on first use and resolves as the index built up front does."""
+    paths, index = world
+    monkeypatch.setattr(landing_assets, "_INDEX_CACHE", {})
+    keystore = KeyStore(tmp_path / "keys")
+    landing = tmp_path / "landing"
+    _land(paths, landing, keystore, "brp", FIRST, index, context="ctx")
+    _copy_raw(paths, "brp", NEXT)
+    persons = pq.read_table(paths.raw / "brp" / NEXT / "persoon.parquet")
+    renamed = pc.binary_join_element_wise(persons["voornamen"], pa.scalar("Corr"), " ")
+    pq.write_table(persons.set_column(2, "voornamen", renamed), paths.raw / "brp" / NEXT / "persoon.parquet")
+    lazy = bag_index_on_first_use(paths.raw)
+    _land(paths, landing, keystore, "brp", NEXT, lazy, context="ctx")
+    assert "_built" not in lazy.__dict__  # names changed only: no address looked up
+
+    _corrected_brp(paths)
+    report = _land(paths, landing, keystore, "brp", NEXT, lazy, context="ctx")
+    assert "_built" in lazy.__dict__ and report["entities"]["verblijfplaats_historie"]["rows_reused"]
+    _land(paths, tmp_path / "scratch", keystore, "brp", NEXT, index)
+    _assert_same_landing(landing, tmp_path / "scratch", "brp", NEXT)

@@ -38,12 +38,41 @@ def landing_key(source: str, entity: str) -> dg.AssetKey:
 def bag_index(raw_zone: Path) -> BagIndex | None:
     """The address index of the latest raw BAG delivery, built once per delivery and process."""
     folder = latest_delivery(raw_zone, "bag")
-    if folder is None:
-        return None
+    return None if folder is None else _index_of(folder)
+
+
+def _index_of(folder: Path) -> BagIndex:
     if str(folder) not in _INDEX_CACHE:
         _INDEX_CACHE.clear()
         _INDEX_CACHE[str(folder)] = BagIndex(bag_address_table(folder))
     return _INDEX_CACHE[str(folder)]
+
+
+class _BagIndexOnFirstUse(BagIndex):
+    """The BAG index of a raw BAG delivery, built when the boundary first looks something up in it.
+
+    A re-delivery that reuses its earlier landing (pseudonymisation/reuse.py) resolves only its changed rows, and
+    often none needs the index (a BRP correction of names, rows that carry their own BAG ids): building it anyway
+    cost 1.5 s of a city landing. Every attribute the index has is set by its build, so the first one asked for
+    (methods find theirs on `self`) builds it, and from then on this is the index itself."""
+
+    def __init__(self, folder: Path):  # deliberately not BagIndex.__init__: nothing is built yet
+        self.__dict__["_folder"] = folder
+
+    def __getattr__(self, name: str):
+        if "_built" in self.__dict__:
+            raise AttributeError(name)
+        self.__dict__.update(_index_of(self._folder).__dict__, _built=True)
+        return getattr(self, name)
+
+
+def bag_index_on_first_use(raw_zone: Path) -> BagIndex | None:
+    """`bag_index(raw_zone)`, built only when first used (None when no BAG delivery was ingested)."""
+    folder = latest_delivery(raw_zone, "bag")
+    if folder is None:
+        return None
+    built = _INDEX_CACHE.get(str(folder))
+    return built if built is not None else _BagIndexOnFirstUse(folder)
 
 
 def boundary_context(paths: HubPaths, source: str) -> str:
@@ -110,7 +139,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         keystore = hub.keystore()  # a managed key or refuse: never a demo key made up for real deliveries
         erased = SuppressionList(paths.access).pseudonyms()  # erased persons: not back in the vault nor landed
         boundary = Boundary(keystore, Vault(paths.vault, keystore, erased=erased))
-        index = bag_index(paths.raw) if spec.name != "bag" else None
+        index = bag_index_on_first_use(paths.raw) if spec.name != "bag" else None
         context_now = boundary_context(paths, spec.name)
         report = land_delivery_folder(
             boundary,
