@@ -287,6 +287,12 @@ def _digits(values: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.frombuffer(text, dtype=np.uint8).reshape(-1, width).astype(np.int64) - 48
 
 
+def _repeated(values: pa.Array) -> np.ndarray:
+    """Which values occur more than once among the non-empty values."""
+    ids = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+    return (np.bincount(ids)[ids] > 1) & _bools(pc.not_equal(values, ""))
+
+
 def _passes_bsn(values: pa.Array) -> np.ndarray:
     """Which values certainly pass identifiers.is_valid_bsn (9 digits, not all 0, 11-proef), vectorised.
 
@@ -321,6 +327,8 @@ _SPELL_PROBLEMS = (
     Problem("08.11.90", "invalid_bag_id", "not the 16-digit id of a nummeraanduiding (type 20)"),
 )
 _TYPES = pa.array(["Adres", "Buitenland", "Onbekend", "Locatie"])
+# A GBA date that is a real day in any month: parse_gba_date accepts it, as YYYY-MM-DD with precision "day".
+_WHOLE_DATE = r"^(1[0-9]{3}|20[0-9]{2})(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])$"
 _CATEGORIES = pa.array(["58", "08"])
 # What the identifier checks accept, as a vectorised fast path; whatever does not match goes to the checks themselves.
 _WELL_FORMED_BAG_IDS = {"08.11.80": r"^[0-9]{4}0[123][0-9]{10}$", "08.11.90": r"^[0-9]{4}20[0-9]{10}$"}
@@ -481,18 +489,39 @@ class _GbavReader:
         self.sink.info["persoonslijsten"] += len(starts)
         idx = pa.array(starts)
         v = {code: _take(table, self._col(code), idx) for code in PERSON_CODES}
-        bsns, anrs = v["01.01.20"].to_pylist(), v["01.01.10"].to_pylist()
-        bsn_passed, anr_passed = _passes_bsn(v["01.01.20"]).tolist(), _passes_a_nummer(v["01.01.10"]).tolist()
+        bsn_v, anr_v = v["01.01.20"], v["01.01.10"]
+        bsns, anrs = bsn_v.to_pylist(), anr_v.to_pylist()
+        bsn_passed, anr_passed = _passes_bsn(bsn_v), _passes_a_nummer(anr_v)
         geboortedatum, precision, bad_birth = self._dates_of(v["01.03.10"])
         geheim = v["07.70.10"]
         bad_geheim = _bools(pc.and_(pc.not_equal(geheim, ""), pc.invert(pc.is_in(geheim, value_set=_GEHEIMHOUDING))))
         refs = pc.binary_join_element_wise("line ", pa.array(starts + line).cast(pa.string()), " (", pl_ids, ")", "")
-        landed = np.zeros(len(starts), dtype=bool)
         sink = self.sink
-        for k, (bsn, anr) in enumerate(zip(bsns, anrs, strict=True)):
-            bsn, anr = bsn or None, anr or None
+        # Nearly every person is plainly fine: its identifiers pass the vectorised checks, occur once in the window
+        # and were not met in an earlier one, its dates and codes are valid. Those land together; the others are
+        # decided one by one in file order below. The two groups share no identifier, so the order between them
+        # cannot change who is the duplicate of whom.
+        has_bsn, has_anr = _bools(pc.not_equal(bsn_v, "")), _bools(pc.not_equal(anr_v, ""))
+        met_bsns, met_anrs = sink.met_before(bsns, anrs)
+        plain = (
+            (has_bsn | has_anr)
+            & (bsn_passed | ~has_bsn)
+            & (anr_passed | ~has_anr)
+            & ~bad_birth
+            & ~bad_geheim
+            & ~_repeated(bsn_v)
+            & ~_repeated(anr_v)
+        )
+        if met_bsns or met_anrs:
+            plain &= ~np.array([b in met_bsns or a in met_anrs for b, a in zip(bsns, anrs, strict=True)], dtype=bool)
+        landed = plain.copy()
+        sink.remember_many(
+            bsn_v.filter(pa.array(plain & has_bsn)).to_pylist(), anr_v.filter(pa.array(plain & has_anr)).to_pylist()
+        )
+        for k in np.flatnonzero(~plain).tolist():
+            bsn, anr = bsns[k] or None, anrs[k] or None
             problem = sink.check_person(
-                bsn, anr, "01.01.20", "01.01.10", bsn_passed=bsn_passed[k], anr_passed=anr_passed[k]
+                bsn, anr, "01.01.20", "01.01.10", bsn_passed=bool(bsn_passed[k]), anr_passed=bool(anr_passed[k])
             )
             if problem is None and bad_birth[k]:
                 problem = Problem("01.03.10", "invalid_date", "geboortedatum is no (partial) GBA date YYYYMMDD")
@@ -520,7 +549,7 @@ class _GbavReader:
             "geboortedatum": geboortedatum,
             "geboortedatum_precision": precision,
             "geslacht": _null_empty(v["01.04.10"]),
-            "nationaliteiten": pa.array(self._nationalities(table, starts), pa.list_(pa.string())),
+            "nationaliteiten": self._nationalities(table, starts),
             "gemeente_van_inschrijving": _null_empty(v["08.09.10"]),
             "geheimhouding": pc.cast(pc.if_else(pa.array(bad_geheim), None, _null_empty(geheim)), pa.int8()),
             "source_file": pa.array([self.file] * len(starts), pa.string()),
@@ -529,20 +558,27 @@ class _GbavReader:
         sink.add_person_table(pa.table(columns, schema=PERSOON_SCHEMA).filter(pa.array(landed)))
         return landed
 
-    def _nationalities(self, table: pa.Table, starts: np.ndarray) -> list[list[str]]:
-        """Current nationality codes per person: the first row of each category-04 entry, unless ended or onjuist."""
+    def _nationalities(self, table: pa.Table, starts: np.ndarray) -> pa.ListArray:
+        """Current nationality codes per person: the first row of each category-04 entry, unless ended or onjuist.
+
+        A row heads an entry when it is the person's first row with category 04 or the row before it says (04.H)
+        that a new entry follows; each code once per person, in file order. Column-wise: a city has a row of
+        category 04 for nearly every person."""
         rows = _nonempty(table, self.layout.presence["04"])
         idx = pa.array(rows)
-        codes, onjuist, marker = (_take(table, self._col(c), idx).to_pylist() for c in NAT_CODES)
-        result: list[list[str]] = [[] for _ in starts]
-        previous, head_next = -1, True
-        for owner, code, wrong, mark in zip(
-            (np.searchsorted(starts, rows, side="right") - 1).tolist(), codes, onjuist, marker, strict=True
-        ):
-            if (owner != previous or head_next) and code and not wrong and code not in result[owner]:
-                result[owner].append(code)
-            head_next, previous = mark == "04", owner
-        return result
+        codes, onjuist, marker = (_take(table, self._col(c), idx) for c in NAT_CODES)
+        owner = np.searchsorted(starts, rows, side="right") - 1
+        head = np.ones(len(rows), dtype=bool)
+        if len(rows) > 1:
+            head[1:] = (owner[1:] != owner[:-1]) | _bools(pc.equal(marker.slice(0, len(rows) - 1), "04"))
+        chosen = np.flatnonzero(head & _bools(pc.not_equal(codes, "")) & _bools(pc.equal(onjuist, "")))
+        codes, owner = codes.take(pa.array(chosen)), owner[chosen]
+        code_id = pc.dictionary_encode(codes).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        _, first = np.unique(owner * (int(code_id.max(initial=0)) + 1) + code_id, return_index=True)
+        first = np.sort(first)  # each (person, code) once, in file order
+        counts = np.bincount(owner[first], minlength=len(starts))
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        return pa.ListArray.from_arrays(pa.array(offsets), codes.take(pa.array(first)))
 
     def _land_spells(
         self, table: pa.Table, line: int, starts: np.ndarray, pl_ids: pa.Array, s: _Spells, landed: np.ndarray
@@ -590,7 +626,30 @@ class _GbavReader:
         return got
 
     def _dates_of(self, values: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-        """ISO form, precision and invalidity of GBA dates."""
+        """ISO form, precision and invalidity of GBA dates: a whole date that exists in every month (day 01-28 of
+        years 1000-2099) column-wise, every other value through parse_gba_date, once per distinct value."""
+        whole = pc.match_substring_regex(values, _WHOLE_DATE)
+        if pc.all(whole).as_py():
+            iso = pc.replace_substring_regex(values, _WHOLE_DATE, r"\1-\2-\3")
+            return iso, pa.array(np.full(len(values), "day", dtype=object), pa.string()), np.zeros(len(values), bool)
+        if pc.any(whole).as_py():
+            rest = np.flatnonzero(~_bools(whole))
+            iso, precision, bad = self._dates_parsed(values.take(pa.array(rest)))
+            position = np.full(len(values), -1, dtype=np.int64)
+            position[rest] = np.arange(len(rest))
+            fast = pc.replace_substring_regex(values, _WHOLE_DATE, r"\1-\2-\3")
+            slow = pa.array(position, mask=position < 0)
+            bad_all = np.zeros(len(values), dtype=bool)
+            bad_all[rest] = bad
+            return (
+                pc.if_else(whole, fast, iso.take(slow)),
+                pc.if_else(whole, pa.scalar("day"), precision.take(slow)),
+                bad_all,
+            )
+        return self._dates_parsed(values)
+
+    def _dates_parsed(self, values: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+        """ISO form, precision and invalidity of GBA dates, each distinct value through parse_gba_date once."""
         encoded = pc.dictionary_encode(values)
         parsed = [self._date(v) for v in encoded.dictionary.to_pylist()]
         iso = pa.array([None if p is _INVALID else p[0] for p in parsed], pa.string()).take(encoded.indices)

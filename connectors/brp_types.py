@@ -7,7 +7,7 @@ each other. The rules a person passes are in connectors/brp.py's docstring.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,6 +204,15 @@ class BrpSink:
             self._bsns.add(bsn)
         if anr is not None:
             self._anrs.add(anr)
+
+    def met_before(self, bsns: Iterable[str | None], anrs: Iterable[str | None]) -> tuple[set[str], set[str]]:
+        """The BSNs and A-nummers among these that a person landed earlier in the delivery already has."""
+        return self._bsns.intersection(bsns), self._anrs.intersection(anrs)
+
+    def remember_many(self, bsns: Iterable[str], anrs: Iterable[str]) -> None:
+        """`remember` for many landed persons at once (their identifiers, without the absent ones)."""
+        self._bsns.update(bsns)
+        self._anrs.update(anrs)
 
     def add_person(self, row: tuple[Any, ...]) -> None:
         """Land a person (a tuple in PERSOON_FIELDS order) and remember its identifiers."""
