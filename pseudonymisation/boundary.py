@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from connectors.delivery import file_sha256
 from connectors.registry import address_columns, party_name
 from hubcore.durable import sync_folder, sync_tree
 from linkage.address.parse import parsed_from_parts
@@ -225,7 +226,7 @@ def land_delivery_folder(
                 else:
                     pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
             if context is not None and not suppressing and reuse.worth_reusing(source, entity, raw_path):
-                report["entities"][entity]["raw_sha256"] = reuse.file_sha256(raw_path)  # what a next landing checks
+                report["entities"][entity]["raw_sha256"] = file_sha256(raw_path)  # what a next landing checks
         if held:
             kept, removed = suppress(source, {e: t for e, (_, t, _) in held.items()}, suppressed)
             for entity, landed in kept.items():
@@ -313,12 +314,10 @@ def _land_reusing(
     previous = next((p for p in earlier if p.usable(entity)), None)
     if previous is None:
         return None
-    shape = reuse.entity_shape(source, entity, pq.read_schema(raw_path))
-    prev_raw = previous.raw_dir / f"{entity}.parquet"
-    if [pq.read_schema(prev_raw).field(c) for c in shape.inputs] != [
-        pq.read_schema(raw_path).field(c) for c in shape.inputs
-    ]:
-        return None
+    schema, prev_raw = pq.read_schema(raw_path), previous.raw_dir / f"{entity}.parquet"
+    shape, prev_schema = reuse.entity_shape(source, entity, schema), pq.read_schema(prev_raw)
+    if any(c not in prev_schema.names or prev_schema.field(c) != schema.field(c) for c in shape.inputs):
+        return None  # the connector's schema changed: values are not comparable
     raw = pq.read_table(raw_path)
     matched = reuse.match_rows(pq.read_table(prev_raw, columns=list(shape.inputs)), raw.select(list(shape.inputs)))
     fresh, steps, _ = land_entity(door, raw.filter(pa.array(matched < 0)), source, entity, index)
@@ -329,9 +328,7 @@ def _land_reusing(
     pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
     figures: dict[str, Any] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows}
     if "adres_methode" in landed.column_names:
-        found = pc.or_(
-            pc.is_valid(landed["adres_nummeraanduiding_id"]), pc.is_valid(landed["adres_verblijfsobject_id"])
-        )
+        found = pc.or_(pc.is_valid(landed[ADDRESS_COLUMNS[0]]), pc.is_valid(landed[ADDRESS_COLUMNS[1]]))
         figures.update(_address_figures(landed.num_rows, int(pc.sum(pc.cast(found, pa.int64())).as_py() or 0)))
     figures["rows_reused"] = int((matched >= 0).sum())
     figures["reused_from"] = previous.delivery_id
