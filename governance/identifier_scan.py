@@ -41,6 +41,10 @@ _CANDIDATE = r"[0-9]{7}|@"
 # A value holds a word pair (what a full name needs) only when an alphanumeric run, a separator and another
 # alphanumeric run follow each other; single words are left out of the name join.
 _SEVERAL_WORDS = r"[[:alnum:]][^[:alnum:]]+[[:alnum:]]"
+# A value that is a linkage pseudonym and nothing else (`bsn.v1.<26 base32>`) splits into words too ("bsn", "v1",
+# the digest) but can never be a person's name: left out of the name join, where a city's million pseudonyms made
+# three word pairs each (half of a BRP landing check).
+_PSEUDONYM = r"^[a-z][a-z_]*\.v[1-9][0-9]*\.[a-z2-7]{26}$"
 # A candidate number only counts when it passes the identifier's own check: plain counts and amounts do not.
 VALIDATORS = {"bsn": is_valid_bsn, "a_nummer": is_valid_a_nummer, "ean": is_valid_ean18}
 
@@ -107,7 +111,8 @@ def scan_file(
             (count,) = con.execute(
                 f"""with w as (select regexp_split_to_array(trim(regexp_replace(lower(v), '[^[:alnum:] ]', ' ', 'g')),
                                                             '\\s+') as ws, n from _scan_values
-                                                            where regexp_matches(v, '{_SEVERAL_WORDS}')),
+                                                            where regexp_matches(v, '{_SEVERAL_WORDS}')
+                                                            and not regexp_matches(v, '{_PSEUDONYM}')),
                     grams as (
                         select unnest(list_transform(generate_series(1, len(ws) - 1),
                                                      lambda i: ws[i] || ' ' || ws[i + 1])) as g, n from w
@@ -150,7 +155,7 @@ def load_raw_names(con: duckdb.DuckDBPyConnection, raw_files: Iterable[Path], ta
 
 
 # What a cached result depends on besides the file and the names: the scan itself.
-_SCAN_VERSION = hashlib.sha256(repr((PATTERNS, _CANDIDATE, _SEVERAL_WORDS)).encode()).hexdigest()[:12]
+_SCAN_VERSION = hashlib.sha256(repr((PATTERNS, _CANDIDATE, _SEVERAL_WORDS, _PSEUDONYM)).encode()).hexdigest()[:12]
 
 
 def _names_digest(con: duckdb.DuckDBPyConnection, names: str | None) -> str:
