@@ -318,10 +318,14 @@ def _land_reusing(
     shape, prev_schema = reuse.entity_shape(source, entity, schema), pq.read_schema(prev_raw)
     if any(c not in prev_schema.names or prev_schema.field(c) != schema.field(c) for c in shape.inputs):
         return None  # the connector's schema changed: values are not comparable
+    try:  # the earlier delivery may be removed meanwhile (retention): then this one is landed as usual
+        before = pq.read_table(prev_raw, columns=list(shape.inputs))
+        made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return None
     raw = pq.read_table(raw_path)
-    matched = reuse.match_rows(pq.read_table(prev_raw, columns=list(shape.inputs)), raw.select(list(shape.inputs)))
+    matched = reuse.match_rows(before, raw.select(list(shape.inputs)))
     fresh, steps, _ = land_entity(door, raw.filter(pa.array(matched < 0)), source, entity, index)
-    made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
     landed = reuse.assemble(raw, shape, matched, made, fresh)
     if landed is None:
         return None
