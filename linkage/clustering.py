@@ -189,36 +189,39 @@ def cluster_ids(keys: Sequence[str], pairs_a: Sequence[str], pairs_b: Sequence[s
 # --- the entity graph as columns -------------------------------------------------------------------------------------
 
 
-def _sorted_codes(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
-    """The distinct strings of `parts` in sorted order, and each part as indices into them.
-
-    Sorted, so that the smallest index of a component is its smallest key (Arrow sorts strings by their UTF-8 bytes,
-    which is the order of Python's `min` on str).
-    """
+def _codes(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
+    """The distinct strings of `parts` (hashed, in no particular order), and each part as indices into them."""
     joined = pa.chunked_array([p.cast(pa.large_string()) for p in parts], type=pa.large_string()).combine_chunks()
     encoded = pc.dictionary_encode(joined)
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     bounds = np.cumsum([0, *[len(p) for p in parts]])
-    return encoded.dictionary.take(pa.array(order)), [codes[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
+    return encoded.dictionary, [codes[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
 
 
-def _kept_ids(labels: np.ndarray, old: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
+def _kept_ids(labels: np.ndarray, old: np.ndarray, entity_ids: pa.Array) -> np.ndarray:
     """Per component label, the old entity (code) it keeps, -1 if none of its members had one: the one old entity, or
     on a merge the one with most members here (ties: the smaller id), as EntityMap.resolve decides."""
     keep = np.full(len(labels), -1, dtype=np.int64)
     has = np.flatnonzero(old >= 0)
     if not len(has):
         return keep
-    pair = labels[has] * (len(id_rank) + 1) + old[has]
-    distinct, counts = np.unique(pair, return_counts=True)
-    label, entity = distinct // (len(id_rank) + 1), distinct % (len(id_rank) + 1)
-    best = np.lexsort((id_rank[entity], -counts, label))  # per label: most members first, then the smallest id
-    first = np.ones(len(best), dtype=bool)
-    first[1:] = label[best][1:] != label[best][:-1]
-    keep[label[best][first]] = entity[best][first]
+    width = len(entity_ids) + 1
+    distinct, counts = np.unique(labels[has] * width + old[has], return_counts=True)
+    label, entity = distinct // width, distinct % width
+    single = np.ones(len(label), dtype=bool)
+    single[1:] &= label[1:] != label[:-1]
+    single[:-1] &= label[:-1] != label[1:]
+    keep[label[single]] = entity[single]
+    merged = np.flatnonzero(~single)  # a merge (rare): most members here, ties the smaller id
+    if len(merged):
+        names = entity_ids.take(pa.array(entity[merged])).to_pylist()
+        best: dict[int, tuple[int, str, int]] = {}
+        for k, name in zip(merged.tolist(), names, strict=True):
+            candidate = (-int(counts[k]), name, int(entity[k]))
+            if int(label[k]) not in best or candidate < best[int(label[k])]:
+                best[int(label[k])] = candidate
+        for lab, (_, _, code) in best.items():
+            keep[lab] = code
     return keep
 
 
@@ -236,6 +239,15 @@ def _salted(smallest_keys: list[str], prefix: Callable[[str], str], in_use: set[
     return out
 
 
+def _smallest_keys(labels: np.ndarray, keys: pa.Array, wanted: np.ndarray) -> list[str]:
+    """The smallest member key of each of the components `wanted`, by a hash aggregation over their members only."""
+    member = np.flatnonzero(np.isin(labels, wanted))
+    table = pa.table({"label": labels[member], "key": keys.take(pa.array(member))})
+    smallest = table.group_by("label").aggregate([("key", "min")])
+    at = pc.index_in(pa.array(wanted), value_set=smallest["label"]).to_numpy(zero_copy_only=False)
+    return smallest["key_min"].take(pa.array(at)).to_pylist()
+
+
 def resolve_ids(
     nodes: pa.Array,
     edges: tuple[pa.Array, pa.Array],
@@ -247,33 +259,30 @@ def resolve_ids(
     `edges`: the linked pairs of this run; `previous`: (node, entity id) of the records an earlier run placed and
     that are unchanged since. Members of one earlier entity stay together; a component keeps the earlier id of its
     members, on a merge the id with most members here (ties: the smaller id); a component without any earlier id
-    gets one derived from its smallest key (salted on a clash with an id in use). Only the new components' ids are
-    hashed in Python, so a re-delivery that adds a few records costs a few hashes, while the grouping itself is
-    numpy on integer codes.
+    gets one derived from its smallest key (salted on a clash with an id in use). The grouping is numpy on integer
+    codes; only the components without an earlier id are looked at as strings (their smallest key, hashed into an
+    id), so a re-delivery that adds a few records derives a few ids.
     """
     prev_nodes, prev_ids = previous if previous is not None else (pa.array([], pa.string()), pa.array([], pa.string()))
-    keys, (at, ea, eb, pn) = _sorted_codes([nodes, edges[0], edges[1], prev_nodes])
+    keys, (at, ea, eb, pn) = _codes([nodes, edges[0], edges[1], prev_nodes])
     n = len(keys)
     entities = pc.dictionary_encode(prev_ids.cast(pa.large_string()))
-    id_codes = entities.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    id_rank = np.empty(len(entities.dictionary), dtype=np.int64)
-    id_rank[pc.sort_indices(entities.dictionary).to_numpy()] = np.arange(len(entities.dictionary))
     old = np.full(n, -1, dtype=np.int64)
-    old[pn] = id_codes  # a node listed twice (two roles) takes its last row, as a dict would
+    old[pn] = entities.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # twice (two roles): the last row
     members = np.flatnonzero(old >= 0)
     by_entity = members[np.argsort(old[members], kind="stable")]
-    first = np.full(len(id_rank), -1, dtype=np.int64)
+    first = np.full(len(entities.dictionary), -1, dtype=np.int64)
     first[old[by_entity[::-1]]] = by_entity[::-1]  # each earlier entity's first member
     labels = connected_components(n, np.concatenate([ea, first[old[members]]]), np.concatenate([eb, members]))
-    keep = _kept_ids(labels, old, id_rank)
+    keep = _kept_ids(labels, old, entities.dictionary)
     wanted, where = np.unique(labels[at], return_inverse=True)
     kept = keep[wanted]
     fresh = np.flatnonzero(kept < 0)
-    smallest_keys = keys.take(pa.array(wanted[fresh])).to_pylist()
-    new_ids = [derive_id(prefix(k), k) for k in smallest_keys]
+    smallest = _smallest_keys(labels, keys, wanted[fresh]) if len(fresh) else []
+    new_ids = [derive_id(prefix(k), k) for k in smallest]
     in_use = entities.dictionary.take(pa.array(np.unique(keep[keep >= 0]))).cast(pa.string())
     if len(set(new_ids)) < len(new_ids) or pc.any(pc.is_in(pa.array(new_ids, pa.string()), in_use)).as_py():
-        new_ids = _salted(smallest_keys, prefix, set(in_use.to_pylist()))
+        new_ids = _salted(smallest, prefix, set(in_use.to_pylist()))
     ids = pa.concat_arrays([entities.dictionary.take(pa.array(kept[kept >= 0])), pa.array(new_ids, pa.large_string())])
     position = np.empty(len(wanted), dtype=np.int64)
     position[np.flatnonzero(kept >= 0)] = np.arange(int((kept >= 0).sum()))
