@@ -191,8 +191,8 @@ def cluster_ids(keys: Sequence[str], pairs_a: Sequence[str], pairs_b: Sequence[s
 
 def _codes(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
     """The distinct strings of `parts` (hashed, in no particular order), and each part as indices into them."""
-    joined = pa.chunked_array([p.cast(pa.large_string()) for p in parts], type=pa.large_string()).combine_chunks()
-    encoded = pc.dictionary_encode(joined)
+    kind = pa.large_string() if any(p.type == pa.large_string() for p in parts) else pa.string()
+    encoded = pc.dictionary_encode(pa.concat_arrays([p.cast(kind) for p in parts]))
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     bounds = np.cumsum([0, *[len(p) for p in parts]])
     return encoded.dictionary, [codes[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
@@ -250,21 +250,24 @@ def _smallest_keys(labels: np.ndarray, keys: pa.Array, wanted: np.ndarray) -> li
 
 def resolve_ids(
     nodes: pa.Array,
-    edges: tuple[pa.Array, pa.Array],
+    linked_to: pa.Array,
     previous: tuple[pa.Array, pa.Array] | None,
     prefix: Callable[[str], str],
 ) -> pa.Array:
     """The entity id of each of `nodes`, EntityMap.resolve's rules on Arrow columns (no Python object per record).
 
-    `edges`: the linked pairs of this run; `previous`: (node, entity id) of the records an earlier run placed and
-    that are unchanged since. Members of one earlier entity stay together; a component keeps the earlier id of its
+    `linked_to`: per node the node it is linked to this run (a pseudonym, another record), null if none (a record
+    with two roles may be listed twice); `previous`: (node, entity id) of the records an earlier run placed and that
+    are unchanged since. Members of one earlier entity stay together; a component keeps the earlier id of its
     members, on a merge the id with most members here (ties: the smaller id); a component without any earlier id
     gets one derived from its smallest key (salted on a clash with an id in use). The grouping is numpy on integer
     codes; only the components without an earlier id are looked at as strings (their smallest key, hashed into an
     id), so a re-delivery that adds a few records derives a few ids.
     """
     prev_nodes, prev_ids = previous if previous is not None else (pa.array([], pa.string()), pa.array([], pa.string()))
-    keys, (at, ea, eb, pn) = _codes([nodes, edges[0], edges[1], prev_nodes])
+    linked = np.flatnonzero(pc.is_valid(linked_to).to_numpy(zero_copy_only=False))
+    keys, (at, eb, pn) = _codes([nodes, linked_to.filter(pc.is_valid(linked_to)), prev_nodes])
+    ea = at[linked]
     n = len(keys)
     entities = pc.dictionary_encode(prev_ids.cast(pa.large_string()))
     old = np.full(n, -1, dtype=np.int64)

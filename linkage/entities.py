@@ -53,6 +53,7 @@ from linkage.link_rows import (
     link_rows,
     lookup,
     nodes_of,
+    one_array,
     present,
     pseudonym_nodes,
     record_fingerprints,
@@ -335,7 +336,7 @@ IN_BRP = ('{"in_brp": false}', '{"in_brp": true}')  # json.dumps({"in_brp": ...}
 
 
 def _person_columns(table: pa.Table) -> dict[str, pa.Array]:
-    return {n: table[n].combine_chunks() for n in ("achternaam", "voornaam", "geboortedatum", "woning")}
+    return {n: one_array(table[n]) for n in ("achternaam", "voornaam", "geboortedatum", "woning")}
 
 
 def link_persons(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) -> pa.Table:
@@ -409,7 +410,7 @@ def _dice_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _matrix(column: pa.Array, nbytes: int) -> np.ndarray:
     """(n, nbytes) uint8 matrix of a column of filters, all zeros where missing: the fixed-width Arrow buffer itself."""
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    column = one_array(column)
     if not len(column):
         return np.zeros((0, nbytes), dtype=np.uint8)
     filled = pc.fill_null(column.cast(pa.binary()), pa.scalar(bytes(nbytes), pa.binary()))
@@ -513,7 +514,7 @@ def link_owners(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) -
     parts = [link_rows("brk", "persoon", pid, "eigenaar", 1.0, "kadaster_owner", "{}", to)]
     nbytes = _nbytes(owners["partij_naam_bf"], default=64)
     owner_names = _matrix(owners["partij_naam_bf"], nbytes)
-    vbos = owners["vbos"].combine_chunks() if isinstance(owners["vbos"], pa.ChunkedArray) else owners["vbos"]
+    vbos = one_array(owners["vbos"])
     owned = pc.list_flatten(vbos)
     owner_of = pc.list_parent_indices(vbos).to_numpy(zero_copy_only=False).astype(np.int64)
 
@@ -630,12 +631,11 @@ def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Ta
     fingerprints = record_fingerprints(con, landing, _latest)
     carried = carried_links(previous, fingerprints)
     linked = carried.filter(pc.is_in(carried["method"], value_set=pa.array(sorted(LINKED_METHODS))))
-    done = linked["node"].combine_chunks()
+    done = one_array(linked["node"])
     links = pa.concat_tables([link_persons(con, landing, done), link_owners(con, landing, done)]).combine_chunks()
     con.close()
-    edges = links.filter(pc.is_valid(links["to"]))
-    previous_ids = (carried["node"].combine_chunks(), carried["entity_id"].combine_chunks())
-    ids = resolve_ids(links["node"].combine_chunks(), (edges["node"], edges["to"]), previous_ids, id_prefix)
+    previous_ids = (one_array(carried["node"]), one_array(carried["entity_id"]))
+    ids = resolve_ids(one_array(links["node"]), one_array(links["to"]), previous_ids, id_prefix)
     again = pc.equal(links["method"], "previous_run")  # carried: the probability, method and evidence of then
     columns = {}
     for name in ("match_probability", "method", "evidence"):

@@ -49,10 +49,16 @@ FINGERPRINTED = (
 BOOKKEEPING = ("source_file", "record_ref")
 
 
-def strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One contiguous string array (DuckDB hands results over in chunks)."""
+def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array (DuckDB and Parquet hand results over in chunks); a single chunk is not copied."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return values
+
+
+def strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous string array."""
+    values = one_array(values)
     return values if values.type == pa.string() else values.cast(pa.string())
 
 
@@ -74,7 +80,7 @@ def present(values: pa.Array) -> np.ndarray:
 
 def _column(value, n: int, kind: pa.DataType) -> pa.Array:
     if isinstance(value, pa.ChunkedArray):
-        value = value.combine_chunks()
+        value = one_array(value)
     if isinstance(value, pa.Array):
         return value if value.type == kind else value.cast(kind)
     if isinstance(value, np.ndarray):
@@ -174,7 +180,7 @@ def carried_links(previous: pa.Table | None, fingerprints: pa.Table) -> pa.Table
         {
             "node": nodes,
             "entity_id": strings(previous["entity_id"]),
-            "match_probability": previous["match_probability"].combine_chunks(),
+            "match_probability": one_array(previous["match_probability"]),
             "method": strings(previous["method"]),
             "evidence": strings(previous["evidence"]),
         }
