@@ -283,8 +283,9 @@ def resolve_ids(
     fresh = np.flatnonzero(kept < 0)
     smallest = _smallest_keys(labels, keys, wanted[fresh]) if len(fresh) else []
     new_ids = [derive_id(prefix(k), k) for k in smallest]
-    in_use = entities.dictionary.take(pa.array(np.unique(keep[keep >= 0]))).cast(pa.string())
-    if len(set(new_ids)) < len(new_ids) or pc.any(pc.is_in(pa.array(new_ids, pa.string()), in_use)).as_py():
+    earlier = pc.any(pc.is_in(pa.array(new_ids, pa.large_string()), entities.dictionary)).as_py() if new_ids else False
+    if len(set(new_ids)) < len(new_ids) or earlier:  # a clash (rare): with the ids kept now, or among the new
+        in_use = entities.dictionary.take(pa.array(np.unique(keep[keep >= 0])))
         new_ids = _salted(smallest, prefix, set(in_use.to_pylist()))
     ids = pa.concat_arrays([entities.dictionary.take(pa.array(kept[kept >= 0])), pa.array(new_ids, pa.large_string())])
     position = np.empty(len(wanted), dtype=np.int64)

@@ -5,6 +5,7 @@ ground truth is present, asset checks report linkage quality against it and fail
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.delivery import latest_delivery, write_parquet_atomic
@@ -142,9 +143,7 @@ def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     previous = paths.linkage / "entity_links.parquet"  # links of the last run stay, new records link to them
     table = entity_links_table(paths.landing, previous=pq.read_table(previous) if previous.exists() else None)
     write_parquet_atomic(table, paths.linkage / "entity_links.parquet")
-    methods = {}
-    for m in table["method"].to_pylist():
-        methods[m] = methods.get(m, 0) + 1
+    methods = {c["values"]: c["counts"] for c in pc.value_counts(table["method"]).to_pylist()}
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": table.num_rows,
