@@ -19,12 +19,16 @@ generic linker:
    wrote "Zuidhaven Holding" for "Zuidhaven Vastgoed B.V."), then with any owner found by locality-sensitive hashing
    of the filters (a strict cut-off). A corporation relation of soort rechtspersoon links by KvK pseudonym, or else
    by name.
-4. **Entity ids** come from linkage.clustering.EntityMap: derived from the smallest member key, and BSN and KvK nodes
-   sort first, so a person's id is derived from their BSN pseudonym and is the same in every run; a natural person's
-   owner entity is their person entity. Given the previous run's table, records linked before keep their entity and
-   are not compared again: a new delivery links incrementally. Each link row carries the fingerprint of the landed
-   record it was made from (`input_fingerprint`); a record whose fingerprint changed since (a corrected name, a BSN
-   added by the corporation) leaves its old entity and is linked afresh, so no stale link is carried.
+4. **Entity ids** follow linkage.clustering.EntityMap's rules (applied on columns by `resolve_ids`): derived from the
+   smallest member key, and BSN and KvK nodes sort first, so a person's id is derived from their BSN pseudonym and is
+   the same in every run; a natural person's owner entity is their person entity. Given the previous run's table,
+   records linked before keep their entity and are not compared again: a new delivery links incrementally. Each link
+   row carries the fingerprint of the landed record it was made from (`input_fingerprint`); a record whose
+   fingerprint changed since (a corrected name, a BSN added by the corporation) leaves its old entity and is linked
+   afresh, so no stale link is carried.
+
+The table is made as Arrow columns per kind of record (linkage.link_rows), never as a Python object per row: at city
+scale it has over a million rows, and a re-delivery should pay for the records that changed, not for the city.
 
 Name scores are on the scale of the landed filters: Dice above chance on plain keyed filters, agreement above chance
 on diffused ones (the boundary's choice, `_encoding.taps` in pseudonymisation/policy.yaml; see `_dice_rows`).
@@ -108,14 +112,6 @@ LINKED_METHODS = {
 
 def node(source: str, entity: str, key: str) -> str:
     return f"1:{source}:{entity}:{key}"
-
-
-def bsn_node(psn: str) -> str:
-    return f"0:bsn:{psn}"
-
-
-def kvk_node(psn: str) -> str:
-    return f"0:kvk:{psn}"
 
 
 def id_prefix(smallest_key: str) -> str:
