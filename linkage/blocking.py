@@ -318,13 +318,18 @@ def lsh_bands(
     """
     rng = np.random.default_rng(seed)
     nbits = left.shape[1] * 8
-    lbits, rbits = np.unpackbits(left, axis=1), np.unpackbits(right, axis=1)
     lempty, rempty = ~left.any(axis=1), ~right.any(axis=1)
     weights = (1 << np.arange(rows, dtype=np.int64))[::-1]
     out = []
     for _ in range(bands):
         pos = rng.choice(nbits, size=rows, replace=False)
-        lk = lbits[:, pos].astype(np.int64) @ weights
-        rk = rbits[:, pos].astype(np.int64) @ weights
+        lk = _bits(left, pos) @ weights
+        rk = _bits(right, pos) @ weights
         out.append((np.where(lempty, -1, lk), np.where(rempty, -1, rk)))
     return out
+
+
+def _bits(filters: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """(n, len(positions)) int64 of the filters' bits at `positions` (bit 0 the highest bit of byte 0, as
+    np.unpackbits numbers them), without unpacking the other bits: a city's owners unpacked were 300 MB."""
+    return ((filters[:, positions // 8] >> (7 - positions % 8).astype(np.uint8)) & 1).astype(np.int64)

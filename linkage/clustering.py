@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def one_to_one(left: np.ndarray, right: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -183,3 +184,111 @@ class EntityMap:
 def cluster_ids(keys: Sequence[str], pairs_a: Sequence[str], pairs_b: Sequence[str], prefix: str) -> dict[str, str]:
     """Entity id per key from scratch: components of the pairs, each named after its smallest member key."""
     return EntityMap(prefix).resolve(keys, pairs_a, pairs_b).ids
+
+
+# --- the entity graph as columns -------------------------------------------------------------------------------------
+
+
+def _codes(parts: Sequence[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
+    """The distinct strings of `parts` (hashed, in no particular order), and each part as indices into them."""
+    kind = pa.large_string() if any(p.type == pa.large_string() for p in parts) else pa.string()
+    encoded = pc.dictionary_encode(pa.concat_arrays([p.cast(kind) for p in parts]))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    bounds = np.cumsum([0, *[len(p) for p in parts]])
+    return encoded.dictionary, [codes[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
+
+
+def _kept_ids(labels: np.ndarray, old: np.ndarray, entity_ids: pa.Array) -> np.ndarray:
+    """Per component label, the old entity (code) it keeps, -1 if none of its members had one: the one old entity, or
+    on a merge the one with most members here (ties: the smaller id), as EntityMap.resolve decides."""
+    keep = np.full(len(labels), -1, dtype=np.int64)
+    has = np.flatnonzero(old >= 0)
+    if not len(has):
+        return keep
+    width = len(entity_ids) + 1
+    distinct, counts = np.unique(labels[has] * width + old[has], return_counts=True)
+    label, entity = distinct // width, distinct % width
+    single = np.ones(len(label), dtype=bool)
+    single[1:] &= label[1:] != label[:-1]
+    single[:-1] &= label[:-1] != label[1:]
+    keep[label[single]] = entity[single]
+    merged = np.flatnonzero(~single)  # a merge (rare): most members here, ties the smaller id
+    if len(merged):
+        names = entity_ids.take(pa.array(entity[merged])).to_pylist()
+        best: dict[int, tuple[int, str, int]] = {}
+        for k, name in zip(merged.tolist(), names, strict=True):
+            candidate = (-int(counts[k]), name, int(entity[k]))
+            if int(label[k]) not in best or candidate < best[int(label[k])]:
+                best[int(label[k])] = candidate
+        for lab, (_, _, code) in best.items():
+            keep[lab] = code
+    return keep
+
+
+def _salted(smallest_keys: list[str], prefix: Callable[[str], str], in_use: set[str]) -> list[str]:
+    """Ids derived from the smallest keys, salted where one clashes with an id in use (or retired by a split) or
+    with one derived before it (a hash collision, 2^-80)."""
+    out = []
+    for key in smallest_keys:
+        salt, made = 0, derive_id(prefix(key), key)
+        while made in in_use:
+            salt += 1
+            made = derive_id(prefix(key), key, salt)
+        in_use.add(made)
+        out.append(made)
+    return out
+
+
+def _smallest_keys(labels: np.ndarray, keys: pa.Array, wanted: np.ndarray) -> list[str]:
+    """The smallest member key of each of the components `wanted`, by a hash aggregation over their members only."""
+    member = np.flatnonzero(np.isin(labels, wanted))
+    table = pa.table({"label": labels[member], "key": keys.take(pa.array(member))})
+    smallest = table.group_by("label").aggregate([("key", "min")])
+    at = pc.index_in(pa.array(wanted), value_set=smallest["label"]).to_numpy(zero_copy_only=False)
+    return smallest["key_min"].take(pa.array(at)).to_pylist()
+
+
+def resolve_ids(
+    nodes: pa.Array,
+    linked_to: pa.Array,
+    previous: tuple[pa.Array, pa.Array] | None,
+    prefix: Callable[[str], str],
+) -> pa.Array:
+    """The entity id of each of `nodes`, EntityMap.resolve's rules on Arrow columns (no Python object per record).
+
+    `linked_to`: per node the node it is linked to this run (a pseudonym, another record), null if none (a record
+    with two roles may be listed twice); `previous`: (node, entity id) of the records an earlier run placed and that
+    are unchanged since. Members of one earlier entity stay together; a component keeps the earlier id of its
+    members, on a merge the id with most members here (ties: the smaller id); a component without any earlier id
+    gets one derived from its smallest key (salted on a clash with an id in use). The grouping is numpy on integer
+    codes; only the components without an earlier id are looked at as strings (their smallest key, hashed into an
+    id), so a re-delivery that adds a few records derives a few ids.
+    """
+    prev_nodes, prev_ids = previous if previous is not None else (pa.array([], pa.string()), pa.array([], pa.string()))
+    linked = np.flatnonzero(pc.is_valid(linked_to).to_numpy(zero_copy_only=False))
+    keys, (at, eb, pn) = _codes([nodes, linked_to.filter(pc.is_valid(linked_to)), prev_nodes])
+    ea = at[linked]
+    n = len(keys)
+    entities = pc.dictionary_encode(prev_ids.cast(pa.large_string()))
+    old = np.full(n, -1, dtype=np.int64)
+    old[pn] = entities.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # twice (two roles): the last row
+    members = np.flatnonzero(old >= 0)
+    by_entity = members[np.argsort(old[members], kind="stable")]
+    first = np.full(len(entities.dictionary), -1, dtype=np.int64)
+    first[old[by_entity[::-1]]] = by_entity[::-1]  # each earlier entity's first member
+    labels = connected_components(n, np.concatenate([ea, first[old[members]]]), np.concatenate([eb, members]))
+    keep = _kept_ids(labels, old, entities.dictionary)
+    wanted, where = np.unique(labels[at], return_inverse=True)
+    kept = keep[wanted]
+    fresh = np.flatnonzero(kept < 0)
+    smallest = _smallest_keys(labels, keys, wanted[fresh]) if len(fresh) else []
+    new_ids = [derive_id(prefix(k), k) for k in smallest]
+    earlier = pc.any(pc.is_in(pa.array(new_ids, pa.large_string()), entities.dictionary)).as_py() if new_ids else False
+    if len(set(new_ids)) < len(new_ids) or earlier:  # a clash (rare): with the ids kept now, or among the new
+        in_use = entities.dictionary.take(pa.array(np.unique(keep[keep >= 0])))
+        new_ids = _salted(smallest, prefix, set(in_use.to_pylist()))
+    ids = pa.concat_arrays([entities.dictionary.take(pa.array(kept[kept >= 0])), pa.array(new_ids, pa.large_string())])
+    position = np.empty(len(wanted), dtype=np.int64)
+    position[np.flatnonzero(kept >= 0)] = np.arange(int((kept >= 0).sum()))
+    position[fresh] = np.arange(len(fresh)) + int((kept >= 0).sum())
+    return ids.take(pa.array(position[where])).cast(pa.string())

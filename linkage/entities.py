@@ -19,12 +19,16 @@ generic linker:
    wrote "Zuidhaven Holding" for "Zuidhaven Vastgoed B.V."), then with any owner found by locality-sensitive hashing
    of the filters (a strict cut-off). A corporation relation of soort rechtspersoon links by KvK pseudonym, or else
    by name.
-4. **Entity ids** come from linkage.clustering.EntityMap: derived from the smallest member key, and BSN and KvK nodes
-   sort first, so a person's id is derived from their BSN pseudonym and is the same in every run; a natural person's
-   owner entity is their person entity. Given the previous run's table, records linked before keep their entity and
-   are not compared again: a new delivery links incrementally. Each link row carries the fingerprint of the landed
-   record it was made from (`input_fingerprint`); a record whose fingerprint changed since (a corrected name, a BSN
-   added by the corporation) leaves its old entity and is linked afresh, so no stale link is carried.
+4. **Entity ids** follow linkage.clustering.EntityMap's rules (applied on columns by `resolve_ids`): derived from the
+   smallest member key, and BSN and KvK nodes sort first, so a person's id is derived from their BSN pseudonym and is
+   the same in every run; a natural person's owner entity is their person entity. Given the previous run's table,
+   records linked before keep their entity and are not compared again: a new delivery links incrementally. Each link
+   row carries the fingerprint of the landed record it was made from (`input_fingerprint`); a record whose
+   fingerprint changed since (a corrected name, a BSN added by the corporation) leaves its old entity and is linked
+   afresh, so no stale link is carried.
+
+The table is made as Arrow columns per kind of record (linkage.link_rows), never as a Python object per row: at city
+scale it has over a million rows, and a re-delivery should pay for the records that changed, not for the city.
 
 Name scores are on the scale of the landed filters: Dice above chance on plain keyed filters, agreement above chance
 on diffused ones (the boundary's choice, `_encoding.taps` in pseudonymisation/policy.yaml; see `_dice_rows`).
@@ -33,45 +37,36 @@ on diffused ones (the boundary's choice, `_encoding.taps` in pseudonymisation/po
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.delivery import latest_delivery
-from linkage.blocking import candidate_pairs, lsh_bands
-from linkage.clustering import EntityMap
+from linkage.blocking import _pairs_of_rule, candidate_pairs, lsh_bands
+from linkage.clustering import resolve_ids
 from linkage.comparison import Comparison, FieldValues, encoded_values
 from linkage.config import Field
+from linkage.link_rows import (
+    FINGERPRINTED,
+    LINK_SCHEMA,
+    carried_links,
+    link_rows,
+    lookup,
+    nodes_of,
+    one_array,
+    present,
+    pseudonym_nodes,
+    record_fingerprints,
+    strings,
+)
 from linkage.prediction import partial_weights, probability
 from linkage.training import Model, estimate_u
 
-LINK_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("entity", pa.string()),
-        ("record_key", pa.string()),
-        ("entity_kind", pa.string()),
-        ("entity_id", pa.string()),
-        ("match_probability", pa.float64()),
-        ("method", pa.string()),
-        ("evidence", pa.string()),
-        ("input_fingerprint", pa.string()),
-    ]
-)
-# The records whose links depend on their own content: (source, entity, key column). Their fingerprint is the md5 of
-# the landed row without its delivery bookkeeping (source_file, record_ref), so a re-delivered unchanged record keeps
-# its fingerprint. BRP persons are keyed by their BSN pseudonym itself and need none.
-FINGERPRINTED = (
-    ("brk", "persoon", "persoon_id"),
-    ("corporaties", "relatie", "relatie_id"),
-    ("meldpunten", "melding", "melding_id"),
-    ("meldpunten", "zaak", "zaak_id"),
-)
-BOOKKEEPING = ("source_file", "record_ref")
+__all__ = ["FINGERPRINTED", "LINK_SCHEMA", "entity_links_table", "match_names"]
 PERSON_THRESHOLD = 0.5  # match probability for a person link without BSN
 AMBIGUOUS_BITS = 1.0  # a runner-up within this many bits of the best candidate: no link (twins, father and son)
 M_FLOOR = 0.01  # least m of any level: the labelled records (with a BSN) are tidier than the ones we link
@@ -115,41 +110,8 @@ LINKED_METHODS = {
 }
 
 
-@dataclass
-class Link:
-    source: str
-    entity: str
-    record_key: str
-    entity_kind: str
-    match_probability: float
-    method: str
-    evidence: dict
-    node: str = ""  # the record's node in the entity graph
-
-    def row(self, entity_id: str, fingerprint: str | None = None) -> dict:
-        return {
-            "source": self.source,
-            "entity": self.entity,
-            "record_key": self.record_key,
-            "entity_kind": self.entity_kind,
-            "entity_id": entity_id,
-            "match_probability": self.match_probability,
-            "method": self.method,
-            "evidence": json.dumps(self.evidence, sort_keys=True) if self.evidence else "{}",
-            "input_fingerprint": fingerprint,
-        }
-
-
 def node(source: str, entity: str, key: str) -> str:
     return f"1:{source}:{entity}:{key}"
-
-
-def bsn_node(psn: str) -> str:
-    return f"0:bsn:{psn}"
-
-
-def kvk_node(psn: str) -> str:
-    return f"0:kvk:{psn}"
 
 
 def id_prefix(smallest_key: str) -> str:
@@ -178,31 +140,31 @@ def _required(landing: Path, source: str, entity: str) -> str:
     return path
 
 
-def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, np.ndarray]:
-    table = con.sql(sql).to_arrow_table()
-    out = {}
-    for c in table.column_names:
-        column = np.empty(table.num_rows, dtype=object)
-        column[:] = table.column(c).to_pylist()
-        out[c] = column
-    return out
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """A query's result as one contiguous Arrow table (no Python object per value)."""
+    return con.sql(sql).to_arrow_table().combine_chunks()
 
 
-def _nbytes(column: np.ndarray, default: int) -> int:
-    for v in column:
-        if v is not None:
-            return len(v)
+def _nbytes(*columns: pa.Array, default: int) -> int:
+    """The length of the first filter present in `columns` (all filters of a field have one length)."""
+    for column in columns:
+        lengths = pc.drop_null(pc.binary_length(column))
+        if len(lengths):
+            return int(lengths[0].as_py())
     return default
 
 
 # --- persons -------------------------------------------------------------------------------------------------------
 
 
-def _person_values(left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> list[FieldValues]:
-    """The four compared fields of persons, left (tenants) against right (BRP persons), coded jointly."""
+def _person_values(left: dict[str, pa.Array], right: dict[str, pa.Array]) -> list[FieldValues]:
+    """The four compared fields of persons, left (tenants) against right (BRP persons), coded jointly. The dwellings
+    are coded in Arrow as tokens (1 + their order of first appearance, 0 where missing)."""
     names = ("achternaam", "voornaam", "geboortedatum")
-    out = [encoded_values(left[n], right[n], _nbytes(np.concatenate([left[n], right[n]]), 64)) for n in names]
-    out.append(encoded_values(left["woning"], right["woning"], None))
+    out = [encoded_values(left[n], right[n], _nbytes(left[n], right[n], default=64)) for n in names]
+    both = pc.dictionary_encode(pa.concat_arrays([strings(left["woning"]), strings(right["woning"])]))
+    tokens = (pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1).astype(np.uint64)
+    out.append(encoded_values(tokens[: len(left["woning"])], tokens[len(left["woning"]) :], None))
     return out
 
 
@@ -317,8 +279,8 @@ def match_people(
     return out
 
 
-def _person_sources(con, landing: Path) -> tuple[dict, dict, dict]:
-    brp = _columns(
+def _person_sources(con, landing: Path) -> tuple[pa.Table, pa.Table, pa.Table]:
+    brp = _arrow(
         con,
         f"""
         select p.bsn_psn, p.voornamen_bf as voornaam, p.geslachtsnaam_bf as achternaam,
@@ -330,7 +292,7 @@ def _person_sources(con, landing: Path) -> tuple[dict, dict, dict]:
         group by all order by p.bsn_psn
         """,
     )
-    brk = _columns(
+    brk = _arrow(
         con,
         f"""
         select persoon_id, bsn_psn, voornamen_bf as voornaam, geslachtsnaam_bf as achternaam,
@@ -350,7 +312,7 @@ def _person_sources(con, landing: Path) -> tuple[dict, dict, dict]:
         )
     else:
         join = f"left join read_parquet('{contracts}') h on h.relatie_id = r.relatie_id"
-    tenants = _columns(
+    tenants = _arrow(
         con,
         f"""
         select r.relatie_id, r.bsn_psn, r.voornaam_bf as voornaam, r.achternaam_bf as achternaam,
@@ -365,44 +327,52 @@ def _person_sources(con, landing: Path) -> tuple[dict, dict, dict]:
     return brp, brk, tenants
 
 
-def link_persons(landing: Path, done: set[str] | None = None) -> tuple[list[Link], list[tuple[str, str]]]:
-    """Person links (BRP persons, BRK natural persons, corporation tenants) and the graph's edges.
+NO_NODE = pa.scalar(None, pa.string())
+IN_BRP = ('{"in_brp": false}', '{"in_brp": true}')  # json.dumps({"in_brp": ...}, sort_keys=True)
 
-    `done`: nodes linked in an earlier run; they are carried, not compared again.
+
+def _person_columns(table: pa.Table) -> dict[str, pa.Array]:
+    return {n: one_array(table[n]) for n in ("achternaam", "voornaam", "geboortedatum", "woning")}
+
+
+def link_persons(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) -> pa.Table:
+    """Person links (BRP persons, BRK natural persons, corporation tenants) as rows under construction (BUILDING).
+
+    `done`: nodes linked in an earlier run and unchanged since; they are carried, not compared again. The model is
+    still trained on all records, so a record compared now is scored as a run from scratch would score it.
     """
-    done = done or set()
-    con = duckdb.connect()
     brp, brk, tenants = _person_sources(con, landing)
-    links: list[Link] = []
-    edges: list[tuple[str, str]] = []
-    index = {psn: i for i, psn in enumerate(brp["bsn_psn"])}
-    for psn in brp["bsn_psn"]:
-        n = node("brp", "persoon", psn)
-        links.append(Link("brp", "persoon", psn, "persoon", 1.0, "bsn_pseudonym", {}, n))
-        edges.append((n, bsn_node(psn)))
+    psn = strings(brp["bsn_psn"])
+    parts = [link_rows("brp", "persoon", psn, "persoon", 1.0, "bsn_pseudonym", "{}", pseudonym_nodes("bsn", psn))]
+    right = _person_columns(brp)
+    brp_nodes = nodes_of("brp", "persoon", psn)
     sides = ((brk, "brk", "persoon", "persoon_id"), (tenants, "corporaties", "relatie", "relatie_id"))
     for side, source, entity, key in sides:
-        has_bsn = np.array([v is not None for v in side["bsn_psn"]], dtype=bool)
-        nodes = [node(source, entity, k) for k in side[key]]
-        for i in np.flatnonzero(has_bsn):
-            psn = side["bsn_psn"][i]
-            ev = {"in_brp": psn in index}
-            links.append(Link(source, entity, side[key][i], "persoon", 1.0, "bsn_pseudonym", ev, nodes[i]))
-            edges.append((nodes[i], bsn_node(psn)))
-        labelled_rows = np.array([i for i in np.flatnonzero(has_bsn) if side["bsn_psn"][i] in index], dtype=np.int64)
-        labelled = (labelled_rows, np.array([index[side["bsn_psn"][i]] for i in labelled_rows], dtype=np.int64))
-        todo = np.array([i for i in np.flatnonzero(~has_bsn) if nodes[i] not in done], dtype=np.int64)
-        matched = {i: (j, p, ev) for i, j, p, ev in match_people(side, brp, todo, labelled, int(has_bsn.sum()))}
-        for i in np.flatnonzero(~has_bsn):
-            if nodes[i] in done:
-                links.append(Link(source, entity, side[key][i], "persoon", 1.0, "previous_run", {}, nodes[i]))
-            elif i in matched:
-                j, p, ev = matched[i]
-                links.append(Link(source, entity, side[key][i], "persoon", p, "fellegi_sunter", ev, nodes[i]))
-                edges.append((nodes[i], node("brp", "persoon", brp["bsn_psn"][j])))
-            else:
-                links.append(Link(source, entity, side[key][i], "persoon", 1.0, "no_match", {}, nodes[i]))
-    return links, edges
+        keys, bsn = strings(side[key]), strings(side["bsn_psn"])
+        has_bsn = pc.is_valid(bsn).to_numpy(zero_copy_only=False)
+        in_brp = pc.fill_null(pc.index_in(bsn, value_set=psn), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        with_bsn = pa.array(np.flatnonzero(has_bsn))
+        evidence = np.where(in_brp[has_bsn] >= 0, IN_BRP[1], IN_BRP[0]).astype(object)
+        to = pseudonym_nodes("bsn", bsn.take(with_bsn))
+        parts.append(link_rows(source, entity, keys.take(with_bsn), "persoon", 1.0, "bsn_pseudonym", evidence, to))
+        labelled_rows = np.flatnonzero(has_bsn & (in_brp >= 0))
+        labelled = (labelled_rows, in_brp[labelled_rows])
+        carried = pc.is_in(nodes_of(source, entity, keys), value_set=done).to_numpy(zero_copy_only=False)
+        todo = np.flatnonzero(~has_bsn & ~carried)
+        matched = match_people(_person_columns(side), right, todo, labelled, int(has_bsn.sum()))
+        rows = np.flatnonzero(~has_bsn)
+        position = np.full(len(keys), -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows))
+        method = np.where(carried[rows], "previous_run", "no_match").astype(object)
+        prob = np.ones(len(rows))
+        evidence = np.full(len(rows), "{}", dtype=object)
+        target = np.full(len(rows), -1, dtype=np.int64)
+        for i, j, p, ev in matched:
+            k = position[i]
+            method[k], prob[k], evidence[k], target[k] = "fellegi_sunter", p, json.dumps(ev, sort_keys=True), j
+        to = brp_nodes.take(pa.array(target, mask=target < 0))
+        parts.append(link_rows(source, entity, keys.take(pa.array(rows)), "persoon", prob, method, evidence, to))
+    return pa.concat_tables(parts)
 
 
 # --- owners --------------------------------------------------------------------------------------------------------
@@ -434,12 +404,15 @@ def _dice_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dice, np.where(ca * cb > 0, (dice - chance) / np.maximum(1 - chance, 1e-12), 0.0)
 
 
-def _matrix(column: np.ndarray, nbytes: int) -> np.ndarray:
-    out = np.zeros((len(column), nbytes), dtype=np.uint8)
-    for i, v in enumerate(column):
-        if v is not None:
-            out[i] = np.frombuffer(v, dtype=np.uint8)
-    return out
+def _matrix(column: pa.Array, nbytes: int) -> np.ndarray:
+    """(n, nbytes) uint8 matrix of a column of filters, all zeros where missing: the fixed-width Arrow buffer itself."""
+    column = one_array(column)
+    if not len(column):
+        return np.zeros((0, nbytes), dtype=np.uint8)
+    filled = pc.fill_null(column.cast(pa.binary()), pa.scalar(bytes(nbytes), pa.binary()))
+    fixed = filled.cast(pa.binary(nbytes))
+    raw = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * nbytes :][: len(fixed) * nbytes]
+    return raw.reshape(len(fixed), nbytes).copy()
 
 
 def _best_links(
@@ -483,7 +456,9 @@ def match_names(
         todo = ~np.isin(area[0], list(out))
         for i, j, dice, score in _best_links(named, owners, (area[0][todo], area[1][todo]), global_cut, GLOBAL_MARGIN):
             out[i] = (j, dice, score, "owner in the reported buurt")
-    rest = np.array([i for i in range(len(named)) if i not in out and named[i].any()], dtype=np.int64)
+    unmatched = np.ones(len(named), dtype=bool)
+    unmatched[list(out)] = False
+    rest = np.flatnonzero(unmatched & named.any(axis=1))
     if len(rest) and len(owners):
         sub = np.zeros(len(named), dtype=bool)
         sub[rest] = True
@@ -498,12 +473,23 @@ def _evidence(dice: float, score: float, cut: float, block: str) -> dict:
     return {"dice_partij_naam": round(dice, 3), "dice_above_chance": round(score, 3), "threshold": cut, "block": block}
 
 
-def link_owners(landing: Path, done: set[str] | None = None) -> tuple[list[Link], list[tuple[str, str]]]:
+def _owner_method(block: str) -> str:
+    if block == "owner of the reported dwelling":
+        return "encoded_name_owner_of_dwelling"
+    return "encoded_name_owner_in_buurt" if block.endswith("buurt") else "encoded_name_any_owner"
+
+
+def _joint_codes(left: pa.Array, right: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of two string columns from one dictionary, -1 where missing."""
+    both = pc.dictionary_encode(pa.concat_arrays([strings(left), strings(right)]))
+    codes = pc.fill_null(both.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes[: len(left)], codes[len(left) :]
+
+
+def link_owners(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) -> pa.Table:
     """Owner links (Kadaster owners, landlords named in reports and cases, corporation relations of soort
-    rechtspersoon) and the graph's edges."""
-    done = done or set()
-    con = duckdb.connect()
-    owners = _columns(
+    rechtspersoon) as rows under construction (BUILDING). Only the named landlords not in `done` are compared."""
+    owners = _arrow(
         con,
         f"""
         select p.persoon_id, p.persoon_type, p.bsn_psn, p.kvk_nummer_psn, p.partij_naam_bf,
@@ -516,79 +502,68 @@ def link_owners(landing: Path, done: set[str] | None = None) -> tuple[list[Link]
         group by all order by p.persoon_id
         """,
     )
-    links: list[Link] = []
-    edges: list[tuple[str, str]] = []
-    onodes = [node("brk", "persoon", k) for k in owners["persoon_id"]]
-    for i, pid in enumerate(owners["persoon_id"]):
-        if owners["bsn_psn"][i]:
-            edges.append((onodes[i], bsn_node(owners["bsn_psn"][i])))
-        elif owners["kvk_nummer_psn"][i]:
-            edges.append((onodes[i], kvk_node(owners["kvk_nummer_psn"][i])))
-        links.append(Link("brk", "persoon", pid, "eigenaar", 1.0, "kadaster_owner", {}, onodes[i]))
-    nbytes = _nbytes(owners["partij_naam_bf"], 64)
+    pid = strings(owners["persoon_id"])
+    onodes = nodes_of("brk", "persoon", pid)
+    bsn, kvk = strings(owners["bsn_psn"]), strings(owners["kvk_nummer_psn"])
+    kvk_nodes = pc.if_else(pa.array(present(kvk)), pseudonym_nodes("kvk", kvk), NO_NODE)
+    to = pc.if_else(pa.array(present(bsn)), pseudonym_nodes("bsn", bsn), kvk_nodes)
+    parts = [link_rows("brk", "persoon", pid, "eigenaar", 1.0, "kadaster_owner", "{}", to)]
+    nbytes = _nbytes(owners["partij_naam_bf"], default=64)
     owner_names = _matrix(owners["partij_naam_bf"], nbytes)
-    owned_by: dict[str, list[int]] = {}
-    for i, vbos in enumerate(owners["vbos"]):
-        for v in vbos or []:
-            owned_by.setdefault(v, []).append(i)
+    vbos = one_array(owners["vbos"])
+    owned = pc.list_flatten(vbos)
+    owner_of = pc.list_parent_indices(vbos).to_numpy(zero_copy_only=False).astype(np.int64)
 
     named = _named_landlords(con, landing)
-    nodes = [node("meldpunten", e, k) for e, k in zip(named["entity"], named["key"], strict=True)]
-    todo = np.array([i for i, n in enumerate(nodes) if n not in done], dtype=np.int64)
-    pairs = [(i, j) for i in todo for j in owned_by.get(named["vbo"][i], [])]
-    local = (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
-    in_buurt = _owners_per_buurtnaam(con, landing, owners["vbos"])
-    area_pairs = [
-        (i, j) for i in todo if named["vbo"][i] is None for j in in_buurt.get(named["buurtnaam"][i] or "", [])
-    ]
-    area = (
-        np.array([p[0] for p in area_pairs], dtype=np.int64),
-        np.array([p[1] for p in area_pairs], dtype=np.int64),
-    )
+    keys, entity = strings(named["key"]), strings(named["entity"])
+    nodes = pc.binary_join_element_wise("1", "meldpunten", entity, keys, ":")
+    carried = pc.is_in(nodes, value_set=done).to_numpy(zero_copy_only=False)
+    lc, rc = _joint_codes(named["vbo"], owned)
+    li, oi = _pairs_of_rule(np.where(carried, -1, lc), rc)
+    local = (li, owner_of[oi])
+    area = _area_pairs(con, landing, named, carried, owned, owner_of)
     names = _matrix(named["bf"], nbytes)
-    names[np.setdiff1d(np.arange(len(nodes)), todo)] = 0  # carried records are not compared again
+    names[carried] = 0  # carried records are not compared again
     matched = match_names(names, owner_names, local, area=area)
-    for i, n in enumerate(nodes):
-        entity, key = named["entity"][i], named["key"][i]
-        if n in done:
-            links.append(Link("meldpunten", entity, key, "eigenaar", 1.0, "previous_run", {}, n))
-        elif i in matched:
-            j, dice, score, block = matched[i]
-            local_block = block == "owner of the reported dwelling"
-            method = {"owner of the reported dwelling": "encoded_name_owner_of_dwelling"}.get(
-                block, "encoded_name_owner_in_buurt" if block.endswith("buurt") else "encoded_name_any_owner"
-            )
-            ev = _evidence(dice, score, party_cuts()[0] if local_block else party_cuts()[1], block)
-            links.append(Link("meldpunten", entity, key, "eigenaar", round(score, 3), method, ev, n))
-            edges.append((n, onodes[j]))
-        else:
-            links.append(Link("meldpunten", entity, key, "eigenaar", 1.0, "no_match", {}, n))
-    links += _link_corporate_relations(con, landing, owner_names, onodes, done, edges)
-    return links, edges
+    n = len(keys)
+    method = np.where(carried, "previous_run", "no_match").astype(object)
+    prob, evidence, target = np.ones(n), np.full(n, "{}", dtype=object), np.full(n, -1, dtype=np.int64)
+    for i, (j, dice, score, block) in matched.items():
+        cut = party_cuts()[0] if block == "owner of the reported dwelling" else party_cuts()[1]
+        evidence[i] = json.dumps(_evidence(dice, score, cut, block), sort_keys=True)
+        method[i], prob[i], target[i] = _owner_method(block), round(score, 3), j
+    to = onodes.take(pa.array(target, mask=target < 0))
+    parts.append(link_rows("meldpunten", entity, keys, "eigenaar", prob, method, evidence, to, nodes))
+    relations = _link_corporate_relations(con, landing, owner_names, onodes, done)
+    return pa.concat_tables([*parts, *([relations] if relations is not None else [])])
 
 
-def _owners_per_buurtnaam(con, landing: Path, vbos_per_owner: np.ndarray) -> dict[str, list[int]]:
-    """Buurt name -> owner rows with a dwelling there, from the BAG objects' buurten (linkage/vbo_buurt) and the
-    buurten map; empty when either has not landed yet."""
+def _area_pairs(
+    con, landing: Path, named: pa.Table, carried: np.ndarray, owned: pa.Array, owner_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(named row, owner row) for the named landlords without a dwelling and the owners of a dwelling in the buurt
+    the report names, ordered by named row then owner; none when linkage/vbo_buurt or the buurten have not landed."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     vbo_buurt = landing / "linkage" / "vbo_buurt.parquet"
     buurten = _latest(landing, "gebieden", "buurt")
     if not vbo_buurt.exists() or buurten is None:
-        return {}
-    naam = dict(
-        con.execute(
-            f"select v.verblijfsobject_id, b.buurtnaam from read_parquet('{vbo_buurt}') v "
-            f"join read_parquet('{buurten}') b using (buurtcode)"
-        ).fetchall()
+        return empty
+    naam = _arrow(
+        con,
+        f"select v.verblijfsobject_id, b.buurtnaam from read_parquet('{vbo_buurt}') v "
+        f"join read_parquet('{buurten}') b using (buurtcode)",
     )
-    out: dict[str, set[int]] = {}
-    for j, vbos in enumerate(vbos_per_owner):
-        for v in vbos or []:
-            if v in naam:
-                out.setdefault(naam[v], set()).add(j)
-    return {k: sorted(v) for k, v in out.items()}
+    owned_buurt = lookup(strings(owned), naam, "verblijfsobject_id", "buurtnaam")
+    without_dwelling = pc.and_(pc.is_null(strings(named["vbo"])), pa.array(~carried))
+    asked = pc.if_else(without_dwelling, strings(named["buurtnaam"]), NO_NODE)
+    lc, rc = _joint_codes(asked, owned_buurt)
+    width = len(owner_of) + 1
+    pair = np.unique((rc * width + owner_of)[rc >= 0])  # each owner once per buurt name, by name then owner
+    li, pi = _pairs_of_rule(lc, pair // width)
+    return li, (pair % width)[pi]
 
 
-def _named_landlords(con, landing: Path) -> dict[str, np.ndarray]:
+def _named_landlords(con, landing: Path) -> pa.Table:
     parts = []
     for entity, column, key, buurt in (
         ("melding", "verhuurder_genoemd_bf", "melding_id", "buurtnaam"),
@@ -599,92 +574,48 @@ def _named_landlords(con, landing: Path) -> dict[str, np.ndarray]:
             buurt = "null::varchar"  # a delivery without the form's buurt
         if path:
             parts.append(
-                f"select '{entity}' as entity, {key} as key, {column} as bf, adres_verblijfsobject_id as vbo, "
-                f"{buurt} as buurtnaam from read_parquet('{path}') where {column} is not null"
+                f"select '{entity}' as entity, {key} as key, {column}::blob as bf, "
+                f"adres_verblijfsobject_id::varchar as vbo, {buurt}::varchar as buurtnaam "
+                f"from read_parquet('{path}') where {column} is not null"
             )
     if not parts:
-        empty = np.array([], dtype=object)
-        return {"entity": empty, "key": empty, "bf": empty, "vbo": empty, "buurtnaam": empty}
-    return _columns(con, " union all ".join(parts) + " order by entity, key")
+        parts = [
+            "select ''::varchar as entity, ''::varchar as key, ''::blob as bf, ''::varchar as vbo, "
+            "''::varchar as buurtnaam where false"
+        ]
+    return _arrow(con, " union all ".join(parts) + " order by entity, key")
 
 
-def _link_corporate_relations(con, landing, owner_names, onodes, done, edges) -> list[Link]:
+def _link_corporate_relations(con, landing, owner_names, onodes: pa.Array, done: pa.Array) -> pa.Table | None:
     """Corporation relations of soort rechtspersoon: by KvK pseudonym where present, else by name (strict)."""
     path = _latest(landing, "corporaties", "relatie")
     if path is None:
-        return []
-    rel = _columns(
+        return None
+    rel = _arrow(
         con,
         f"select relatie_id, kvk_nummer_psn, naam_bf from read_parquet('{path}') "
         "where soort <> 'natuurlijk_persoon' order by relatie_id",
     )
-    links = []
+    keys, kvk = strings(rel["relatie_id"]), strings(rel["kvk_nummer_psn"])
+    has_kvk = present(kvk)
+    carried = pc.is_in(nodes_of("corporaties", "relatie", keys), value_set=done).to_numpy(zero_copy_only=False)
     names = _matrix(rel["naam_bf"], owner_names.shape[1])
-    no_kvk = np.array([v is None for v in rel["kvk_nummer_psn"]], dtype=bool)
-    names[~no_kvk] = 0
+    names[pc.is_valid(kvk).to_numpy(zero_copy_only=False) | carried] = 0  # linked by KvK, or carried
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     matched = match_names(names, owner_names, empty)
-    for i, rid in enumerate(rel["relatie_id"]):
-        n = node("corporaties", "relatie", rid)
-        if rel["kvk_nummer_psn"][i]:
-            links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "kvk_pseudonym", {}, n))
-            edges.append((n, kvk_node(rel["kvk_nummer_psn"][i])))
-        elif n in done:
-            links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "previous_run", {}, n))
-        elif i in matched:
-            j, dice, score, block = matched[i]
-            ev = _evidence(dice, score, party_cuts()[1], block)
-            method = "encoded_name_any_owner"
-            links.append(Link("corporaties", "relatie", rid, "eigenaar", round(score, 3), method, ev, n))
-            edges.append((n, onodes[j]))
-        else:
-            links.append(Link("corporaties", "relatie", rid, "eigenaar", 1.0, "no_match", {}, n))
-    return links
+    n = len(keys)
+    method = np.where(has_kvk, "kvk_pseudonym", np.where(carried, "previous_run", "no_match")).astype(object)
+    prob, evidence, target = np.ones(n), np.full(n, "{}", dtype=object), np.full(n, -1, dtype=np.int64)
+    for i, (j, dice, score, block) in matched.items():
+        if has_kvk[i] or carried[i]:
+            continue
+        evidence[i] = json.dumps(_evidence(dice, score, party_cuts()[1], block), sort_keys=True)
+        method[i], prob[i], target[i] = "encoded_name_any_owner", round(score, 3), j
+    to = pc.if_else(pa.array(has_kvk), pseudonym_nodes("kvk", kvk), onodes.take(pa.array(target, mask=target < 0)))
+    return link_rows("corporaties", "relatie", keys, "eigenaar", prob, method, evidence, to)
 
 
 # --- entities ------------------------------------------------------------------------------------------------------
-
-
-def record_fingerprints(landing: Path) -> dict[str, str]:
-    """node -> fingerprint of the record's latest landed row, for the FINGERPRINTED records."""
-    con = duckdb.connect()
-    out: dict[str, str] = {}
-    for source, entity, key in FINGERPRINTED:
-        path = _latest(landing, source, entity)
-        if path is None:
-            continue
-        names = [d[0] for d in con.execute(f"select * from read_parquet('{path}') limit 0").description]
-        keep = ", ".join(f'"{n}"' for n in names if n not in BOOKKEEPING)
-        rows = con.execute(
-            f"select {key}::varchar, md5(to_json(t)::varchar) from (select {keep} from read_parquet('{path}')) as t"
-        ).fetchall()
-        out.update((node(source, entity, k), fp) for k, fp in rows)
-    con.close()
-    return out
-
-
-def previous_map(
-    previous: pa.Table | None, fingerprints: dict[str, str] | None = None
-) -> tuple[EntityMap, dict[str, dict]]:
-    """The entity map of an earlier run's entity-links table, and its linked rows by node (empty for a first run).
-
-    With `fingerprints` (of the records as they are now), a record whose fingerprint differs from the one its link
-    was made from is left out of both: it is placed and linked afresh.
-    """
-    emap = EntityMap(id_prefix)
-    if previous is None or previous.num_rows == 0:
-        return emap, {}
-    fingerprints = fingerprints or {}
-    done = {}
-    for r in previous.to_pylist():
-        n = node(r["source"], r["entity"], r["record_key"])
-        now = fingerprints.get(n)
-        if now is not None and now != r.get("input_fingerprint"):
-            continue  # changed since: relink
-        emap.ids[n] = r["entity_id"]
-        if r["method"] in LINKED_METHODS:
-            done[n] = r
-    return emap, done
 
 
 def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Table:
@@ -692,19 +623,28 @@ def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Ta
     records linked then and unchanged since keep their entity, probability and evidence and are not compared again;
     new and changed records are linked, joining existing entities, and a record that joins two entities merges them
     (the larger keeps its id)."""
-    fingerprints = record_fingerprints(landing)
-    emap, done = previous_map(previous, fingerprints)
-    person_links, person_edges = link_persons(landing, set(done))
-    owner_links, owner_edges = link_owners(landing, set(done))
-    links = person_links + owner_links
-    edges = person_edges + owner_edges
-    new_nodes = [lk.node for lk in links if lk.node not in emap.ids]
-    emap = emap.resolve(new_nodes, [a for a, _ in edges], [b for _, b in edges])
-    rows = []
-    for lk in links:
-        row = lk.row(emap.ids[lk.node], fingerprints.get(lk.node))
-        if lk.method == "previous_run":
-            old = done[lk.node]
-            row.update(match_probability=old["match_probability"], method=old["method"], evidence=old["evidence"])
-        rows.append(row)
-    return pa.Table.from_pylist(rows, schema=LINK_SCHEMA)
+    con = duckdb.connect()
+    fingerprints = record_fingerprints(con, landing, _latest)
+    carried = carried_links(previous, fingerprints)
+    linked = carried.filter(pc.is_in(carried["method"], value_set=pa.array(sorted(LINKED_METHODS))))
+    done = one_array(linked["node"])
+    links = pa.concat_tables([link_persons(con, landing, done), link_owners(con, landing, done)]).combine_chunks()
+    con.close()
+    previous_ids = (one_array(carried["node"]), one_array(carried["entity_id"]))
+    ids = resolve_ids(one_array(links["node"]), one_array(links["to"]), previous_ids, id_prefix)
+    again = pc.equal(links["method"], "previous_run")  # carried: the probability, method and evidence of then
+    columns = {}
+    for name in ("match_probability", "method", "evidence"):
+        columns[name] = pc.if_else(again, lookup(links["node"], linked, "node", name), links[name])
+    return pa.table(
+        {
+            "source": links["source"],
+            "entity": links["entity"],
+            "record_key": links["record_key"],
+            "entity_kind": links["entity_kind"],
+            "entity_id": ids,
+            **columns,
+            "input_fingerprint": lookup(links["node"], fingerprints, "node", "input_fingerprint"),
+        },
+        schema=LINK_SCHEMA,
+    )

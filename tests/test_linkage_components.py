@@ -4,6 +4,7 @@ right answer is known (brute force, or the parameters the data was drawn from)."
 import itertools
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from linkage.blocking import (
@@ -17,7 +18,7 @@ from linkage.blocking import (
     rule_codes,
     soundex,
 )
-from linkage.clustering import EntityMap, connected_components, derive_id, one_to_one
+from linkage.clustering import EntityMap, connected_components, derive_id, one_to_one, resolve_ids
 from linkage.comparison import Comparison, canonical, canonical_date, encoded_values, fold_array, plain_values
 from linkage.config import Field, parse_key
 from linkage.prediction import match_weight, partial_weights, probability, tf_adjustments
@@ -277,3 +278,36 @@ def test_entity_ids_are_stable_grow_incrementally_and_merge():
     assert EntityMap.from_table(third.to_table(), "persoon", third.merges_table()).ids == third.ids
     named = EntityMap(lambda key: "bedrijf" if key.startswith("kvk") else "entiteit")
     assert named.resolve(["kvk1", "r"], ["r"], ["kvk1"]).ids["r"].startswith("bedrijf:")
+
+
+def _columnar_ids(keys, pairs_a, pairs_b, previous=None):
+    """resolve_ids on the form EntityMap.resolve takes: each pair as a row linked to its partner."""
+    nodes = pa.array([*keys, *pairs_a], pa.string())
+    linked_to = pa.array([None] * len(keys) + list(pairs_b), pa.string())
+    earlier = None
+    if previous is not None:
+        earlier = (pa.array(list(previous), pa.string()), pa.array(list(previous.values()), pa.string()))
+    ids = resolve_ids(nodes, linked_to, earlier, lambda k: "persoon" if k.startswith("0:") else "entiteit")
+    return dict(zip(keys, ids.to_pylist()[: len(keys)], strict=True))
+
+
+def test_columnar_entity_ids_are_the_entity_maps_from_scratch_and_incrementally():
+    """resolve_ids (what the linker runs: Arrow and numpy, no object per record) decides as EntityMap.resolve does on
+    random graphs: from scratch; and again after an earlier run, with records gone, records changed (left out of the
+    earlier map), new records, merges of two earlier entities and ids derived anew that an earlier entity held."""
+    rng = np.random.default_rng(14)
+    prefix = lambda k: "persoon" if k.startswith("0:") else "entiteit"  # noqa: E731
+    merges = 0
+    for _ in range(150):
+        keys = list(dict.fromkeys(f"{rng.integers(0, 2)}:{rng.integers(0, 50)}" for _ in range(rng.integers(1, 30))))
+        n_edges = int(rng.integers(0, 25))
+        a, b = [str(k) for k in rng.choice(keys, n_edges)], [str(k) for k in rng.choice(keys, n_edges)]
+        first = EntityMap(prefix).resolve(keys, a, b)
+        assert _columnar_ids(keys, a, b) == first.ids
+        earlier = {k: v for k, v in first.ids.items() if rng.random() < 0.8}
+        later = list(dict.fromkeys([k for k in keys if rng.random() < 0.9] + [f"1:n{i}" for i in range(3)]))
+        a, b = [str(k) for k in rng.choice(later, n_edges)], [str(k) for k in rng.choice(later, n_edges)]
+        expected = EntityMap(prefix, dict(earlier)).resolve([k for k in later if k not in earlier], a, b)
+        merges += bool(expected.merged)
+        assert _columnar_ids(later, a, b, earlier) == {k: expected.ids[k] for k in later}
+    assert merges > 10  # the merge rule was exercised

@@ -3,13 +3,16 @@ entities. Each writes one Parquet file into `landing/linkage/`, which dbt reads 
 ground truth is present, asset checks report linkage quality against it and fail below the programme's goals.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.delivery import latest_delivery, write_parquet_atomic
 from connectors.gebieden import assign_buurt
-from connectors.registry import SOURCES
+from connectors.registry import SOURCES, address_columns
 from linkage.entities import entity_links_table
 from linkage.quality import address_quality, entity_quality
 from orchestration.assets.landing import landing_key
@@ -36,6 +39,18 @@ ADDRESS_ENTITIES = [
 ]
 
 
+ADDRESS_RESULT = ("adres_nummeraanduiding_id", "adres_verblijfsobject_id", "adres_confidence", "adres_methode")
+
+
+def _address_part(path: Path, source: str, entity: str) -> pa.Table:
+    """The columns of a landed table that its address links are made of: its key and the boundary's address
+    result. Reading only these (not the encoded names and dates beside them) is most of what the step saves."""
+    names = pq.read_schema(path).names
+    roles = address_columns(source, entity)
+    wanted = [*(roles.record_key if roles else ()), *ADDRESS_RESULT, "adres_onopgelost"]
+    return pq.read_table(path, columns=[c for c in wanted if c in names])
+
+
 @dg.asset(
     key=["linkage", "address_links"],
     deps=_deps(*[landing_key(s, e) for s, e in ADDRESS_ENTITIES]),
@@ -58,7 +73,7 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     for source, entity in ADDRESS_ENTITIES:
         folder = latest_delivery(paths.landing, source)
         if folder and (folder / f"{entity}.parquet").exists():
-            rows = address_link_rows(pq.read_table(folder / f"{entity}.parquet"), source, entity)
+            rows = address_link_rows(_address_part(folder / f"{entity}.parquet", source, entity), source, entity)
             if rows is not None:
                 parts.append(rows)
     table = pa.concat_tables(parts)
@@ -142,9 +157,7 @@ def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     previous = paths.linkage / "entity_links.parquet"  # links of the last run stay, new records link to them
     table = entity_links_table(paths.landing, previous=pq.read_table(previous) if previous.exists() else None)
     write_parquet_atomic(table, paths.linkage / "entity_links.parquet")
-    methods = {}
-    for m in table["method"].to_pylist():
-        methods[m] = methods.get(m, 0) + 1
+    methods = {c["values"]: c["counts"] for c in pc.value_counts(table["method"]).to_pylist()}
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": table.num_rows,
