@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging.version import Version
 
 from orchestration.dbt_manifest import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
+from orchestration.dbt_unit_tests import code_fingerprint, record_if_all_passed, unit_test_args
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
 
@@ -79,14 +80,19 @@ def dbt_env(hub: HubPathsResource) -> dict[str, str]:
     pool=DUCKDB_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubPathsResource):
-    """Build the selected models and run their tests (`dbt build`), streaming each result as it lands, each model's
-    materialisation with its column lineage."""
+    """Build the selected models and run their data tests (`dbt build`), streaming each result as it lands, each
+    model's materialisation with its column lineage. The unit tests run when the dbt code changed since they last all
+    passed on this hub (orchestration/dbt_unit_tests.py)."""
     os.environ.update(dbt_env(hub))
-    for event in dbt.cli(["build"], context=context, target_path=dbt_target(hub)).stream():
+    target, fingerprint = dbt_target(hub), code_fingerprint()
+    args = ["build", *unit_test_args(target, fingerprint)]
+    for event in dbt.cli(args, context=context, target_path=target).stream():
         if isinstance(event, dg.Output):
             key = context.asset_key_for_output(event.output_name)
             event = event.with_metadata({**event.metadata, **column_lineage("/".join(key.path))})
         yield event
+    if record_if_all_passed(target, fingerprint):
+        context.log.info("every dbt unit test passed: left out of builds until the dbt code changes")
 
 
 class HubDbtCliResource(DbtCliResource):
