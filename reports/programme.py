@@ -109,7 +109,8 @@ def build(
             encoding="utf-8",
         )
         if with_pdf:
-            pdf.print_pdf(work / "index.html", work / PDF_NAME.format(year=year))
+            name = PDF_NAME.format(year=year)
+            pdf.reuse_or_print_pdf(work / "index.html", work / name, out / "index.html", out / name)
         if out.exists():
             old = out.parent / f".{out.name}.old.{uuid.uuid4().hex}"
             out.rename(old)
