@@ -23,6 +23,7 @@ import csv
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -120,9 +121,23 @@ def run_hub(data: Path, home: Path, log: Path) -> dict:
         "cpu_system_s": round(usage.ru_stime, 1),
         "peak_tree_rss_mb": round(max((s.rss_mb for s in samples), default=0), 0),
         "peak_single_process_rss_mb": round(usage.ru_maxrss / 1024, 0),
+        # the same high-water mark split by rgw itself (orchestration/progress.py): which process held it
+        **peaks_by_process(log),
         "stages": stage_table(home, samples, epoch, started),
         "log": str(log),
     }
+
+
+PEAKS_LINE = r"peak memory: rgw process ([\d,]+) MB, largest child process \S+ \S+ ([\d,]+) MB"
+
+
+def peaks_by_process(log: Path) -> dict[str, float]:
+    """The kernel's peak of the rgw process and of its largest child (dbt, Chromium), as `rgw run` printed them."""
+    found = re.search(PEAKS_LINE, log.read_text())
+    if not found:
+        return {}
+    own, child = (float(g.replace(",", "")) for g in found.groups())
+    return {"peak_rgw_process_rss_mb": own, "peak_child_process_rss_mb": child}
 
 
 def stage_table(home: Path, samples: list[Sample], epoch: float, started: float) -> list[dict]:
@@ -259,7 +274,8 @@ def format_table(result: dict) -> str:
     lines.append("")
     for label, r in (("full run", full), ("re-delivery", red)):
         lines.append(
-            f"{label}: largest single process (kernel ru_maxrss) {r['peak_single_process_rss_mb']:.0f} MB, "
+            f"{label}: largest single process (kernel ru_maxrss) {r['peak_single_process_rss_mb']:.0f} MB "
+            f"(rgw {r.get('peak_rgw_process_rss_mb', '?')}, largest child {r.get('peak_child_process_rss_mb', '?')}), "
             f"sampled tree peak {r['peak_tree_rss_mb']:.0f} MB, CPU {r['cpu_user_s']} user + {r['cpu_system_s']} sys"
         )
     lines.append(f"re-delivery / full run (wall): {result['redelivery_vs_full_wall']}")

@@ -166,6 +166,8 @@ def run_everything(
         with events_flushed_per_checkpoint():
             report = RunReport(recovery=prepare_run(instance, paths))
             ingest_all(instance, paths, progress=progress, report=report)
-            return run_downstream(instance, report, progress, paths=paths)
+            run_downstream(instance, report, progress, paths=paths)
+        (progress or Progress.silent()).peak_memory()
+        return report
     finally:
         lock.release()
