@@ -48,6 +48,8 @@ class _HeldDatabases:
             if mode != "wal" or not path:
                 return  # a database Dagster has not put in WAL mode yet (a new run's shard): its next connection
             dbapi_connection.execute("pragma synchronous=NORMAL")
+            if path in self._held:  # the usual case, without waiting for a checkpoint under way
+                return
             with self._lock:
                 if path not in self._held:
                     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -58,11 +60,12 @@ class _HeldDatabases:
 
     def checkpoint(self) -> None:
         with self._lock:
-            for holder in self._held.values():
-                try:
-                    holder.execute("pragma wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:
-                    continue  # busy: the next tick or the final close checkpoints it
+            holders = list(self._held.values())
+        for holder in holders:  # the flush happens outside the lock: a new connection never waits for it
+            try:
+                holder.execute("pragma wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                continue  # busy: the next tick or the final close checkpoints it
 
     def close(self) -> None:
         with self._lock:
