@@ -22,6 +22,7 @@ import argparse
 import csv
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -119,9 +120,23 @@ def run_hub(data: Path, home: Path, log: Path) -> dict:
         "cpu_system_s": round(usage.ru_stime, 1),
         "peak_tree_rss_mb": round(max((s.rss_mb for s in samples), default=0), 0),
         "peak_single_process_rss_mb": round(usage.ru_maxrss / 1024, 0),
+        # the same high-water mark split by rgw itself (orchestration/progress.py): which process held it
+        **peaks_by_process(log),
         "stages": stage_table(home, samples, epoch, started),
         "log": str(log),
     }
+
+
+PEAKS_LINE = r"peak memory: rgw process ([\d,]+) MB, largest child process \S+ \S+ ([\d,]+) MB"
+
+
+def peaks_by_process(log: Path) -> dict[str, float]:
+    """The kernel's peak of the rgw process and of its largest child (dbt, Chromium), as `rgw run` printed them."""
+    found = re.search(PEAKS_LINE, log.read_text())
+    if not found:
+        return {}
+    own, child = (float(g.replace(",", "")) for g in found.groups())
+    return {"peak_rgw_process_rss_mb": own, "peak_child_process_rss_mb": child}
 
 
 def stage_table(home: Path, samples: list[Sample], epoch: float, started: float) -> list[dict]:
@@ -251,16 +266,39 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def format_table(result: dict) -> str:
-    """The stage table as the note repeats it: the heaviest steps of the full run, then the totals."""
+    """The stage tables as the note repeats them: the full run's heaviest steps, then every step of the BRP
+    re-delivery, each with what fell outside any step (starting `rgw run`, deciding the work, creating the Dagster
+    runs, the summary) and its totals, then the ratio."""
     full, red = result["full_run"], result["brp_redelivery"]
-    lines = [f"{'step':42s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}"]
-    for row in full["stages"][:15]:
-        name = f"{row['step']} {row['partition']}".strip()
-        lines.append(f"{name:42s} {row['wall_s']:8.1f} {row['cpu_s']:8.1f} {row['peak_tree_rss_mb']:8.0f}")
-    for label, r in (("whole run (process tree)", full), ("BRP re-delivery, 1% changed", red)):
-        lines.append(f"{label:42s} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_tree_rss_mb']:8.0f}")
+    header = f"{'step':62s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}"
+    lines = ["full run, heaviest steps", header]
+    lines += _stage_lines(full, limit=15, label="whole run (process tree)")
+    lines += ["", f"BRP re-delivery, {red.get('persons_changed', '?')} persons (1%) changed, every step", header]
+    lines += _stage_lines(red, limit=None, label="whole re-delivery (process tree)")
+    lines.append("")
+    for label, r in (("full run", full), ("re-delivery", red)):
+        lines.append(
+            f"{label}: largest single process (kernel ru_maxrss) {r['peak_single_process_rss_mb']:.0f} MB "
+            f"(rgw {r.get('peak_rgw_process_rss_mb', '?')}, largest child {r.get('peak_child_process_rss_mb', '?')}), "
+            f"sampled tree peak {r['peak_tree_rss_mb']:.0f} MB, CPU {r['cpu_user_s']} user + {r['cpu_system_s']} sys"
+        )
     lines.append(f"re-delivery / full run (wall): {result['redelivery_vs_full_wall']}")
     return "\n".join(lines)
+
+
+def _stage_lines(run: dict, limit: int | None, label: str) -> list[str]:
+    """One line per step (the heaviest `limit`), one for the time outside any step, one for the whole run."""
+    lines = []
+    for row in run["stages"][:limit]:
+        name = f"{row['step']} {row['partition']}".strip()
+        lines.append(f"{name:62s} {row['wall_s']:8.1f} {row['cpu_s']:8.1f} {row['peak_tree_rss_mb']:8.0f}")
+    outside_wall = run["wall_s"] - sum(row["wall_s"] for row in run["stages"])
+    outside_cpu = run["cpu_s"] - sum(row["cpu_s"] for row in run["stages"])
+    lines.append(
+        f"{'outside any step (start-up, planning, run set-up, summary)':62s} {outside_wall:8.1f} {outside_cpu:8.1f}"
+    )
+    lines.append(f"{label:62s} {run['wall_s']:8.1f} {run['cpu_s']:8.1f} {run['peak_tree_rss_mb']:8.0f}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -40,6 +40,16 @@ class Progress:
     def silent(cls) -> Progress:
         return cls(None)
 
+    def peak_memory(self) -> None:
+        """The kernel's high-water marks: this process (Dagster, the in-process steps: boundary, linkage, reports)
+        and the largest child it has waited for (dbt, Chromium). The benchmark's sampled tree peak can miss a spike
+        shorter than its interval; these cannot, and they say which side it was on."""
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        self.say(f"peak memory: rgw process {own:,.0f} MB, largest child process (dbt, Chromium) {child:,.0f} MB")
+
     def say(self, text: str) -> None:
         if self.echo is not None:
             self.echo(f"[{time.perf_counter() - self.started:7.1f}s] {text}")

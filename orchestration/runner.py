@@ -22,6 +22,7 @@ from hubcore.paths import HubPaths
 from orchestration.assets.ingest import delivery_partitions
 from orchestration.definitions import defs
 from orchestration.incremental import Work, downstream_plan, landing_keys, work_for
+from orchestration.instance_storage import events_flushed_per_checkpoint
 from orchestration.jobs import ingest_job_name
 from orchestration.progress import Progress
 from orchestration.recovery import Recovery, RunLock, prepare_run, run_tags
@@ -157,12 +158,16 @@ def run_everything(
     instance: dg.DagsterInstance, paths: HubPaths, progress: Progress | None = None, *, wait: bool = False
 ) -> RunReport:
     """Ingest what is new or changed, then refresh what depends on it, holding the data folder's lock; raises
-    `RunLocked` when another run holds it (or waits for it with `wait`)."""
+    `RunLocked` when another run holds it (or waits for it with `wait`). Dagster's SQLite storage flushes per
+    checkpoint rather than per event meanwhile (orchestration/instance_storage.py)."""
     lock = RunLock(paths.data)
     lock.acquire(wait=wait)
     try:
-        report = RunReport(recovery=prepare_run(instance, paths))
-        ingest_all(instance, paths, progress=progress, report=report)
-        return run_downstream(instance, report, progress, paths=paths)
+        with events_flushed_per_checkpoint():
+            report = RunReport(recovery=prepare_run(instance, paths))
+            ingest_all(instance, paths, progress=progress, report=report)
+            run_downstream(instance, report, progress, paths=paths)
+        (progress or Progress.silent()).peak_memory()
+        return report
     finally:
         lock.release()

@@ -7,6 +7,7 @@ libraries (WeasyPrint brings Pango and its fonts). Page breaks come from the pag
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -44,3 +45,32 @@ def print_pdf(page: Path, pdf: Path) -> Path:
         raise RuntimeError(f"chromium could not print {page} to PDF: {done.stderr[-1500:]}")
     tmp.replace(pdf)
     return pdf
+
+
+def reuse_or_print_pdf(page: Path, pdf: Path, previous_page: Path, previous_pdf: Path) -> bool:
+    """Print `page` to `pdf`, unless the report folder being replaced holds a PDF printed from the very same page
+    (byte for byte, but for the names Vega gives its gradients, numbered per process: the figures, the charts and the
+    date are all in the page): that PDF is copied instead, and True says so.
+
+    The page changes only when the warehouse's figures or the code do, while the hub refreshes the report after every
+    delivery; a refresh that changed no figure (a corrected name, a meldpunten delivery outside the report's year)
+    used to start Chromium again, a second or two of the refresh."""
+    if (
+        previous_page.is_file()
+        and previous_pdf.is_file()
+        and previous_pdf.stat().st_size > 0
+        and _canonical(previous_page.read_bytes()) == _canonical(page.read_bytes())
+    ):
+        tmp = pdf.with_name(f".{pdf.name}.part")
+        shutil.copyfile(previous_pdf, tmp)
+        tmp.replace(pdf)
+        return True
+    print_pdf(page, pdf)
+    return False
+
+
+def _canonical(page: bytes) -> bytes:
+    """The page with Vega's gradient ids renumbered in order of appearance: vl-convert counts them per process, so
+    the same chart drawn twice in one process is `gradient_0` and then `gradient_1`, a renaming Chromium cannot see."""
+    ids: dict[bytes, bytes] = {}
+    return re.sub(rb"gradient_\d+", lambda m: ids.setdefault(m.group(), b"gradient_%d" % len(ids)), page)

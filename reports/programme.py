@@ -20,21 +20,11 @@ from hubcore.paths import HubPaths
 from reports import charts, page, pdf
 from reports.buurtmap import signals_map
 from reports.figures import Figures, read
+from reports.year import default_year
+
+__all__ = ["ProgrammeReport", "build", "data_rows", "default_year", "small_counts_shown", "suppressed"]
 
 PDF_NAME = "signalering-en-monitoring-{year}.pdf"
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project" / "dbt_project.yml"
-
-
-def default_year() -> int:
-    """The year of the hub's reference date (dbt var `peildatum`), unless RGW_REPORT_YEAR says otherwise: the report
-    covers the year the warehouse is measured in, also when the calendar has moved on."""
-    import os
-
-    import yaml
-
-    if os.environ.get("RGW_REPORT_YEAR"):
-        return int(os.environ["RGW_REPORT_YEAR"])
-    return int(str(yaml.safe_load(DBT_PROJECT.read_text())["vars"]["peildatum"])[:4])
 
 
 @dataclass
@@ -119,7 +109,8 @@ def build(
             encoding="utf-8",
         )
         if with_pdf:
-            pdf.print_pdf(work / "index.html", work / PDF_NAME.format(year=year))
+            name = PDF_NAME.format(year=year)
+            pdf.reuse_or_print_pdf(work / "index.html", work / name, out / "index.html", out / name)
         if out.exists():
             old = out.parent / f".{out.name}.old.{uuid.uuid4().hex}"
             out.rename(old)

@@ -132,6 +132,12 @@ def _normalised_digest(table, data):
     return table.num_rows, hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
+def _unit_tests_run(paths: HubPaths) -> set[str]:
+    """The statuses of the dbt unit tests in the hub's last build (empty: none ran)."""
+    results = json.loads((paths.warehouse.parent / "dbt_target" / "run_results.json").read_text())["results"]
+    return {r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+
+
 def test_a_corrected_brp_redelivery_gives_what_a_full_run_on_the_same_deliveries_gives(hub, tmp_path, monkeypatch):
     """The incremental path changes no result a person uses: a BRP re-delivery with 1% of the persons corrected,
     refreshed on top of the earlier run, leaves the landing zone, the warehouse and every published dataset as one
@@ -163,6 +169,9 @@ def test_a_corrected_brp_redelivery_gives_what_a_full_run_on_the_same_deliveries
     monkeypatch.setenv("RGW_DATA", str(fresh.data))
     whole = run_everything(dg.DagsterInstance.ephemeral(), fresh.ensure())
     assert whole.ok, whole.failed
+
+    # the unit tests passed under this code in the hub's first build: the refresh leaves them out, a new hub runs them
+    assert _unit_tests_run(paths) == set() and _unit_tests_run(fresh) == {"pass"}
 
     incremental, from_scratch = fingerprint(paths.data, tmp_path), fingerprint(fresh.data, tmp_path)
     assert sum(k.startswith("landing/brp/") for k in incremental) == 2 * len(SOURCES["brp"].entities)

@@ -217,3 +217,25 @@ def test_the_stop_talk_list_names_legal_persons_with_their_kvk_number_and_keeps_
     assert all(r["eigenaar_naam"] and re.fullmatch(r"\d{8}", r["eigenaar_kvk_nummer"]) for r in companies)
     assert all(r["eigenaar_naam"] is None and r["eigenaar_kvk_nummer"] is None for r in persons)
     assert all(r["eigenaar_id"].startswith("entiteit.") for r in rows)  # every owner keeps its purpose pseudonym
+
+
+def test_a_refresh_with_the_same_page_copies_the_pdf_and_a_changed_page_is_printed_again(hub, tmp_path, monkeypatch):
+    """The hub rebuilds the report after every delivery: Chromium prints only when the page changed."""
+    from datetime import date
+
+    from reports import pdf
+    from reports.programme import build
+
+    paths = hub[0]
+    out = tmp_path / "rapport"
+    first = build(paths, YEAR, out, made=date(2026, 12, 4))
+    printed_first = first.pdf.read_bytes()
+    printed: list[str] = []
+    real_print = pdf.print_pdf
+    monkeypatch.setattr(pdf, "print_pdf", lambda page, target: printed.append(page.name) or real_print(page, target))
+
+    again = build(paths, YEAR, out, made=date(2026, 12, 4))
+    assert printed == [] and again.pdf.read_bytes() == printed_first  # the same page: the PDF carried over
+
+    build(paths, YEAR, out, made=date(2026, 12, 5))  # another date on the page: printed again
+    assert printed == ["index.html"] and "gemaakt op 2026-12-05" in (out / "index.html").read_text()

@@ -13,7 +13,7 @@ from governance.restrictions import RestrictionRegister
 from orchestration.dbt_manifest import ensure_manifest
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
-from reports.programme import default_year
+from reports.year import default_year
 
 PUBLICATION_GROUP = "publication"
 # the marts the programme report reads (reports/figures.py)
