@@ -81,6 +81,15 @@ class Coded:
     def numpy(self) -> np.ndarray:
         return as_numpy(self.codes)
 
+    def remade(self, make: Callable[[Any], Any]) -> Coded:
+        """The same codes (shared, not copied) with values made otherwise from the values as read: one column
+        read once for two uses (BAG's addition as written, and its comparable form)."""
+        other = Coded(make)
+        other.codes = self.codes
+        other.code_of_read = self.code_of_read
+        other.values = [make(v) for v in self.code_of_read]  # the dict holds the values as read, in code order
+        return other
+
 
 class Ids:
     """BAG ids: int64 while every id is all digits of one length (the width is kept for writing them back with
@@ -161,26 +170,29 @@ class Ids:
 
 class SortedRows:
     """The rows per (key, number), as one sort order: `rows(key, number)` is the ascending list of payload rows
-    whose key and number are these, or None. Keys below 0 (no postcode) are never found."""
+    whose key and number are these, or None. Keys below 0 (no postcode) are never found. Holds 8 bytes an entry:
+    the sorted keys and the rows; the numbers are read from `numbers` (one per row) within a key's block."""
 
     def __init__(self, keys: np.ndarray, numbers: np.ndarray, payload: np.ndarray | None = None):
-        order = np.lexsort((numbers, keys))  # stable: equal (key, number) stay in row order
+        rows = np.arange(len(keys), dtype=np.int32) if payload is None else payload
+        order = np.lexsort((numbers[rows], keys))  # stable: equal (key, number) stay in row order
         order = order[keys[order] >= 0]
         self._keys = np.ascontiguousarray(keys[order], dtype=np.int32)
-        self._numbers = np.ascontiguousarray(numbers[order], dtype=np.int32)
-        rows = order if payload is None else payload[order]
-        self._rows = np.ascontiguousarray(rows, dtype=np.int32)
+        self._rows = np.ascontiguousarray(rows[order], dtype=np.int32)
+        self._numbers = numbers
 
     def rows(self, key: int, number: int) -> list[int] | None:
-        lo = int(np.searchsorted(self._keys, key, "left"))
-        hi = int(np.searchsorted(self._keys, key, "right"))
+        key_ = np.int32(key)  # a Python int would make numpy cast the whole array
+        lo = int(self._keys.searchsorted(key_, "left"))
+        hi = int(self._keys.searchsorted(key_, "right"))
         if lo == hi:
             return None
-        numbers = self._numbers[lo:hi]
-        a = lo + int(np.searchsorted(numbers, number, "left"))
-        b = lo + int(np.searchsorted(numbers, number, "right"))
-        return self._rows[a:b].tolist() if a < b else None
+        block = self._rows[lo:hi]
+        numbers = self._numbers[block]  # ascending within the block
+        a = int(numbers.searchsorted(np.int32(number), "left"))
+        b = int(numbers.searchsorted(np.int32(number), "right"))
+        return block[a:b].tolist() if a < b else None
 
     @property
     def nbytes(self) -> int:
-        return self._keys.nbytes + self._numbers.nbytes + self._rows.nbytes
+        return self._keys.nbytes + self._rows.nbytes

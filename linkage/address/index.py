@@ -366,7 +366,7 @@ class _HistoricPostcodes:
         self.codes, self.postcodes = codes, postcodes
 
     def get(self, row: int, default=()):
-        at = int(np.searchsorted(self.rows, row))
+        at = int(self.rows.searchsorted(np.int32(row)))  # a Python int would make numpy cast the whole array
         if at == len(self.rows) or self.rows[at] != row:
             return default
         values = self.postcodes.values
@@ -383,8 +383,11 @@ class _IdRows:
     def __init__(self, numbers: Ids, objects: Ids, hoofd: np.ndarray):
         codes = numbers.numpy()
         self.numbers, self.objects = numbers, objects
-        self.number_order = np.argsort(codes, kind="stable").astype(np.int32)
-        self.number_keys = codes[self.number_order]
+        if len(codes) < 2 or bool(np.all(codes[1:] >= codes[:-1])):  # the address table comes sorted by id
+            self.number_order, self.number_keys = None, codes
+        else:
+            self.number_order = np.argsort(codes, kind="stable").astype(np.int32)
+            self.number_keys = codes[self.number_order]
         obj = objects.numpy()
         rows = np.flatnonzero(obj >= 0)
         rows = rows[np.argsort(obj[rows], kind="stable")]
@@ -402,7 +405,7 @@ class _IdRows:
         code = self.objects.code_of(text)
         if code is None:
             return None
-        at = int(np.searchsorted(self.object_keys, code))
+        at = int(self.object_keys.searchsorted(np.int64(code)))
         return int(self.object_rows[at]) if at < len(self.object_keys) and self.object_keys[at] == code else None
 
     def get(self, text: str | None, default=None):
@@ -412,8 +415,10 @@ class _IdRows:
         code = self.numbers.code_of(text)
         if code is None:
             return default
-        at = int(np.searchsorted(self.number_keys, code, "right")) - 1  # the last row with the id, as a dict had
-        return int(self.number_order[at]) if at >= 0 and self.number_keys[at] == code else default
+        at = int(self.number_keys.searchsorted(np.int64(code), "right")) - 1  # the last row with the id, as a dict had
+        if at < 0 or self.number_keys[at] != code:
+            return default
+        return at if self.number_order is None else int(self.number_order[at])
 
 
 class _MainAddress:
@@ -444,7 +449,6 @@ class BagIndex:
         self.adresseerbaar_object_id = Ids()
         self.huisnummer = array("i")
         self.letter = Coded(bag_letter)
-        self.addition = Coded(bag_addition)
         self.addition_raw = Coded()
         self.postcode = Coded()
         self.active = Coded(lambda v: fold(v or "") == ACTIVE_STATUS)
@@ -456,6 +460,7 @@ class BagIndex:
             self._add_batch(batch, streets, hoofd)
             history.add(batch, start, self.postcode, streets)
         self.size = len(self.huisnummer)
+        self.addition = self.addition_raw.remade(bag_addition)
         self.row_street: array = streets.codes
         self._build_streets(streets.values)
         numbers = as_numpy(self.huisnummer)
@@ -482,7 +487,6 @@ class BagIndex:
         numbers = pc.fill_null(_column(batch, "huisnummer", pa.int32()).cast(pa.int32()), -1)
         self.huisnummer.frombytes(numbers.to_numpy(zero_copy_only=False).astype(np.int32).tobytes())
         self.letter.extend(_column(batch, "huisletter"))
-        self.addition.extend(_column(batch, "huisnummertoevoeging"))
         self.addition_raw.extend(_column(batch, "huisnummertoevoeging"))
         self.postcode.extend(_column(batch, "postcode"))
         self.active.extend(_column(batch, "status"))
@@ -533,9 +537,7 @@ class BagIndex:
         codes = as_numpy(history.codes)
         self.historic_postcodes = _HistoricPostcodes(rows, lengths, codes, self.postcode)
         flat_rows = np.repeat(rows, lengths)
-        self.by_historic_postcode = _PostcodeRows(
-            self.postcode, SortedRows(codes, numbers[flat_rows], payload=flat_rows)
-        )
+        self.by_historic_postcode = _PostcodeRows(self.postcode, SortedRows(codes, numbers, payload=flat_rows))
         self.historic_sids_of_key: dict[str, set[int]] = {}
         for sid, earlier in history.street_names:
             for name in earlier:

@@ -17,13 +17,14 @@ benchmarks/bench_bag_national.py and tests/test_address_subset.py). Memory follo
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from linkage.address.index import BagIndex
+from linkage.address.index import BATCH_ROWS, BagIndex
 from linkage.address.normalise import street_keys
 from linkage.address.parse import alternative_parses, normalise_postcode, parse_address
 from linkage.address.resolve import resolve_addresses
@@ -47,15 +48,19 @@ def resolve_with_address_file(
     addresses: Path,
     text_column: str | None = None,
     fields: Mapping[str, str] | None = None,
-    memory_limit: str = "1GB",
+    memory_limit: str = "256MB",
     info: dict | None = None,
 ) -> pa.Table:
     """`resolve_addresses` on `table`, against the address table in the Parquet file `addresses` (as written by
     linkage.address.index.save_bag_addresses), loading only the addresses the input can mean. `info`, when given,
     gets `streets` (in the file) and `addresses_held` (in memory)."""
-    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2})
+    spill = tempfile.TemporaryDirectory(prefix="rgw-address-")
+    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2, "temp_directory": spill.name})
     try:
-        source = f"read_parquet('{str(addresses).replace(chr(39), chr(39) * 2)}')"
+        # a view, not a CTE: DuckDB materialises a CTE used five times, i.e. the whole address table in memory
+        path = str(addresses).replace("'", "''")
+        con.execute(f"create temp view a as select * from read_parquet('{path}')")
+        source = "a"
         streets, street_rows = street_index(con, source)
         postcodes, ids, at = _wanted(table, streets, text_column, fields or {})
         pairs = sorted(at)
@@ -68,9 +73,8 @@ def resolve_with_address_file(
             "want_postcode", pa.table({"postcode": sorted(postcodes)}, schema=pa.schema([("postcode", pa.string())]))
         )
         con.register("want_id", pa.table({"id": sorted(ids)}, schema=pa.schema([("id", pa.string())])))
-        subset = con.sql(f"""
-            with a as (select * from {source}),
-            hits as (
+        subset = con.sql("""
+            with hits as (
                 select nummeraanduiding_id from a semi join want_postcode w on a.postcode = w.postcode
                 union
                 select nummeraanduiding_id from (select nummeraanduiding_id, unnest(historic_postcodes) as old from a)
@@ -87,13 +91,14 @@ def resolve_with_address_file(
             )
             select a.* from a semi join hits h on a.nummeraanduiding_id = h.nummeraanduiding_id
             order by a.nummeraanduiding_id
-        """).to_arrow_table()
+        """).to_arrow_reader(BATCH_ROWS)
+        index = BagIndex(subset)  # read batch by batch: the subset is never whole in memory as text
     finally:
         con.close()
-    index = BagIndex(subset)
+        spill.cleanup()
     index.share_streets(streets)
     if info is not None:
-        info.update(streets=street_rows.num_rows, addresses_held=subset.num_rows, street_numbers=len(pairs))
+        info.update(streets=street_rows.num_rows, addresses_held=index.size, street_numbers=len(pairs))
     return resolve_addresses(table, index, text_column=text_column, fields=fields)
 
 
