@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from linkage.address.index import BATCH_ROWS, BagIndex
@@ -63,12 +64,11 @@ def resolve_with_address_file(
         source = "a"
         streets, street_rows = street_index(con, source)
         postcodes, ids, at = _wanted(table, streets, text_column, fields or {})
-        pairs = sorted(at)
-        names = street_rows.take(pa.array([sid for sid, _ in pairs], pa.int64()))
-        names = names.select(["straatnaam", "verkorte_naam", "woonplaats"]).append_column(
-            "huisnummer", pa.array([nr for _, nr in pairs], pa.int32())
+        names = street_rows.select(["straatnaam", "verkorte_naam", "woonplaats"])
+        con.register("street", names.append_column("sid", pa.array(range(names.num_rows), pa.int32())))
+        con.register(
+            "want_street", pa.table({"sid": at[:, 0].astype(np.int32), "huisnummer": at[:, 1].astype(np.int32)})
         )
-        con.register("want_street", names)
         con.register(
             "want_postcode", pa.table({"postcode": sorted(postcodes)}, schema=pa.schema([("postcode", pa.string())]))
         )
@@ -80,11 +80,11 @@ def resolve_with_address_file(
                 select nummeraanduiding_id from (select nummeraanduiding_id, unnest(historic_postcodes) as old from a)
                     semi join want_postcode w on old = w.postcode
                 union
-                select nummeraanduiding_id from a semi join want_street s
-                    on a.huisnummer = s.huisnummer
-                    and a.straatnaam is not distinct from s.straatnaam
+                select nummeraanduiding_id from a join street s
+                    on a.straatnaam is not distinct from s.straatnaam
                     and a.verkorte_naam is not distinct from s.verkorte_naam
                     and a.woonplaats is not distinct from s.woonplaats
+                    semi join want_street w on w.sid = s.sid and w.huisnummer = a.huisnummer
                 union
                 select nummeraanduiding_id from a semi join want_id i
                     on a.nummeraanduiding_id = i.id or a.adresseerbaar_object_id = i.id
@@ -98,19 +98,19 @@ def resolve_with_address_file(
         spill.cleanup()
     index.share_streets(streets)
     if info is not None:
-        info.update(streets=street_rows.num_rows, addresses_held=index.size, street_numbers=len(pairs))
+        info.update(streets=street_rows.num_rows, addresses_held=index.size, street_numbers=len(at))
     return resolve_addresses(table, index, text_column=text_column, fields=fields)
 
 
 def _wanted(
     table: pa.Table, streets: BagIndex, text_column: str | None, fields: Mapping[str, str]
-) -> tuple[set[str], set[str], set[tuple[int, int]]]:
-    """The postcodes, BAG ids and (street id, huisnummer) pairs the input can mean (street ids: rows of the street
-    index)."""
+) -> tuple[set[str], set[str], np.ndarray]:
+    """The postcodes, BAG ids and distinct (street id, huisnummer) pairs the input can mean (street ids: rows of
+    the street index; the pairs as an int64 array of two columns, not as Python tuples: a national input's pairs
+    run into the millions where street names repeat from town to town)."""
     postcodes: set[str] = set()
     ids: set[str] = set()
-    at: set[tuple[int, int]] = set()
-    meant: dict[tuple[str, str | None], set[int]] = {}
+    numbers_of: dict[tuple[str, str | None], set[int]] = {}  # the numbers written with each (street, woonplaats)
     written_wp = fields.get("woonplaats")
     wps = table.column(written_wp).to_pylist() if written_wp else None
     for column in (fields.get("postcode"),):
@@ -134,15 +134,20 @@ def _wanted(
         for p in (first, *alternative_parses(first, woonplaatsen)):
             if p.postcode:
                 postcodes.add(p.postcode)
-            wp = p.woonplaats or wp_written
-            if not p.street or p.huisnummer is None:
-                continue
-            sids = meant.get((p.street, wp))
-            if sids is None:
-                sids = meant[(p.street, wp)] = _streets_meant(streets, p.street, wp)
-            numbers = _numbers_meant(p.huisnummer)
-            at.update((sid, nr) for sid in sids for nr in numbers)
-    return postcodes, ids, at
+            if p.street and p.huisnummer is not None:
+                numbers_of.setdefault((p.street, p.woonplaats or wp_written), set()).update(
+                    _numbers_meant(p.huisnummer)
+                )
+    meant: dict[tuple[str, str | None], np.ndarray] = {}
+    pairs = [np.empty((0, 2), np.int64)]
+    for (street, wp), numbers in numbers_of.items():
+        sids = meant.get((street, wp))
+        if sids is None:
+            sids = meant[(street, wp)] = np.fromiter(_streets_meant(streets, street, wp), np.int64)
+        if len(sids):
+            nrs = np.fromiter(numbers, np.int64)
+            pairs.append(np.column_stack([np.repeat(sids, len(nrs)), np.tile(nrs, len(sids))]))
+    return postcodes, ids, np.unique(np.concatenate(pairs), axis=0)
 
 
 def _numbers_meant(huisnummer: int) -> set[int]:
