@@ -168,6 +168,40 @@ class Ids:
         return as_numpy(self.codes)
 
 
+class ObjectIds:
+    """The verblijfsobject id, which in the address table is the object id when the object is a verblijfsobject and
+    empty otherwise: one byte an address saying which, while that holds; a column of its own (`Ids`) once a table
+    has other ids there."""
+
+    def __init__(self, objects: Ids):
+        self.objects = objects
+        self.flags: array | None = array("b")
+        self.own: Ids | None = None
+
+    def extend(self, column: pa.Array | pa.ChunkedArray, objects: pa.Array | pa.ChunkedArray) -> None:
+        """One batch of the column; `objects` the same batch of the object ids."""
+        present = pc.fill_null(pc.greater(pc.utf8_length(column.cast(pa.string())), 0), False)
+        same = pc.all(pc.or_kleene(pc.invert(present), pc.equal(column.cast(pa.string()), objects.cast(pa.string()))))
+        if self.flags is not None and same.as_py() is not False:
+            self.flags.frombytes(present.to_numpy(zero_copy_only=False).astype(np.int8).tobytes())
+            return
+        if self.own is None:  # from here on a column of its own, the rows so far included
+            assert self.flags is not None
+            self.own = Ids()
+            self.own.extend(pa.array([self.objects[r] if f else None for r, f in enumerate(self.flags)], pa.string()))
+            self.flags = None
+        self.own.extend(column)
+
+    def __getitem__(self, row: int) -> str | None:
+        if self.own is not None:
+            return self.own[row]
+        assert self.flags is not None
+        return self.objects[row] if self.flags[row] else None
+
+    def __len__(self) -> int:
+        return len(self.own) if self.own is not None else len(self.flags or ())
+
+
 class SortedRows:
     """The rows per (key, number), as one sort order: `rows(key, number)` is the ascending list of payload rows
     whose key and number are these, or None. Keys below 0 (no postcode) are never found. Holds 8 bytes an entry:

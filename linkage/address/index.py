@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from linkage.address.columns import Coded, Ids, SortedRows, as_numpy
+from linkage.address.columns import Coded, Ids, ObjectIds, SortedRows, as_numpy
 from linkage.address.normalise import (
     WOONPLAATS_ALIASES,
     WoonplaatsNames,
@@ -212,6 +212,13 @@ def load_bag_addresses(bag_path: Path, staging_root: Path | None = None) -> pa.T
 
 
 _STREET_PARTS = ("straatnaam", "verkorte_naam", "woonplaats")
+_SUFFIX_PARTS = ("huisletter", "huisnummertoevoeging", "status")
+_NULL = "\x00"  # a missing part of a joined value, apart from an empty one
+
+
+def _part(joined: str, i: int) -> str | None:
+    value = joined.split("\x1f")[i]
+    return None if value == _NULL else value
 
 
 def _column(batch: pa.RecordBatch, name: str, typ: pa.DataType | None = None) -> pa.Array:
@@ -445,22 +452,23 @@ class BagIndex:
         if isinstance(addresses, pa.Table):
             addresses = addresses.to_batches(max_chunksize=BATCH_ROWS)
         self.nummeraanduiding_id = Ids()
-        self.verblijfsobject_id = Ids()
         self.adresseerbaar_object_id = Ids()
+        self.verblijfsobject_id = ObjectIds(self.adresseerbaar_object_id)
         self.huisnummer = array("i")
-        self.letter = Coded(bag_letter)
-        self.addition_raw = Coded()
+        suffix = Coded()  # letter, addition and status together: one code an address for the three
         self.postcode = Coded()
-        self.active = Coded(lambda v: fold(v or "") == ACTIVE_STATUS)
         streets = Coded()
         hoofd = array("b")
         history = _HistoryBuilder()
         for batch in addresses:
             start = len(self.huisnummer)
-            self._add_batch(batch, streets, hoofd)
+            self._add_batch(batch, streets, suffix, hoofd)
             history.add(batch, start, self.postcode, streets)
         self.size = len(self.huisnummer)
-        self.addition = self.addition_raw.remade(bag_addition)
+        self.letter = suffix.remade(lambda v: bag_letter(_part(v, 0)))
+        self.addition_raw = suffix.remade(lambda v: _part(v, 1))
+        self.addition = suffix.remade(lambda v: bag_addition(_part(v, 1)))
+        self.active = suffix.remade(lambda v: fold(_part(v, 2) or "") == ACTIVE_STATUS)
         self.row_street: array = streets.codes
         self._build_streets(streets.values)
         numbers = as_numpy(self.huisnummer)
@@ -479,17 +487,16 @@ class BagIndex:
         self._choices_cache: dict[tuple[str, str | None], _Choices] = {}
         self._close_cache: dict[tuple[tuple[str, ...], frozenset[int]], list[tuple[int, float]]] = {}
 
-    def _add_batch(self, batch: pa.RecordBatch, streets: Coded, hoofd: array) -> None:
+    def _add_batch(self, batch: pa.RecordBatch, streets: Coded, suffix: Coded, hoofd: array) -> None:
         """One batch of the address table into the columns."""
         self.nummeraanduiding_id.extend(_column(batch, "nummeraanduiding_id"))
-        self.verblijfsobject_id.extend(_column(batch, "verblijfsobject_id"))
         self.adresseerbaar_object_id.extend(_column(batch, "adresseerbaar_object_id"))
+        self.verblijfsobject_id.extend(_column(batch, "verblijfsobject_id"), _column(batch, "adresseerbaar_object_id"))
         numbers = pc.fill_null(_column(batch, "huisnummer", pa.int32()).cast(pa.int32()), -1)
         self.huisnummer.frombytes(numbers.to_numpy(zero_copy_only=False).astype(np.int32).tobytes())
-        self.letter.extend(_column(batch, "huisletter"))
-        self.addition_raw.extend(_column(batch, "huisnummertoevoeging"))
+        parts = [pc.fill_null(_column(batch, c).cast(pa.string()), _NULL) for c in _SUFFIX_PARTS]
+        suffix.extend(pc.binary_join_element_wise(*parts, "\x1f"))
         self.postcode.extend(_column(batch, "postcode"))
-        self.active.extend(_column(batch, "status"))
         parts = [pc.fill_null(_column(batch, c).cast(pa.string()), "") for c in _STREET_PARTS]
         streets.extend(pc.binary_join_element_wise(*parts, "\x1f"))
         main = pc.fill_null(_column(batch, "hoofdadres", pa.bool_()), False)
