@@ -503,7 +503,8 @@ def main() -> dict:
                     {
                         f"{step}_seconds": round(m.seconds, 1),
                         f"{step}_cpu_seconds": round(m.extra["cpu_seconds"], 1),
-                        f"{step}_peak_mb": round(m.peak_rss_mb),
+                        # the read's second process (verblijfsobjecten) is a child: its peak is added
+                        f"{step}_peak_mb": round(m.peak_rss_mb + m.extra["children_peak_mb"]),
                         f"{step}_report": m.extra["report"].strip(),
                         f"{step}_rates": {
                             k: round(m.extra[k], 5)
@@ -532,7 +533,7 @@ def extrapolate(sizes: list[dict]) -> dict:
         return {}
     a, b = sizes[0], sizes[-1]
     out = {}
-    keys = [k for k in a if k.endswith(("_seconds", "_peak_mb")) and k in b and "addresses" in a]
+    keys = [k for k in a if k.endswith(("_seconds", "_peak_mb")) and k in b and isinstance(a[k], (int, float))]
     for key in keys:
         slope = (b[key] - a[key]) / (b["addresses"] - a["addresses"])
         out[key] = round(b[key] + slope * (NATIONAL_ADDRESSES - b["addresses"]), 1)

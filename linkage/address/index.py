@@ -6,9 +6,11 @@ an address of (verblijfsobject, ligplaats or standplaats; the object whose hoofd
 nevenadres it is). `load_bag_addresses` does that for an LVBAG extract on disk, `bag_address_table` for a delivery
 the connector already landed.
 
-`BagIndex` holds that table as plain Python lists with dictionaries on (postcode, huisnummer) and (street key,
-huisnummer), so finding candidates is two dictionary look-ups; the street names per woonplaats are kept for the fuzzy
-match, which is cached per distinct written street.
+`BagIndex` holds that table in compact columns (linkage/address/columns.py: int codes, int64 ids, one sort order
+per look-up; about 70 bytes an address, no Python object per address), with look-ups by (postcode, huisnummer),
+(street key, huisnummer) and id that answer as the dictionaries they replaced did (rows in ascending order); the
+street names per woonplaats are kept as Python objects (a few hundred thousand nationally) for the fuzzy match,
+which is cached per distinct written street.
 """
 
 from __future__ import annotations
