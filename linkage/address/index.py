@@ -486,7 +486,7 @@ class BagIndex:
         self.by_id = _IdRows(self.nummeraanduiding_id, self.adresseerbaar_object_id, as_numpy(hoofd).astype(bool))
         self.num_of_vbo = _MainAddress(self.by_id, self.nummeraanduiding_id)
         self._street_cache: dict[tuple[str, str | None], tuple[tuple[str, float], ...]] = {}
-        self._choices_cache: dict[tuple[str, str | None], _Choices] = {}
+        self._choices_cache: dict[tuple[str, str | None], _Choices | list[str]] = {}
         self._close_cache: dict[tuple[tuple[str, ...], frozenset[int]], list[tuple[int, float]]] = {}
 
     def _add_batch(self, batch: pa.RecordBatch, streets: Coded, suffix: Coded, hoofd: array) -> None:
@@ -619,10 +619,9 @@ class BagIndex:
                     break  # one typo in a long name found as written: no need to look further
                 for choice, score in self._choices(form, woonplaats).similar(make(key)):
                     scored[choice] = max(scored.get(choice, 0.0), score)
-        choices = self.streets_in[woonplaats] if woonplaats else self.all_streets
         if not scored:  # "Doormansingel" for "Schout bij Nacht Doormansingel"
             for key in keys:
-                tails = [c for c in choices if c.endswith(key) and c != key] if len(key) >= 8 else []
+                tails = self._ending_with(key, woonplaats, 2) if len(key) >= 8 else []
                 if len(tails) == 1:
                     scored[tails[0]] = 90.0
         result = tuple(sorted(scored.items(), key=lambda kv: -kv[1]))
@@ -630,6 +629,22 @@ class BagIndex:
             self._street_cache.clear()
         self._street_cache[cache_key] = result
         return result
+
+    def _ending_with(self, key: str, woonplaats: str | None, most: int) -> list[str]:
+        """Up to `most` street keys of the woonplaats (all streets for None) that end with `key` and are not `key`:
+        a binary search in the keys written backwards, not a pass over every street (270,000 nationally)."""
+        backwards = self._choices_cache.get(("backwards", woonplaats))
+        if backwards is None:
+            keys = self.streets_in[woonplaats] if woonplaats else self.all_streets
+            backwards = self._choices_cache[("backwards", woonplaats)] = sorted(k[::-1] for k in keys)
+        tail = key[::-1]
+        found: list[str] = []
+        for reversed_key in backwards[bisect.bisect_left(backwards, tail) :]:
+            if not reversed_key.startswith(tail) or len(found) == most:
+                break
+            if reversed_key != tail:
+                found.append(reversed_key[::-1])
+        return found
 
     def _choices(self, form: str, woonplaats: str | None) -> _Choices:
         found = self._choices_cache.get((form, woonplaats))
