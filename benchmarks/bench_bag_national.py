@@ -57,8 +57,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from benchmarks.harness import CACHE, measure, write_result
@@ -115,14 +117,238 @@ def ensure_copy(k: int) -> Path:
     return folder
 
 
+# The real extract's object mix, per address (our round figures for the LVBAG of 2026: 9.9 M nummeraanduidingen,
+# some 11 M panden, 10 M verblijfsobjecten, 270,000 openbare ruimten, 2,500 woonplaatsen; about 3.2 objects an
+# address with history). The city extract has 0.33 panden, 0.001 openbare ruimten and one woonplaats per address
+# count; `ensure_mix` adds the difference to every copy as files of their own.
+PANDEN_PER_ADDRESS = 1.11
+OPENBARE_RUIMTEN_PER_ADDRESS = 0.027
+WOONPLAATSEN_PER_ADDRESS = 0.00025
+_SYLLABLES = tuple(
+    [
+        "al",
+        "bar",
+        "bel",
+        "ber",
+        "bo",
+        "brak",
+        "bur",
+        "dam",
+        "del",
+        "der",
+        "dor",
+        "e",
+        "ek",
+        "el",
+        "em",
+        "en",
+        "er",
+        "gel",
+        "ger",
+        "ha",
+        "hal",
+        "ham",
+        "hem",
+        "her",
+        "hol",
+        "hoorn",
+        "hui",
+        "ke",
+        "ker",
+        "kol",
+        "kum",
+        "la",
+        "lan",
+        "le",
+        "lin",
+        "lo",
+        "loo",
+        "ma",
+        "mer",
+        "mo",
+        "mun",
+        "na",
+        "ne",
+        "nes",
+        "nie",
+        "o",
+        "ol",
+        "om",
+        "on",
+        "oo",
+        "ra",
+        "re",
+        "rijn",
+        "ro",
+        "rum",
+        "sa",
+        "sel",
+        "so",
+        "sta",
+        "ste",
+        "ter",
+        "to",
+        "tu",
+        "ul",
+        "um",
+        "ve",
+        "vel",
+        "ven",
+        "vo",
+        "wa",
+        "wer",
+        "wes",
+        "wij",
+        "wol",
+        "zan",
+        "ze",
+        "zo",
+    ]
+)
+STAMP = "01112026"
+_KINDS = ("straat", "weg", "laan", "plein", "dijk", "kade", "singel", "hof", "pad", "steeg", "dreef", "erf")
+
+
+def _name(r: random.Random, kinds: tuple[str, ...] = ("",)) -> str:
+    """A made-up Dutch-sounding name of three to four syllables ("Velkumerlaan"), far from most real streets."""
+    word = "".join(r.choice(_SYLLABLES) for _ in range(r.choice((3, 3, 4))))
+    return word.capitalize() + r.choice(kinds)
+
+
+def _objects(path: Path) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """A copy's file as (the lines before the first object, its object lines, the lines after the last)."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if b"<sl:stand>" in line)
+    last = max(i for i, line in enumerate(lines) if b"</sl:stand>" in line)
+    return lines[:first], [line for line in lines[first:last] if b"bagObject>" in line], lines[last + 1 :]
+
+
+def _head_and_tail(path: Path) -> tuple[list[bytes], list[bytes]]:
+    """The lines before the first object and after the last, without reading the objects into memory."""
+    head: list[bytes] = []
+    tail: list[bytes] = []
+    with open(path, "rb") as f:
+        for line in f:
+            if b"<sl:stand>" in line:
+                break
+            head.append(line)
+        for line in f:
+            tail = [] if b"</sl:stand>" in line else [*tail, line]
+    return head, tail
+
+
+def _write_objects(path: Path, head: list[bytes], objects: Iterable[bytes], tail: list[bytes]) -> None:
+    with open(path, "wb") as out:
+        out.writelines(head)
+        for line in objects:
+            out.write(b"        <sl:stand>\n" + line + b"        </sl:stand>\n")
+        out.writelines(tail)
+
+
+def ensure_mix(k: int) -> Path:
+    """Copy k with the real extract's object mix: extra panden (the city's panden again with other ids: twice, and
+    a share a third time), and extra woonplaatsen with openbare ruimten of made-up names, one address each (no
+    object), so the street universe grows as nationally (some 9,000 streets per 330,000 addresses)."""
+    folder = ensure_copy(k)
+    done = folder / "_mix_done"
+    if done.exists():
+        return folder
+    gem = f"{600 + k:04d}".encode()
+    with open(next(folder.glob("*NUM*-000001.xml")), "rb") as f:
+        addresses = sum(1 for line in f if b"bagObject>" in line)
+    head, panden, tail = _objects(next(folder.glob("*PND*-000001.xml")))
+    extra = PANDEN_PER_ADDRESS * addresses / len(panden) - 1  # copies of the panden to add, e.g. 2.4
+    pand_id = re.compile(rb'(domein="NL\.IMBAG\.Pand">' + gem + rb"10000)0")
+
+    def more_panden() -> Iterator[bytes]:
+        for j in range(1, int(extra) + 2):
+            share = min(1.0, extra - (j - 1))
+            for i, line in enumerate(panden):
+                if (i % 1000) < share * 1000:
+                    yield pand_id.sub(rb"\g<1>%d" % j, line)
+
+    _write_objects(folder / f"{gem.decode()}PND{STAMP}-000002.xml", head, more_panden(), tail)
+    r = random.Random(600 + k)
+    places = [
+        (6000 + 100 * k + i, _name(r, ("", "", "broek", "dorp", "veen", "wijk")))
+        for i in range(round(WOONPLAATSEN_PER_ADDRESS * addresses) - 1)
+    ]
+    head, plaats, tail = _objects(next(folder.glob("*WPL*-000001.xml")))
+    template = plaats[0]
+    _write_objects(
+        folder / f"{gem.decode()}WPL{STAMP}-000002.xml",
+        head,
+        (
+            re.sub(rb">\d{4}<", b">%d<" % wid, template, count=1).replace(
+                re.search(rb"<Objecten:naam>[^<]*<", template).group(0), b"<Objecten:naam>%s<" % name.encode()
+            )
+            for wid, name in places
+        ),
+        tail,
+    )
+    streets: dict[str, int] = {}
+    while len(streets) < round(OPENBARE_RUIMTEN_PER_ADDRESS * addresses) - 353:
+        streets.setdefault(_name(r, _KINDS), places[len(streets) % len(places)][0])
+    head, ruimten, tail = _objects(next(folder.glob("*OPR*-000001.xml")))
+    template = ruimten[0]
+    naam = re.search(rb"<Objecten:naam>[^<]*<", template).group(0)
+    opr_ids = [gem + b"30%010d" % (9_000_000 + i) for i in range(len(streets))]
+    _write_objects(
+        folder / f"{gem.decode()}OPR{STAMP}-000002.xml",
+        head,
+        (
+            re.sub(
+                rb"(NL\.IMBAG\.Woonplaats\">)\d{4}<",
+                rb"\g<1>%d<" % wid,
+                re.sub(rb"(NL\.IMBAG\.Openbareruimte\">)\d{16}<", rb"\g<1>" + oid + b"<", template, count=1),
+            ).replace(naam, b"<Objecten:naam>%s<" % name.encode())
+            for oid, (name, wid) in zip(opr_ids, streets.items(), strict=True)
+        ),
+        tail,
+    )
+    head, tail = _head_and_tail(next(folder.glob("*NUM*-000001.xml")))
+    _write_objects(
+        folder / f"{gem.decode()}NUM{STAMP}-000002.xml",
+        head,
+        (_extra_address(gem, i, oid, k) for i, oid in enumerate(opr_ids)),
+        tail,
+    )
+    done.write_text("")
+    return folder
+
+
+_EXTRA_ADDRESS = (
+    '            <sl-bag-extract:bagObject><Objecten:Nummeraanduiding><Objecten:identificatie domein="NL.IMBAG.'
+    'Nummeraanduiding">{id}</Objecten:identificatie><Objecten:huisnummer>1</Objecten:huisnummer>'
+    "<Objecten:postcode>{postcode}</Objecten:postcode><Objecten:typeAdresseerbaarObject>Verblijfsobject"
+    "</Objecten:typeAdresseerbaarObject><Objecten:status>Naamgeving uitgegeven</Objecten:status>"
+    "<Objecten:geconstateerd>N</Objecten:geconstateerd><Objecten:documentdatum>2001-05-01</Objecten:documentdatum>"
+    "<Objecten:documentnummer>BAG/NUM9{i:07d}</Objecten:documentnummer><Objecten:voorkomen><Historie:Voorkomen>"
+    "<Historie:voorkomenidentificatie>1</Historie:voorkomenidentificatie><Historie:beginGeldigheid>2001-05-01"
+    "</Historie:beginGeldigheid><Historie:tijdstipRegistratie>2001-05-01T09:00:00.000</Historie:tijdstipRegistratie>"
+    "<Historie:BeschikbaarLV><Historie:tijdstipRegistratieLV>2001-05-01T09:15:00.000</Historie:tijdstipRegistratieLV>"
+    "</Historie:BeschikbaarLV></Historie:Voorkomen></Objecten:voorkomen><Objecten:ligtAan>"
+    '<Objecten-ref:OpenbareRuimteRef domein="NL.IMBAG.Openbareruimte">{opr}</Objecten-ref:OpenbareRuimteRef>'
+    "</Objecten:ligtAan></Objecten:Nummeraanduiding></sl-bag-extract:bagObject>\n"
+)
+
+
+def _extra_address(gem: bytes, i: int, opr_id: bytes, k: int) -> bytes:
+    """Number 1 of an extra street: postcode k+1, 9, two digits and two letters (no city postcode has a 9 there)."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    postcode = f"{k + 1}9{i // 676 % 100:02d}{letters[i // 26 % 26]}{letters[i % 26]}"
+    number_id = f"{gem.decode()}20{9_000_000 + i:010d}"
+    return _EXTRA_ADDRESS.format(id=number_id, postcode=postcode, i=i, opr=opr_id.decode()).encode()
+
+
 def ensure_extract(copies: int) -> Path:
-    """An extract of `copies` towns: a folder of hard links to the copies' files."""
-    folder = ROOT / f"extract-{copies}x"
+    """An extract of `copies` towns in the real object mix: a folder of hard links to the copies' files."""
+    folder = ROOT / f"extract-{copies}x-mix"
     if (folder / "_done").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(copies):
-        for f in ensure_copy(k).glob("*.xml"):
+        for f in ensure_mix(k).glob("*.xml"):
             target = folder / f.name
             if not target.exists():
                 os.link(f, target)
@@ -167,11 +393,15 @@ out["children_peak_mb"] = _c.ru_maxrss / 1024
 """
 
 CONNECTOR = """
+import json, os, shutil, tempfile
 from pathlib import Path
 from connectors.bag import read_bag
-import shutil
+usage = Path(tempfile.mkdtemp())
+os.environ["RGW_BAG_PART_USAGE"] = str(usage)  # each other reading process reports its CPU and peak here
 r = read_bag(Path({extract!r}), staging_root=Path({staging!r}), workers={workers})
 out["counts"] = r.counts()
+out["parts"] = [json.loads(p.read_text()) for p in sorted(usage.glob("*.json"))]
+shutil.rmtree(usage)
 shutil.rmtree(r.staging_dir, ignore_errors=True)
 """
 
@@ -214,7 +444,7 @@ def main() -> dict:
     copies = [int(c) for c in os.environ.get("RGW_NATIONAL_COPIES", "1 3 9").split()]
     phases = os.environ.get("RGW_NATIONAL_PHASES", "connector resolve").split()
     input_csv = ensure_input() if "resolve" in phases else None
-    workers = [int(w) for w in os.environ.get("RGW_NATIONAL_WORKERS", "1 2").split()]
+    workers = [int(w) for w in os.environ.get("RGW_NATIONAL_WORKERS", "2 3").split()]
     sizes = []
     anchor = None
     if "connector" in phases:
@@ -237,15 +467,20 @@ def main() -> dict:
                 addresses=counts["nummeraanduiding"]["clean"],
                 objects=sum(c["in"] for c in counts.values()),
             )
+            own_cpu = connector.extra["own_cpu_seconds"]
+            cpus = [own_cpu] + [part["cpu_seconds"] for part in connector.extra["parts"]]
             size.update(
                 {
                     f"{tag}_seconds": round(connector.seconds, 1),
                     f"{tag}_cpu_seconds": round(connector.extra["cpu_seconds"], 1),
-                    # the longer of the two processes' CPU times: the wall time on two cores nobody else uses
-                    f"{tag}_critical_cpu_seconds": round(
-                        max(connector.extra["own_cpu_seconds"], connector.extra["children_cpu_seconds"]), 1
+                    f"{tag}_process_cpu_seconds": [round(c, 1) for c in cpus],
+                    # the longest process's CPU time: the wall time with a core per process
+                    f"{tag}_critical_cpu_seconds": round(max(cpus), 1),
+                    # the wall time on two cores nobody else uses: the longest process, or the work shared by two
+                    f"{tag}_two_core_seconds": round(max(max(cpus), sum(cpus) / 2), 1),
+                    f"{tag}_peak_mb": round(
+                        connector.peak_rss_mb + sum(part["peak_mb"] for part in connector.extra["parts"])
                     ),
-                    f"{tag}_peak_mb": round(connector.peak_rss_mb + connector.extra["children_peak_mb"]),
                     f"{tag}_cpu_over_anchor": round(
                         connector.extra["cpu_seconds"] / (anchor.extra["cpu_seconds"] * n / copies[0]), 2
                     ),
@@ -268,7 +503,8 @@ def main() -> dict:
                     {
                         f"{step}_seconds": round(m.seconds, 1),
                         f"{step}_cpu_seconds": round(m.extra["cpu_seconds"], 1),
-                        f"{step}_peak_mb": round(m.peak_rss_mb),
+                        # the read's second process (verblijfsobjecten) is a child: its peak is added
+                        f"{step}_peak_mb": round(m.peak_rss_mb + m.extra["children_peak_mb"]),
                         f"{step}_report": m.extra["report"].strip(),
                         f"{step}_rates": {
                             k: round(m.extra[k], 5)
@@ -297,15 +533,17 @@ def extrapolate(sizes: list[dict]) -> dict:
         return {}
     a, b = sizes[0], sizes[-1]
     out = {}
-    keys = [k for k in a if k.endswith(("_seconds", "_peak_mb")) and k in b and "addresses" in a]
+    keys = [k for k in a if k.endswith(("_seconds", "_peak_mb")) and k in b and isinstance(a[k], (int, float))]
     for key in keys:
         slope = (b[key] - a[key]) / (b["addresses"] - a["addresses"])
         out[key] = round(b[key] + slope * (NATIONAL_ADDRESSES - b["addresses"]), 1)
     out["goals"] = {
         "connector under 600 CPU s": out.get("connector_cpu_seconds", 1e9) < 600,
         "connector under 2048 MB": out.get("connector_peak_mb", 1e9) < 2048,
-        "two-process connector under 600 s on two free cores": out.get("connector_2p_critical_cpu_seconds", 1e9) < 600,
+        "two-process connector under 600 s on two free cores": out.get("connector_2p_two_core_seconds", 1e9) < 600,
         "two-process connector under 2048 MB, both processes": out.get("connector_2p_peak_mb", 1e9) < 2048,
+        "three-process connector under 600 s on two free cores": out.get("connector_3p_two_core_seconds", 1e9) < 600,
+        "three-process connector under 2048 MB, all processes": out.get("connector_3p_peak_mb", 1e9) < 2048,
         "resolve 100k under 60 CPU s": out.get("resolve_cpu_seconds", 1e9) < 60,
     }
     return out

@@ -143,9 +143,10 @@ ELEMENT_NAME = {
 }
 MAX_VOORKOMEN = 99_999
 # Entries per pickled chunk of a spilled run. The merge holds one chunk of every run at once, and the runs grow in
-# number with the extract (a national extract spills some 70 runs per entity in each of two processes): at 20,000
-# entries that was over 1 GB at 9.9 million addresses by the line, at 4,096 it stays about 200 MB.
-RUN_CHUNK = 4_096
+# number with the extract (a national extract spills some 100 runs per entity in each of three processes, whose
+# budgets are a third each): at 4,096 entries the three processes together grew by some 140 MB per million
+# addresses (2.1 GB at 9.9 million by the line), at 1,024 the merge holds about 70 MB per process nationally.
+RUN_CHUNK = 1_024
 # The field whose earlier values are kept with the current version (`historic_postcodes`, `historic_names`): people
 # and registries keep writing a postcode or a street name for years after BAG changed it.
 HISTORY_FIELD = {"nummeraanduiding": "postcode", "openbare_ruimte": "naam"}
@@ -589,8 +590,9 @@ def read_bag(
     before sorted runs go to disk. `entities` limits the reading to those object types (files named for others are
     not opened; the others' tables are empty): the address table needs no panden, a third of a national extract.
 
-    `workers`: 2 reads the object types in two processes (`bag_parallel.py`), 1 in this one; None decides by the
-    extract's size (`RGW_BAG_WORKERS` overrides). Both land the same tables, quarantine, counts and info.
+    `workers`: 3 reads the object types in three processes (addresses, verblijfsobjecten, panden; `bag_parallel.py`),
+    2 in two (the panden with the addresses), 1 in this one; None decides by the extract's size (`RGW_BAG_WORKERS`
+    overrides). All land the same tables, quarantine, counts and info.
     """
     path = Path(path)
     if not path.exists():

@@ -1,5 +1,5 @@
-"""Reading an LVBAG extract's object types in two processes: one reads the addresses, panden, streets and
-woonplaatsen, the other the verblijfsobjecten, ligplaatsen and standplaatsen.
+"""Reading an LVBAG extract's object types in up to three processes: one reads the addresses, streets and
+woonplaatsen, one the verblijfsobjecten, ligplaatsen and standplaatsen, one the panden.
 
 Why by object type: the versions of one object are compared with each other only (`CurrentVersions`), so each
 process can pick the current versions of its types, validate them and write their Parquet on its own, and nothing
@@ -9,15 +9,23 @@ its own types. What could differ from a one-process read is a file named for one
 the other process reads: the process that opens it counts them (`ParseStats.skipped_in_named_files`) and
 `read_bag` then reads the extract again in one process, so the landed result is the same either way.
 
-The second process is a fresh interpreter (no fork of a process that may hold DuckDB or Dagster threads, no
-re-import of the caller's script) and reads while this one reads its own part. Memory: the budget of objects held
+Why three groups on two cores: the real extract has some 9.9 M addresses, 10 M verblijfsobjecten and 11 M panden
+(about 3.2 objects an address). In two groups the panden fall to one of the two and that process carries two thirds
+of the work; three groups of about a third each, run at once, are shared by the operating system over the two cores
+so that both stay busy to the end. Fewer workers than groups take the groups in turn (two workers: addresses and
+panden in one, verblijfsobjecten in the other).
+
+The other processes are fresh interpreters (no fork of a process that may hold DuckDB or Dagster threads, no
+re-import of the caller's script) and read while this one reads its own part. Memory: the budget of objects held
 before spilling sorted runs is split between the processes, so together they hold what one process held.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import resource
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -30,21 +38,25 @@ from connectors.delivery import DeliveryError
 if TYPE_CHECKING:
     from connectors.bag import PartOutcome
 
-# The two groups of object types, about even in a national extract (10 M addresses and 11 M panden against 10 M
-# verblijfsobjecten, which carry more fields each); openbare ruimten, woonplaatsen, lig- and standplaatsen are few.
+# The groups of object types, about a third each of a national extract (9.9 M addresses, 10 M verblijfsobjecten,
+# 11 M panden); openbare ruimten, woonplaatsen, lig- and standplaatsen are few.
 ENTITY_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("nummeraanduiding", "pand", "openbare_ruimte", "woonplaats"),
+    ("nummeraanduiding", "openbare_ruimte", "woonplaats"),
     ("verblijfsobject", "ligplaats", "standplaats"),
+    ("pand",),
 )
 # Below this many bytes of XML a second process costs more (its start, about a second of imports) than it saves.
 PARALLEL_FROM_BYTES = 64 * 2**20
 WORKERS_VARIABLE = "RGW_BAG_WORKERS"
+# For benchmarks: a folder where each other reading process writes its CPU seconds and peak memory when done
+# (benchmarks/bench_bag_national.py; RUSAGE_CHILDREN gives only the sum of their CPU and the largest peak).
+USAGE_VARIABLE = "RGW_BAG_PART_USAGE"
 _CODE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def choose_workers(path: Path, workers: int | None) -> int:
-    """The processes to read with: `workers` when given, else RGW_BAG_WORKERS, else 2 for a large extract on a
-    machine with two cores or more, 1 otherwise."""
+    """The processes to read with: `workers` when given, else RGW_BAG_WORKERS, else one per group of object types
+    (three) for a large extract on a machine with two cores or more, 1 otherwise. Never more than the groups."""
     if workers is None:
         setting = os.environ.get(WORKERS_VARIABLE, "").strip()
         if setting:
@@ -53,7 +65,7 @@ def choose_workers(path: Path, workers: int | None) -> int:
             workers = int(setting)
         else:
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-            workers = 2 if cores >= 2 and extract_bytes(path) >= PARALLEL_FROM_BYTES else 1
+            workers = len(ENTITY_GROUPS) if cores >= 2 and extract_bytes(path) >= PARALLEL_FROM_BYTES else 1
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, not {workers}")
     return min(workers, len(ENTITY_GROUPS))
@@ -68,10 +80,12 @@ def extract_bytes(path: Path) -> int:
 
 def split_entities(wanted: frozenset[str] | None, workers: int) -> list[frozenset[str] | None]:
     """The object types each process reads: one part (`wanted` itself) for one worker, else the groups' shares of
-    `wanted` (None: all types), leaving out empty ones."""
+    `wanted` (None: all types), the groups dealt to the workers in turn, leaving out empty parts."""
     if workers < 2:
         return [wanted]
-    parts = [frozenset(g) if wanted is None else frozenset(g) & wanted for g in ENTITY_GROUPS]
+    workers = min(workers, len(ENTITY_GROUPS))
+    dealt = [frozenset(e for g in ENTITY_GROUPS[w::workers] for e in g) for w in range(workers)]
+    parts = [g if wanted is None else g & wanted for g in dealt]
     nonempty: list[frozenset[str] | None] = [p for p in parts if p]
     return nonempty if len(nonempty) > 1 else [wanted]
 
@@ -99,7 +113,7 @@ def read_parts_in_processes(
             code = child.wait()
             if code != 0 or not answer.exists():
                 raise RuntimeError(
-                    f"the second process reading the BAG extract {path} stopped with exit code {code} (out of "
+                    f"a second process reading the BAG extract {path} stopped with exit code {code} (out of "
                     f"memory? its error is above); {WORKERS_VARIABLE}=1 reads it in one process"
                 )
             outcomes.append(_unwrap(pickle.loads(answer.read_bytes())))
@@ -142,6 +156,20 @@ def read_part_answer(job: Path, answer: Path) -> None:
     partial = answer.with_suffix(".partial")
     partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     partial.rename(answer)
+    _report_usage(spill_name, part)
+
+
+def _report_usage(name: str, part: frozenset[str] | None) -> None:
+    """This process's CPU seconds and peak memory to USAGE_VARIABLE's folder, when it is set."""
+    folder = os.environ.get(USAGE_VARIABLE)
+    if folder:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        report = {
+            "entities": sorted(part or ()),
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_mb": usage.ru_maxrss / 1024,
+        }
+        (Path(folder) / f"{name.strip('.')}.json").write_text(json.dumps(report))
 
 
 def _unwrap(answer: tuple[str, Any]) -> PartOutcome:

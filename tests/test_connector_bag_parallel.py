@@ -1,7 +1,7 @@
-"""Reading the BAG in two processes (connectors/bag_parallel.py) lands exactly what the one-process read lands: the
-same clean rows, quarantine, counts, info, file list and drift, on the real samples, on a synthetic extract (as a
-folder, with spilled runs, and as Kadaster's zip of one inner zip per object type), and when a file named for one
-type holds another type's objects. A failure in the second process is raised as the one-process read raises it.
+"""Reading the BAG in two or three processes (connectors/bag_parallel.py) lands exactly what the one-process read
+lands: the same clean rows, quarantine, counts, info, file list and drift, on the real samples, on a synthetic extract
+(as a folder, with spilled runs, and as Kadaster's zip of one inner zip per object type), and when a file named for
+one type holds another type's objects. A failure in another process is raised as the one-process read raises it.
 """
 
 from __future__ import annotations
@@ -44,16 +44,19 @@ def landed(result: DeliveryResult) -> dict:
     }
 
 
-def assert_same_landing(path: Path, tmp_path: Path, **kwargs) -> dict:
+def assert_same_landing(path: Path, tmp_path: Path, workers: tuple[int, ...] = (3,), **kwargs) -> dict:
+    """Read with one process and with `workers` (three: panden apart, the default; two: panden with the addresses);
+    every landing must be the one-process landing."""
     one = landed(read_bag(path, staging_root=tmp_path / "one", workers=1, **kwargs))
-    two = landed(read_bag(path, staging_root=tmp_path / "two", workers=2, **kwargs))
-    for key in one:
-        assert two[key] == one[key], key
+    for workers_ in workers:
+        other = landed(read_bag(path, staging_root=tmp_path / f"w{workers_}", workers=workers_, **kwargs))
+        for key in one:
+            assert other[key] == one[key], (workers_, key)
     return one
 
 
 def test_real_nlextract_lands_the_same_in_two_processes(real_fixtures, tmp_path):
-    one = assert_same_landing(real_fixtures / "bag" / "nlextract", tmp_path)
+    one = assert_same_landing(real_fixtures / "bag" / "nlextract", tmp_path, workers=(2, 3))
     assert one["counts"]["nummeraanduiding"]["clean"] > 0 and one["counts"]["verblijfsobject"]["clean"] > 0
 
 
@@ -65,7 +68,7 @@ def test_real_gdal_files_and_address_types_only_land_the_same(real_fixtures, tmp
 
 
 def test_synthetic_extract_with_spilled_runs_lands_the_same(synthetic_extract, tmp_path):
-    one = assert_same_landing(synthetic_extract, tmp_path, max_objects_in_memory=100)
+    one = assert_same_landing(synthetic_extract, tmp_path, workers=(2, 3), max_objects_in_memory=100)
     assert sum(one["info"]["superseded_versions"].values()) > 0  # history versions were compared across runs
     assert one["counts"]["nummeraanduiding"]["clean"] > 200
 
@@ -103,13 +106,13 @@ def test_a_broken_file_in_the_second_process_is_raised_as_in_one_process(synthet
     vbo = next(folder.glob("*VBO*.xml"))
     vbo.write_bytes(vbo.read_bytes()[: vbo.stat().st_size // 2])
     messages = []
-    for workers in (1, 2):
+    for workers in (1, 2, 3):
         staging = tmp_path / f"staging-{workers}"
         with pytest.raises(DeliveryError) as caught:
             read_bag(folder, staging_root=staging, workers=workers)
         messages.append(str(caught.value))
         assert list(staging.iterdir()) == []  # nothing half-written is left
-    assert messages[0] == messages[1]
+    assert messages[0] == messages[1] == messages[2]
     assert vbo.name in messages[0] and "truncated" in messages[0]
 
 
@@ -118,7 +121,7 @@ def test_worker_choice(tmp_path, monkeypatch):
     small.write_text("<x/>")
     monkeypatch.delenv("RGW_BAG_WORKERS", raising=False)
     assert choose_workers(small, None) == 1  # too small to be worth a second process
-    assert choose_workers(small, 4) == 2  # two groups of object types
+    assert choose_workers(small, 4) == 3  # three groups of object types
     monkeypatch.setenv("RGW_BAG_WORKERS", "2")
     assert choose_workers(small, None) == 2
     monkeypatch.setenv("RGW_BAG_WORKERS", "two")
@@ -126,3 +129,6 @@ def test_worker_choice(tmp_path, monkeypatch):
         choose_workers(small, None)
     assert split_entities(frozenset({"pand"}), 2) == [frozenset({"pand"})]  # one group only: one process
     assert len(split_entities(None, 2)) == 2
+    assert split_entities(None, 3)[2] == frozenset({"pand"})  # the panden (11 M nationally) in a process of their own
+    address_types = frozenset({"nummeraanduiding", "verblijfsobject", "openbare_ruimte", "woonplaats"})
+    assert len(split_entities(address_types, 3)) == 2  # no panden wanted: two processes
