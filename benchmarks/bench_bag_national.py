@@ -76,14 +76,10 @@ def ensure_city_bag() -> Path:
     """The city-scale synthetic Rotterdam's BAG alone (no persons, owners or other registries)."""
     folder = ROOT / "city"
     if not (folder / "Leveringsdocument-BAG-Extract.xml").exists():
-        from synth.world import World, WorldBuilder, _buurten
+        from synth.world import buildings_only
         from synth.write_bag import write_bag
 
-        b = WorldBuilder("city", 7)
-        buurten = _buurten("city")
-        dwellings = b.dwellings(buurten)
-        world = World("city", 7, buurten, b.streets, dwellings, [], [], [], b.retired, b.plaatsen)
-        write_bag(world, folder)
+        write_bag(buildings_only("city", 7), folder)
     return folder
 
 

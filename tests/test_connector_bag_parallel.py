@@ -20,15 +20,11 @@ from connectors.delivery import DeliveryError, DeliveryResult
 @pytest.fixture(scope="module")
 def synthetic_extract(tmp_path_factory) -> Path:
     """The tiny synthetic Rotterdam's BAG alone (fixed seed): about 300 addresses, some with history versions."""
-    from synth.world import World, WorldBuilder, _buurten
+    from synth.world import buildings_only
     from synth.write_bag import write_bag
 
     folder = tmp_path_factory.mktemp("synthetic_bag")
-    builder = WorldBuilder("tiny", 7)
-    buurten = _buurten("tiny")
-    dwellings = builder.dwellings(buurten)
-    world = World("tiny", 7, buurten, builder.streets, dwellings, [], [], [], builder.retired, builder.plaatsen)
-    write_bag(world, folder)
+    write_bag(buildings_only("tiny", 7), folder)
     return folder
 
 
