@@ -155,12 +155,21 @@ def test_refusals_at_opening_name_their_reason_in_the_log(hub):
 
 # --- a query stopped by a signal, in a real process -----------------------------------------------------------------
 
+# The child says "querying" only once the query holds the stop signals (its handler replaced Python's), not when it
+# calls `query`: on a loaded machine the checks before the run (the plan, the statement's columns) can outlast the
+# parent's wait, and a signal then is a plain KeyboardInterrupt with no query run and nothing to log.
 CHILD = textwrap.dedent(
     """
-    import sys
+    import signal, sys, threading, time
     from governance.gateway import connect
-    with connect("ana", "selectie_integrale_acties", data=sys.argv[1]) as s:
+
+    def announce_once_held():
+        while signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            time.sleep(0.01)
         print("querying", flush=True)
+
+    with connect("ana", "selectie_integrale_acties", data=sys.argv[1]) as s:
+        threading.Thread(target=announce_once_held, daemon=True).start()
         s.query("select count(*) from range(1000000000000)")
     """
 )
