@@ -23,6 +23,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hubcore.durable import replace_durably
 from pseudonymisation.grants import AccessDenied, Officer  # beside the route back
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
@@ -94,5 +95,5 @@ class OfficerRegister:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps([*existing, entry], indent=2), encoding="utf-8")
         os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        replace_durably(tmp, self.path)
         return officer

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.grants import AccessDenied
+from hubcore.durable import replace_durably
 
 RESTRICTIONS = "subject_restrictions.json"
 SUPPRESSION = "erasure_suppression.json"
@@ -49,7 +50,7 @@ def _write(path: Path, items: list[dict[str, Any]]) -> None:
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}"
     tmp.write_text(json.dumps(items, indent=1, ensure_ascii=False), encoding="utf-8")
     os.chmod(tmp, 0o640)
-    os.replace(tmp, path)
+    replace_durably(tmp, path)
 
 
 @dataclass

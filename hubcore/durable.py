@@ -44,3 +44,12 @@ def sync_tree(root: Path) -> None:
         for name in files:
             _fsync(Path(folder) / name)
         _fsync(Path(folder))
+
+
+def replace_durably(written: Path, target: Path) -> None:
+    """Rename a fully written file over `target`, as readers need (old or new, whole) and a power cut needs too:
+    the file flushed before the rename, the folder after it. For files a lost write cannot be rebuilt from (the key
+    ring, the vault's identifiers, the registers of officers and of restrictions)."""
+    sync_file(written)
+    os.replace(written, target)
+    sync_folder(Path(target).parent)

@@ -33,6 +33,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hubcore.durable import replace_durably, sync_file, sync_folder
 from hubcore.paths import HubPaths
 
 _SALT = b"rotterdams-goed-wonen/hub"
@@ -110,7 +111,7 @@ class KeyStore:
         self.key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.ring_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"current": ring.current, "versions": ring.versions}, indent=2))
-        os.replace(tmp, self.ring_path)
+        replace_durably(tmp, self.ring_path)  # a ring lost to a power cut loses the keys of every pseudonym
 
     @property
     def version(self) -> str:
@@ -150,6 +151,8 @@ class KeyStore:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secret.hex())
+        sync_file(path)  # a key lost to a power cut leaves every pseudonym made with it without its route back
+        sync_folder(path.parent)
         self._secrets[version] = secret
 
     def _master(self, version: str) -> bytes:

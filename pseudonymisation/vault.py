@@ -27,6 +27,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hubcore.durable import replace_durably
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser, parse_pseudonym, valid_domain
 
@@ -141,7 +142,7 @@ class Vault:
             tmp = folder / f".part-{uuid.uuid4().hex}.tmp"
             pq.write_table(table, tmp)
             os.chmod(tmp, 0o600)
-            os.replace(tmp, folder / f"part-{uuid.uuid4().hex}.parquet")
+            replace_durably(tmp, folder / f"part-{uuid.uuid4().hex}.parquet")
         return table.num_rows
 
     def forget(self, domain: str, pseudonyms: Collection[str]) -> int:
@@ -161,7 +162,7 @@ class Vault:
                 tmp = folder / f".part-{uuid.uuid4().hex}.tmp"
                 pq.write_table(keep, tmp)
                 os.chmod(tmp, 0o600)
-                os.replace(tmp, part)
+                replace_durably(tmp, part)
         return removed
 
     def _encrypt(self, domain: str, version: str, pseudonyms: pa.ChunkedArray, values: pa.ChunkedArray) -> pa.Table:

@@ -83,3 +83,31 @@ def test_a_pseudonymised_landing_is_flushed_before_its_rename(tmp_path, synced, 
     flushed_before = {Path(p).name for p in synced[:rename] if not p.startswith("rename:")}
     assert {"buurt.parquet", "_landing.json"} <= flushed_before
     assert str(target.parent) in synced[rename + 1 :]
+
+
+def _flushed_before_rename(synced: list[str], target: Path) -> bool:
+    """The file renamed to `target` was fsynced before the rename, and the folder after it."""
+    rename = synced.index(f"rename:{target}")
+    return synced[rename - 1] not in (str(target), str(target.parent)) and str(target.parent) in synced[rename + 1 :]
+
+
+def test_a_new_key_version_and_the_ring_naming_it_are_on_the_disk(tmp_path, synced):
+    from pseudonymisation.keys import KeyStore
+
+    store = KeyStore(tmp_path / "keys", allow_demo_key=False)
+    store._write_secret("v1", b"\x01" * 32)
+    version = store.rotate()
+    key_file = tmp_path / "keys" / f"master-{version}.key"
+    assert str(key_file) in synced and str(key_file.parent) in synced[synced.index(str(key_file)) :]
+    assert _flushed_before_rename(synced, tmp_path / "keys" / "keyring.json")
+
+
+def test_the_vaults_identifiers_are_on_the_disk_before_their_part_is_named(tmp_path, synced, monkeypatch):
+    from pseudonymisation.keys import KeyStore
+    from pseudonymisation.vault import Vault
+
+    monkeypatch.setenv("RGW_MASTER_KEY", "cd" * 32)
+    vault = Vault(tmp_path / "vault", KeyStore(tmp_path / "keys", allow_demo_key=False))
+    vault.put_many("bsn", ["111222333"])  # the pseudonym made here
+    part = next(Path(p.removeprefix("rename:")) for p in synced if p.startswith("rename:") and "part-" in p)
+    assert _flushed_before_rename(synced, part)
