@@ -32,6 +32,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from linkage.address.columns import Coded, Ids, ObjectIds, SortedRows, as_numpy
+from linkage.address.letter_bounds import signatures, within
 from linkage.address.normalise import (
     WOONPLAATS_ALIASES,
     WoonplaatsNames,
@@ -288,8 +289,8 @@ class _Choices:
         for shown in self.back:
             first[shown[:1]].append(shown)
             second[shown[1:2]].append(shown)
-        self.first = {c: _by_length(ks) for c, ks in first.items()}
-        self.second = {c: _by_length(ks) for c, ks in second.items()}
+        self.first = {c: _Bucket(ks) for c, ks in first.items()}
+        self.second = {c: _Bucket(ks) for c, ks in second.items()}
 
     def similar(self, key: str) -> list[tuple[str, float]]:
         """The keys within the allowed edits of `key` (rapidfuzz OSA), with a 0..100 similarity, best first."""
@@ -297,12 +298,12 @@ class _Choices:
         if not allowed or not self.back:
             return []
         lo, hi = len(key) - allowed, len(key) + allowed
+        signature = signatures([key])[0]
         pool: list[str] = []
         for buckets, char in ((self.first, key[0]), (self.second, key[1]), (self.second, key[0]), (self.first, key[1])):
             found = buckets.get(char)
             if found:
-                names, lengths = found
-                pool += names[bisect.bisect_left(lengths, lo) : bisect.bisect_right(lengths, hi)]
+                pool += found.candidates(lo, hi, signature, allowed)
         best: dict[str, int] = {}
         for choice, d, _ in process.extract(key, pool, scorer=OSA.distance, limit=20, score_cutoff=allowed):
             best[choice] = min(d, best.get(choice, d))
@@ -312,9 +313,26 @@ class _Choices:
         ]
 
 
-def _by_length(keys: list[str]) -> tuple[list[str], list[int]]:
-    keys = sorted(keys, key=len)
-    return keys, [len(k) for k in keys]
+class _Bucket:
+    """The keys of one bucket by length, with their letter signatures (linkage/address/letter_bounds.py)."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = sorted(keys, key=len)
+        self.lengths = [len(k) for k in self.keys]
+        self.signatures = signatures(self.keys)
+
+    def candidates(self, lo: int, hi: int, signature: np.uint64, allowed: int) -> list[str]:
+        """The keys of `lo` to `hi` letters, in bucket order, less those whose letters alone are more than `allowed`
+        typos from the signature's: the OSA search over what is left finds what it would find over them all."""
+        start, end = bisect.bisect_left(self.lengths, lo), bisect.bisect_right(self.lengths, hi)
+        if end - start <= _FILTER_FROM:
+            return self.keys[start:end]
+        keep = np.flatnonzero(within(self.signatures[start:end], signature, allowed))
+        keys = self.keys
+        return [keys[start + i] for i in keep.tolist()]
+
+
+_FILTER_FROM = 16  # shorter slices are compared whole: the filter's numpy calls would cost more than it saves
 
 
 _FORMS = {"contracted": contracted, "expanded": expanded}
