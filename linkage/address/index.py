@@ -369,19 +369,30 @@ class _PostcodeRows:
 
 class _StreetRows:
     """`get((street key, huisnummer))`: the rows on the streets with that key (official or short name) at that
-    number, ascending, or `default`."""
+    number, ascending, or `default`.
 
-    def __init__(self, sids_of_key: Mapping[str, set[int]], rows: SortedRows):
-        self.sids_of_key, self.sorted = sids_of_key, rows
+    One sort order by (key, number) over (row, key) pairs, a row listed once under each key of its street: a key
+    that names a street in many towns (Kerkstraat, or every street of the benchmark's copied towns) is one look-up,
+    not one per street."""
+
+    def __init__(self, street_keysets: list[frozenset[str]], row_street: np.ndarray, numbers: np.ndarray):
+        self.code_of_key: dict[str, int] = {}
+        flat: list[int] = []
+        for keys in street_keysets:
+            flat.extend(self.code_of_key.setdefault(k, len(self.code_of_key)) for k in keys)
+        counts = np.fromiter(map(len, street_keysets), np.int64, len(street_keysets))
+        starts = np.cumsum(counts) - counts  # where each street's key codes begin in `flat`
+        per_row = counts[row_street]
+        rows = np.repeat(np.arange(len(row_street), dtype=np.int32), per_row)  # ascending: ties stay in row order
+        nth = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)  # which key of its street
+        keys = np.asarray(flat, np.int32)[np.repeat(starts[row_street], per_row) + nth]
+        self.sorted = SortedRows(keys, numbers, payload=rows)
 
     def get(self, key: tuple[str, int | None], default=None):
-        sids = self.sids_of_key.get(key[0])
-        if not sids or key[1] is None:
+        code = self.code_of_key.get(key[0])
+        if code is None or key[1] is None:
             return default
-        if len(sids) == 1:
-            return self.sorted.rows(next(iter(sids)), key[1]) or default
-        found = [r for sid in sids for r in self.sorted.rows(sid, key[1]) or ()]
-        return sorted(found) or default
+        return self.sorted.rows(code, key[1]) or default
 
 
 class _HistoricPostcodes:
@@ -499,7 +510,7 @@ class BagIndex:
                 postcode_keys[postcode_keys == code] = -1
         self.by_postcode = _PostcodeRows(self.postcode, SortedRows(postcode_keys, numbers))
         del postcode_keys
-        self.by_street = _StreetRows(self.sids_of_key, SortedRows(as_numpy(self.row_street), numbers))
+        self.by_street = _StreetRows(self.street_keysets, as_numpy(self.row_street), numbers)
         self._build_history(history, numbers)
         self.by_id = _IdRows(self.nummeraanduiding_id, self.adresseerbaar_object_id, as_numpy(hoofd).astype(bool))
         self.num_of_vbo = _MainAddress(self.by_id, self.nummeraanduiding_id)
@@ -657,7 +668,10 @@ class BagIndex:
             backwards = self._choices_cache[("backwards", woonplaats)] = sorted(k[::-1] for k in keys)
         tail = key[::-1]
         found: list[str] = []
-        for reversed_key in backwards[bisect.bisect_left(backwards, tail) :]:
+        # by position, not over backwards[at:]: that slice would copy the rest of the list (nationally most of
+        # 270,000 streets) on every call
+        for at in range(bisect.bisect_left(backwards, tail), len(backwards)):
+            reversed_key = backwards[at]
             if not reversed_key.startswith(tail) or len(found) == most:
                 break
             if reversed_key != tail:
