@@ -17,6 +17,7 @@ peak; 100,000 addresses resolved against it in under 60 s.
 
     python -m benchmarks.bench_bag_national          # RGW_NATIONAL_COPIES="1 3 9" by default
     RGW_NATIONAL_PHASES=connector RGW_NATIONAL_WORKERS="1 2" python -m benchmarks.bench_bag_national
+    RGW_NATIONAL_PHASES=resolve RGW_NATIONAL_STEPS=resolve python -m benchmarks.bench_bag_national  # saved tables
 
 The connector is measured once per value of RGW_NATIONAL_WORKERS (`read_bag(workers=...)`; the counts must agree);
 with two processes, the second one's CPU time and peak come from RUSAGE_CHILDREN and are added, and the longer
@@ -439,6 +440,8 @@ out["answered_among_ambiguous"] = sum(g is not None for g in ambiguous) / max(le
 def main() -> dict:
     copies = [int(c) for c in os.environ.get("RGW_NATIONAL_COPIES", "1 3 9").split()]
     phases = os.environ.get("RGW_NATIONAL_PHASES", "connector resolve").split()
+    # the resolve phase's steps; "resolve" alone measures against the address table an earlier run saved
+    steps = os.environ.get("RGW_NATIONAL_STEPS", "read resolve").split()
     input_csv = ensure_input() if "resolve" in phases else None
     workers = [int(w) for w in os.environ.get("RGW_NATIONAL_WORKERS", "2 3").split()]
     sizes = []
@@ -489,6 +492,8 @@ def main() -> dict:
                 ("read", extract, ["--save-addresses", str(saved)]),  # extract -> address table -> resolve
                 ("resolve", saved, []),  # against the saved table of the whole extract
             ):
+                if step not in steps or (step == "resolve" and not saved.exists()):
+                    continue
                 output = ROOT / f"resolved-{n}x-{step}.parquet"
                 m = measure(
                     f"national_{step}",
