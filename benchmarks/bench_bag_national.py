@@ -20,38 +20,34 @@ peak; 100,000 addresses resolved against it in under 60 s.
     RGW_NATIONAL_PHASES=resolve RGW_NATIONAL_STEPS=resolve python -m benchmarks.bench_bag_national  # saved tables
 
 The connector is measured once per value of RGW_NATIONAL_WORKERS (`read_bag(workers=...)`; the counts must agree);
-with two processes, the second one's CPU time and peak come from RUSAGE_CHILDREN and are added, and the longer
-process's CPU time is the wall time on two cores nobody else uses (`connector_2p_critical_cpu_seconds`).
+the other processes report their CPU time and peak (RGW_BAG_PART_USAGE), and "two-core s" is the wall time on two
+cores nobody else uses: max(the longest process, all CPU / 2). The extracts are in the real object mix (`ensure_mix`:
+3.1 objects an address, ~9,000 streets a town). The resolve phase runs `rgw address resolve` twice per size: on the
+extract (read, saved with --save-addresses) and on the saved address table (RGW_NATIONAL_STEPS=resolve: the latter
+alone, on tables an earlier run saved), and writes a digest of every answer (`resolve_answers_sha256`) so two runs can
+be compared. Figures and their discussion: docs/linkage.md (issue 11).
 
-Connector, runs of 4 December 2026 on 2 shared cores (load average 2.4-6):
+Connector, three processes, 4 December 2026 (load average 5-10 on 2 shared cores):
 
-    size                  addresses  one process: CPU s / wall s / peak   two: wall s / longer CPU s / peak both
-    1 town                  332,085       21.8 /  39.6 / 424 MB              11.3 /  10.8 / 577 MB
-    3 towns                 996,255       64.1 / 104.7 / 416 MB              32.5 /  32.1 / 632 MB
-    9 towns               2,988,765      194.4 / 487   / 658 MB (earlier)   173.7 /  95.8 / 832 MB
-    9.9 M, extrapolated   9,900,000       ~640 CPU s                         ~596 (loaded) / ~317 / ~1.5 GB
+    size                  addresses   CPU s per process     two-core s   peak all
+    1 town                  340,819   12.0 / 13.7 / 10.0       17.9       711 MB
+    3 towns               1,022,457   31.6 / 35.9 / 26.5       47.0       806 MB
+    9 towns               3,067,371   98.0 / 110.9 / 80.3     144.6       987 MB
+    9.9 M, by the line    9,900,000                           ~462 s      ~1.7 GB   (goals: 600 s, 2 GB)
 
-Two processes halve the connector's critical path (the national extract in ~320 s on two free cores, ~600 s by the
-line through runs on the loaded machine) and stay under 2 GB together by the line. Not proven: the real extract has
-more objects per address (panden, history), and its panden go to the process that reads the addresses, which would
-then carry about two thirds of the work (~590 s by these rates). See docs/linkage.md for the figures, the anchor
-(a bare lxml iterparse, 5.7 CPU s per town; the connector 3.6-3.8 times that) and `rgw address resolve`.
+`rgw address resolve`, 100,000 texts against the saved address table, 5 December 2026 (load 2.1-2.9), before
+(f710007, same hour) and after the fuzzy street search's letter-signature filter (linkage/address/letter_bounds.py):
 
-`rgw address resolve`, run of 4 December 2026, before the two-process read (CPU seconds; peak of the process):
+    size                  addresses   before: CPU s / peak    after: CPU s / wall s / peak
+    1 town                  340,819    10.0 / 503 MB           8.8 /  9.3 / 496 MB
+    3 towns               1,022,457    15.3 / 628 MB          11.0 / 11.8 / 636 MB
+    9 towns               3,067,371    40.4 / 829 MB          15.4 / 15.9 / 839 MB
+    9.9 M, by the line    9,900,000    ~117 CPU s              ~32 CPU s / ~32 s / ~1.7 GB   (goals: 60 s, 2 GB)
 
-    size                  addresses  resolve 100k vs saved table   extract + resolve
-    1 town                  332,085   9.6 s / 578 MB (332k held)    30.0 s / 607 MB
-    3 towns                 996,255  11.9 s / 965 MB (707k held)    72.3 s / 1,000 MB
-    9.9 M, extrapolated   9,900,000   ~43 s / ~6 GB (see below)
-
-Resolving 100,000 addresses against the saved address table takes 10-12 CPU s and grows slowly with the extract
-(the street index of the whole extract, the DuckDB selection), ~43 CPU s extrapolated. What does not hold yet: the
-resolver's memory follows the addresses the input can mean, and in these synthetic extracts every town repeats every
-street name, so 100,000 addresses written without a woonplaats or postcode can mean 3 (or 9) towns' addresses:
-707,000 held at 3 towns, ~6 GB by the straight line at 9.9 million. Against the real extract (street names repeat far
-less) it is bounded by the input, but a compact (numpy) index would be needed to promise 2 GB whatever the input.
-The rates at 3 towns (15,822 "ambiguous_woonplaats") are right: the same street and number exists in three towns and
-the text does not say which; the input was written for one town.
+The answers are identical before and after at every size (digests e0c34e64..., d591d8b5..., e5129b04...). What still
+grows from 1 to 9 towns (+6.6 CPU s): the addresses the texts can mean (334,101 -> 1,816,512 held, ~4.5 s), because
+every copied town repeats all of Rotterdam's street names and a text without a woonplaats can mean its street in each;
+the real extract's street names recur far less. The street universe (street index, fuzzy search) adds ~1.5 s.
 """
 
 from __future__ import annotations
