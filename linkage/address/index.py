@@ -275,8 +275,8 @@ class _Choices:
     letter wrong), or has the written first letter second (first letter dropped, first two swapped), or the written
     second letter first (a letter added in front). So only those four buckets are searched, in each only the names
     whose length is within the allowed edits, and of those only the names whose letters could be (a letter signature,
-    linkage/address/letter_bounds.py, sets the others aside with numpy): nationally some ten comparisons a written
-    street instead of thousands, with the same answers. Each form maps back to the keys it stands for."""
+    linkage/address/letter_bounds.py, sets the others aside with numpy): 11 comparisons a written street at 9
+    towns instead of 4,400, with the same answers. Each form maps back to the keys it stands for."""
 
     def __init__(self, keys: list[str], form: str):
         make = _FORMS.get(form)
