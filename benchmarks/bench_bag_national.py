@@ -34,6 +34,7 @@ Connector, three processes, 4 December 2026 (load average 5-10 on 2 shared cores
     3 towns               1,022,457   31.6 / 35.9 / 26.5       47.0       806 MB
     9 towns               3,067,371   98.0 / 110.9 / 80.3     144.6       987 MB
     9.9 M, by the line    9,900,000                           ~462 s      ~1.7 GB   (goals: 600 s, 2 GB)
+    9 towns, 5 Dec        3,067,371   80.5 / 90.9 / 66.4       118.9       999 MB   (load 2.7; anchor 76.2 CPU s)
 
 `rgw address resolve`, 100,000 texts against the saved address table, 5 December 2026 (load 2.1-2.9), before
 (f710007, same hour) and after the fuzzy street search's letter-signature filter (linkage/address/letter_bounds.py):
