@@ -32,6 +32,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from linkage.address.columns import Coded, Ids, ObjectIds, SortedRows, as_numpy
+from linkage.address.letter_bounds import signatures, within
 from linkage.address.normalise import (
     WOONPLAATS_ALIASES,
     WoonplaatsNames,
@@ -272,9 +273,10 @@ class _Choices:
 
     A name one typo away from the written one shares its first letter (typo elsewhere), or its second letter (first
     letter wrong), or has the written first letter second (first letter dropped, first two swapped), or the written
-    second letter first (a letter added in front). So only those four buckets are searched, and in each only the
-    names whose length is within the allowed edits: a few hundred comparisons instead of every street. Each form maps
-    back to the keys it stands for."""
+    second letter first (a letter added in front). So only those four buckets are searched, in each only the names
+    whose length is within the allowed edits, and of those only the names whose letters could be (a letter signature,
+    linkage/address/letter_bounds.py, sets the others aside with numpy): 11 comparisons a written street at 9
+    towns instead of 4,400, with the same answers. Each form maps back to the keys it stands for."""
 
     def __init__(self, keys: list[str], form: str):
         make = _FORMS.get(form)
@@ -288,8 +290,8 @@ class _Choices:
         for shown in self.back:
             first[shown[:1]].append(shown)
             second[shown[1:2]].append(shown)
-        self.first = {c: _by_length(ks) for c, ks in first.items()}
-        self.second = {c: _by_length(ks) for c, ks in second.items()}
+        self.first = {c: _Bucket(ks) for c, ks in first.items()}
+        self.second = {c: _Bucket(ks) for c, ks in second.items()}
 
     def similar(self, key: str) -> list[tuple[str, float]]:
         """The keys within the allowed edits of `key` (rapidfuzz OSA), with a 0..100 similarity, best first."""
@@ -297,12 +299,12 @@ class _Choices:
         if not allowed or not self.back:
             return []
         lo, hi = len(key) - allowed, len(key) + allowed
+        signature = signatures([key])[0]
         pool: list[str] = []
         for buckets, char in ((self.first, key[0]), (self.second, key[1]), (self.second, key[0]), (self.first, key[1])):
             found = buckets.get(char)
             if found:
-                names, lengths = found
-                pool += names[bisect.bisect_left(lengths, lo) : bisect.bisect_right(lengths, hi)]
+                pool += found.candidates(lo, hi, signature, allowed)
         best: dict[str, int] = {}
         for choice, d, _ in process.extract(key, pool, scorer=OSA.distance, limit=20, score_cutoff=allowed):
             best[choice] = min(d, best.get(choice, d))
@@ -312,9 +314,26 @@ class _Choices:
         ]
 
 
-def _by_length(keys: list[str]) -> tuple[list[str], list[int]]:
-    keys = sorted(keys, key=len)
-    return keys, [len(k) for k in keys]
+class _Bucket:
+    """The keys of one bucket by length, with their letter signatures (linkage/address/letter_bounds.py)."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = sorted(keys, key=len)
+        self.lengths = [len(k) for k in self.keys]
+        self.signatures = signatures(self.keys)
+
+    def candidates(self, lo: int, hi: int, signature: np.uint64, allowed: int) -> list[str]:
+        """The keys of `lo` to `hi` letters, in bucket order, less those whose letters alone are more than `allowed`
+        typos from the signature's: the OSA search over what is left finds what it would find over them all."""
+        start, end = bisect.bisect_left(self.lengths, lo), bisect.bisect_right(self.lengths, hi)
+        if end - start <= _FILTER_FROM:
+            return self.keys[start:end]
+        keep = np.flatnonzero(within(self.signatures[start:end], signature, allowed))
+        keys = self.keys
+        return [keys[start + i] for i in keep.tolist()]
+
+
+_FILTER_FROM = 16  # shorter slices are compared whole: the filter's numpy calls would cost more than it saves
 
 
 _FORMS = {"contracted": contracted, "expanded": expanded}
@@ -351,19 +370,30 @@ class _PostcodeRows:
 
 class _StreetRows:
     """`get((street key, huisnummer))`: the rows on the streets with that key (official or short name) at that
-    number, ascending, or `default`."""
+    number, ascending, or `default`.
 
-    def __init__(self, sids_of_key: Mapping[str, set[int]], rows: SortedRows):
-        self.sids_of_key, self.sorted = sids_of_key, rows
+    One sort order by (key, number) over (row, key) pairs, a row listed once under each key of its street: a key
+    that names a street in many towns (Kerkstraat, or every street of the benchmark's copied towns) is one look-up,
+    not one per street."""
+
+    def __init__(self, street_keysets: list[frozenset[str]], row_street: np.ndarray, numbers: np.ndarray):
+        self.code_of_key: dict[str, int] = {}
+        flat: list[int] = []
+        for keys in street_keysets:
+            flat.extend(self.code_of_key.setdefault(k, len(self.code_of_key)) for k in keys)
+        counts = np.fromiter(map(len, street_keysets), np.int64, len(street_keysets))
+        starts = np.cumsum(counts) - counts  # where each street's key codes begin in `flat`
+        per_row = counts[row_street]
+        rows = np.repeat(np.arange(len(row_street), dtype=np.int32), per_row)  # ascending: ties stay in row order
+        nth = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)  # which key of its street
+        keys = np.asarray(flat, np.int32)[np.repeat(starts[row_street], per_row) + nth]
+        self.sorted = SortedRows(keys, numbers, payload=rows)
 
     def get(self, key: tuple[str, int | None], default=None):
-        sids = self.sids_of_key.get(key[0])
-        if not sids or key[1] is None:
+        code = self.code_of_key.get(key[0])
+        if code is None or key[1] is None:
             return default
-        if len(sids) == 1:
-            return self.sorted.rows(next(iter(sids)), key[1]) or default
-        found = [r for sid in sids for r in self.sorted.rows(sid, key[1]) or ()]
-        return sorted(found) or default
+        return self.sorted.rows(code, key[1]) or default
 
 
 class _HistoricPostcodes:
@@ -481,7 +511,7 @@ class BagIndex:
                 postcode_keys[postcode_keys == code] = -1
         self.by_postcode = _PostcodeRows(self.postcode, SortedRows(postcode_keys, numbers))
         del postcode_keys
-        self.by_street = _StreetRows(self.sids_of_key, SortedRows(as_numpy(self.row_street), numbers))
+        self.by_street = _StreetRows(self.street_keysets, as_numpy(self.row_street), numbers)
         self._build_history(history, numbers)
         self.by_id = _IdRows(self.nummeraanduiding_id, self.adresseerbaar_object_id, as_numpy(hoofd).astype(bool))
         self.num_of_vbo = _MainAddress(self.by_id, self.nummeraanduiding_id)
@@ -639,7 +669,10 @@ class BagIndex:
             backwards = self._choices_cache[("backwards", woonplaats)] = sorted(k[::-1] for k in keys)
         tail = key[::-1]
         found: list[str] = []
-        for reversed_key in backwards[bisect.bisect_left(backwards, tail) :]:
+        # by position, not over backwards[at:]: that slice would copy the rest of the list (nationally most of
+        # 270,000 streets) on every call
+        for at in range(bisect.bisect_left(backwards, tail), len(backwards)):
+            reversed_key = backwards[at]
             if not reversed_key.startswith(tail) or len(found) == most:
                 break
             if reversed_key != tail:
