@@ -14,6 +14,11 @@ in process, so a step's CPU is the tree's CPU over its interval).
 Goals (issue #14): city end to end under 300 s wall and 4 GB peak on 2 cores; the 1% BRP re-delivery under a fifth
 of the full run's wall time. The re-delivery ratio is the figure that holds on a busy machine (both sides measured
 in the same run); the absolute figures need an idle machine and say so in the result.
+
+Last measured (5 December 2026, 2 cores shared, load average 2 to 4; docs/performance.md): full run 152.6 to 213.9 s
+wall, 182 to 187 s CPU, sampled tree peak 2.4 to 2.5 GB; the 1% BRP re-delivery 34.3 to 53.6 s wall, 43 to 47 s
+CPU: a ratio of 0.23 to 0.25 on wall and CPU alike (before branch i14f 0.22 to 0.28 wall, 0.27 to 0.28 CPU). The goal
+of a fifth is not met yet.
 """
 
 from __future__ import annotations
