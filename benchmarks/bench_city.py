@@ -14,6 +14,11 @@ in process, so a step's CPU is the tree's CPU over its interval).
 Goals (issue #14): city end to end under 300 s wall and 4 GB peak on 2 cores; the 1% BRP re-delivery under a fifth
 of the full run's wall time. The re-delivery ratio is the figure that holds on a busy machine (both sides measured
 in the same run); the absolute figures need an idle machine and say so in the result.
+
+Last measured (5 December 2026, 2 cores; docs/performance.md): on the idle machine the full run 135.3 s wall, 171.5 s
+CPU, sampled tree peak 2.45 GB; the 1% BRP re-delivery 33.6 s wall, 42.5 s CPU: a ratio of 0.248 (before branch
+i14f, idle too: 139.3 s, 40.4 s, 0.290). Shared (load 2 to 4) the ratio was 0.23 to 0.25. The goal of a fifth is not
+met yet.
 """
 
 from __future__ import annotations

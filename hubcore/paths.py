@@ -89,6 +89,12 @@ class HubPaths:
         """The synthetic generator's truth, for tests and benchmarks only; the pipeline never reads it."""
         return self.data / "ground_truth"
 
+    @property
+    def quality_cache(self) -> Path:
+        """The ground truth's keys in keyed form (pseudonyms, never plaintext), kept for the linkage quality checks
+        so a refresh does not key the whole truth again (linkage/truth_cache.py)."""
+        return self.data / "cache" / "quality_truth"
+
     def delivery_dir(self, source: str, delivery_id: str) -> Path:
         return self.incoming / source / delivery_id
 

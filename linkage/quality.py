@@ -12,10 +12,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from linkage.truth_cache import keyed_truth
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.pseudonyms import Pseudonymiser
 
@@ -142,8 +144,9 @@ def _truth_keys(truth: pa.Table, keystore: KeyStore) -> pa.Array:
     return pc.if_else(brp, brp_key, pc.if_else(stedin, ean, key))
 
 
-def address_quality(links: pa.Table, ground_truth: Path, keystore: KeyStore) -> dict[str, dict[str, float]]:
-    """Per source: share resolved correctly among those resolved (precision) and share left unresolved."""
+def _expected_addresses(ground_truth: Path, keystore: KeyStore) -> pa.Table:
+    """The truth's expected nummeraanduiding per record key as the pipeline writes the key (keyed), one row per key:
+    of a key given twice the last row counts (as a dict would keep it); keys with no expected address left out."""
     truth = pq.read_table(ground_truth / "addresses.parquet")
     truth = pa.table(
         {
@@ -151,24 +154,48 @@ def address_quality(links: pa.Table, ground_truth: Path, keystore: KeyStore) -> 
             "entity": truth["entity"],
             "truth_key": _truth_keys(truth, keystore),
             "expected": truth["true_nummeraanduiding_id"],
-            "row": pa.array(range(truth.num_rows), pa.int64()),
+            "row": pa.array(np.arange(truth.num_rows, dtype=np.int64)),
         }
     )
     con = duckdb.connect()
     con.register("truth", truth)
+    expected = con.sql(
+        """
+        select source, entity, truth_key, expected from (
+            select source, entity, truth_key, expected from truth
+            qualify row_number() over (partition by source, entity, truth_key order by row desc) = 1)
+        where expected is not null
+        """
+    ).to_arrow_table()
+    con.close()
+    return expected
+
+
+def address_quality(
+    links: pa.Table, ground_truth: Path, keystore: KeyStore, cache: Path | None = None
+) -> dict[str, dict[str, float]]:
+    """Per source: share resolved correctly among those resolved (precision) and share left unresolved.
+
+    With `cache` (a folder of the hub, `HubPaths.quality_cache`) the keyed truth is kept there and reused while the
+    truth file and the key stay the same (linkage/truth_cache.py)."""
+    expected = keyed_truth(
+        ground_truth / "addresses.parquet",
+        "addresses",
+        keystore,
+        cache,
+        lambda: _expected_addresses(ground_truth, keystore),
+    )
+    con = duckdb.connect()
+    con.register("expected", expected)
     con.register("links", links.select(["source", "entity", "record_key", "nummeraanduiding_id"]))
     rows = con.execute(
         """
-        with expected as (  -- of a key given twice, the last row counts (as a dict would keep it)
-            select source, entity, truth_key, expected from truth
-            qualify row_number() over (partition by source, entity, truth_key order by row desc) = 1)
         select l.source || '.' || l.entity as k, count(*) as total,
                count(*) filter (where coalesce(l.nummeraanduiding_id, '') <> '') as resolved,
                count(*) filter (where coalesce(l.nummeraanduiding_id, '') <> ''
                                   and l.nummeraanduiding_id = e.expected) as correct
         from links l join expected e
           on e.source = l.source and e.entity = l.entity and e.truth_key = l.record_key
-        where e.expected is not null
         group by all order by k
         """
     ).fetchall()
@@ -206,8 +233,12 @@ def _f1(con: duckdb.DuckDBPyConnection, records: str, cross: bool) -> dict[str, 
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "true_pairs": t_pairs}
 
 
-def entity_quality(links: pa.Table, ground_truth: Path, keystore: KeyStore) -> dict[str, dict[str, float]]:
-    """Pairwise F1 of tenants linked to residents and of owner entities, against the synthetic truth."""
+# as dicts keyed by (source, entity, key) would keep them: the last row of a key counts, on either side
+LAST_ROW = "qualify row_number() over (partition by source, entity, {key} order by {order} desc) = 1"
+
+
+def _truth_persons(ground_truth: Path, keystore: KeyStore) -> pa.Table:
+    """The truth's person of every record, keyed as the pipeline keys it (BRP by BSN pseudonym), one row per key."""
     persons = pq.read_table(ground_truth / "persons.parquet")
     brp = pc.equal(persons["source"], "brp")
     bsn = Pseudonymiser(keystore, "bsn").pseudonymise_array(
@@ -222,10 +253,28 @@ def entity_quality(links: pa.Table, ground_truth: Path, keystore: KeyStore) -> d
                 "entity": persons["entity"],
                 "key": pc.if_else(brp, bsn, pc.cast(persons["source_key"], pa.string())),
                 "truth": pc.cast(persons["true_person_id"], pa.string()),
-                "row": pa.array(range(persons.num_rows), pa.int64()),
+                "row": pa.array(np.arange(persons.num_rows, dtype=np.int64)),
             }
         ),
     )
+    table = con.sql(
+        f"select source, entity, key, truth from persons {LAST_ROW.format(key='key', order='row')}"
+    ).to_arrow_table()
+    con.close()
+    return table
+
+
+def entity_quality(
+    links: pa.Table, ground_truth: Path, keystore: KeyStore, cache: Path | None = None
+) -> dict[str, dict[str, float]]:
+    """Pairwise F1 of tenants linked to residents and of owner entities, against the synthetic truth.
+
+    With `cache` the keyed person truth is kept and reused as in `address_quality`."""
+    persons = keyed_truth(
+        ground_truth / "persons.parquet", "persons", keystore, cache, lambda: _truth_persons(ground_truth, keystore)
+    )
+    con = duckdb.connect()
+    con.register("persons", persons)
     owners = pq.read_table(ground_truth / "owners.parquet")
     con.register(
         "owners",
@@ -235,25 +284,23 @@ def entity_quality(links: pa.Table, ground_truth: Path, keystore: KeyStore) -> d
                 "entity": owners["entity"],
                 "key": pc.cast(owners["source_key"], pa.string()),
                 "truth": pc.cast(owners["true_owner_id"], pa.string()),
-                "row": pa.array(range(owners.num_rows), pa.int64()),
+                "row": pa.array(np.arange(owners.num_rows, dtype=np.int64)),
             }
         ),
     )
     con.register(
         "links",
         links.select(["source", "entity", "record_key", "entity_kind", "entity_id"]).append_column(
-            "row", pa.array(range(links.num_rows), pa.int64())
+            "row", pa.array(np.arange(links.num_rows, dtype=np.int64))
         ),
     )
-    # as dicts keyed by (source, entity, key) would keep them: the last row of a key counts, on either side
-    last = "qualify row_number() over (partition by source, entity, {key} order by {order} desc) = 1"
+    last = LAST_ROW
     con.execute(
         f"""create temp table person_records as
-        with t as (select * from persons {last.format(key="key", order="row")}),
-             p as (select source, entity, record_key, entity_id from links where entity_kind = 'persoon'
+        with p as (select source, entity, record_key, entity_id from links where entity_kind = 'persoon'
                    {last.format(key="record_key", order="row")})
         select t.source, p.entity_id as predicted, t.truth
-        from t join p on p.source = t.source and p.entity = t.entity and p.record_key = t.key"""
+        from persons t join p on p.source = t.source and p.entity = t.entity and p.record_key = t.key"""
     )
     con.execute(
         f"""create temp table owner_records as

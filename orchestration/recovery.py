@@ -199,7 +199,7 @@ def _unfinished_writes(paths: HubPaths) -> Iterator[Path]:
     staging = paths.staging
     if staging.is_dir():
         yield from staging.iterdir()
-    for zone in (paths.raw, paths.landing, paths.published, paths.vault, paths.reports):
+    for zone in (paths.raw, paths.landing, paths.published, paths.vault, paths.reports, paths.quality_cache):
         if not zone.is_dir():
             continue
         for entry in zone.rglob(".*"):

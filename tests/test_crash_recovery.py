@@ -86,6 +86,7 @@ def test_half_written_work_is_cleared_and_a_moved_aside_landing_put_back(tmp_pat
         paths.published / "signalering" / f".signalering.{hex_}.duckdb",
         paths.published / "signalering" / f".signalering.{hex_}.duckdb.wal",
         paths.vault / "bsn" / f".part-{hex_}.tmp",
+        paths.quality_cache / f".addresses-0123abcd.parquet.{hex_}",
     ]
     for f in leftovers:
         f.parent.mkdir(parents=True, exist_ok=True)

@@ -39,11 +39,20 @@ def test_pseudonyms_counts_and_invalid_numbers_are_not_findings(tmp_path):
 
 
 def test_a_name_beside_pseudonyms_is_still_found(tmp_path):
-    """Pseudonyms stay out of the name join (they cannot be names); a name written in the same column is found."""
+    """Pseudonyms, address spell keys and entity ids stay out of the name join (they cannot be names); a name
+    written in the same column, also where it follows such a key, is found."""
     _write(
         tmp_path / "landing" / "mixed.parquet",
-        psn=["person_name.v1.abcdefghijklmnopqrstuvwxyz", "bsn.v2.2345672345672345672345", "ook jan bakker"],
+        psn=[
+            "person_name.v1.abcdefghijklmnopqrstuvwxyz",
+            "bsn.v2.2345672345672345672345",
+            "bsn.v2.2345672345672345672345|3",
+            "persoon:93bc3b6ce3df335fe6ff",
+            "ook jan bakker",
+            "bsn.v2.2345672345672345672345|jan bakker",
+            "persoon:jan bakker",
+        ],
     )
     raw = _write(tmp_path / "raw" / "persoon.parquet", voornamen=["Jan"], geslachtsnaam=["Bakker"])
     findings = scan_zone([tmp_path / "landing"], [raw])
-    assert [(f.column, f.kind, f.count) for f in findings] == [("psn", "name from the raw delivery", 1)]
+    assert [(f.column, f.kind, f.count) for f in findings] == [("psn", "name from the raw delivery", 3)]

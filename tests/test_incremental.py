@@ -113,6 +113,42 @@ def test_the_columnar_quality_checks_give_the_figures_of_the_row_by_row_ones(hub
     )
 
 
+def test_the_quality_checks_key_the_truth_once_per_truth_file_and_key(hub, tmp_path):
+    """The keyed truth is kept for the next run: read back it gives the same figures; another key or a changed
+    truth file is keyed anew, replacing the old entry; nothing kept holds a plaintext identifier of the truth."""
+    from linkage import quality
+
+    paths, _ = hub
+    truth = tmp_path / "ground_truth"
+    shutil.copytree(paths.ground_truth, truth)
+    cache, keystore = tmp_path / "cache", KeyStore(paths.keys)
+    addresses = pq.read_table(paths.linkage / "address_links.parquet")
+    entities = pq.read_table(paths.linkage / "entity_links.parquet")
+    expected = (quality.address_quality(addresses, truth, keystore), quality.entity_quality(entities, truth, keystore))
+    for _ in ("built", "read back"):
+        got = (
+            quality.address_quality(addresses, truth, keystore, cache=cache),
+            quality.entity_quality(entities, truth, keystore, cache=cache),
+        )
+        assert got == expected
+    kept = {p.name for p in cache.iterdir()}
+    assert len(kept) == 2
+    persons = pq.read_table(truth / "persons.parquet").to_pylist()
+    bsns = {str(r["source_key"]) for r in persons if r["source"] == "brp"}
+    for path in cache.iterdir():
+        text = " ".join(str(v) for column in pq.read_table(path).columns for v in column.to_pylist())
+        assert bsns and not any(bsn in text for bsn in bsns), path.name
+
+    shutil.copytree(paths.keys, tmp_path / "keys")
+    rotated = KeyStore(tmp_path / "keys")
+    rotated.rotate(secret=b"another secret of at least 32 bytes")  # another key: never the first key's entries
+    quality.address_quality(addresses, truth, rotated, cache=cache)
+    (truth / "persons.parquet").touch()  # a new truth file (modification time)
+    quality.entity_quality(entities, truth, keystore, cache=cache)
+    renamed = {p.name for p in cache.iterdir()}
+    assert len(renamed) == 2 and not renamed & kept
+
+
 def _normalised(value):
     if isinstance(value, float):
         return float(f"{value:.9g}")

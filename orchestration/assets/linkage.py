@@ -89,7 +89,7 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
         }
     )
     if (paths.ground_truth / "addresses.parquet").exists():
-        quality = address_quality(table, paths.ground_truth, hub.keystore())
+        quality = address_quality(table, paths.ground_truth, hub.keystore(), cache=paths.quality_cache)
         ok = all(
             q["precision"] >= GOALS["address_precision"] and q["unresolved_share"] <= GOALS["address_unresolved"]
             for q in quality.values()
@@ -166,7 +166,7 @@ def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
         }
     )
     if (paths.ground_truth / "persons.parquet").exists():
-        quality = entity_quality(table, paths.ground_truth, hub.keystore())
+        quality = entity_quality(table, paths.ground_truth, hub.keystore(), cache=paths.quality_cache)
         ok = (
             quality["owners"]["f1"] >= GOALS["owners_f1"]
             and quality["tenants_to_residents"]["f1"] >= GOALS["tenants_f1"]

@@ -1,8 +1,8 @@
 """The warehouse: every dbt model an asset and every dbt test an asset check, through dagster-dbt.
 
-dbt is the only writer of the warehouse file, with one thread, and the step runs in the `duckdb` concurrency pool
-so no other DuckDB work writes at the same time. dbt sources map onto the landing and linkage assets that write
-them, so the lineage in the UI runs from the raw delivery to the marts.
+dbt is the only process writing the warehouse file (two threads on one database: dbt_project/profiles.yml), and the
+step runs in the `duckdb` concurrency pool so no other DuckDB work writes at the same time. dbt sources map onto the
+landing and linkage assets that write them, so the lineage in the UI runs from the raw delivery to the marts.
 """
 
 import os

@@ -1,0 +1,58 @@
+"""The synthetic ground truth's record keys in their keyed form, kept per truth file and key, for the quality checks.
+
+The linkage checks compare the pipeline's links with the ground truth, whose BRP records are keyed by plaintext BSN
+and whose Stedin records by plaintext EAN. Keying those columns again on every run (1.6 million address keys and a
+million persons at city scale) was most of the checks' time in a BRP re-delivery, while neither the truth nor the
+key had changed. So the keyed, de-duplicated truth is kept as Parquet in the hub's data folder
+(`HubPaths.quality_cache`) and read back while the truth file and the key are the same.
+
+What is kept holds pseudonyms, never a plaintext identifier (the same pseudonyms the landing zone holds). A file's
+name carries a keyed digest (HMAC under a key derived for this cache alone) of the truth file's path, size and
+modification time, the cache format and the key version, so another key (a rotation, another master secret) or a
+changed truth file never reads an old entry: it is built again and replaces it. A torn or unreadable entry is
+built again too.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from hashlib import sha256
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.delivery import write_parquet_atomic
+from pseudonymisation.keys import KeyStore
+
+CACHE_FORMAT = "1"  # raise when what a builder returns changes, so entries of the old form are never read
+
+
+def entry_tag(truth_file: Path, name: str, keystore: KeyStore) -> str:
+    """Names one entry: a keyed digest of what it was built from (truth file, builder name, format, key)."""
+    stat = truth_file.stat()
+    text = f"{CACHE_FORMAT}|{name}|{truth_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    key = keystore.derive("quality/truth-cache")  # the current key version's; a rotation names every entry anew
+    return hmac.new(key, text.encode(), sha256).hexdigest()[:32]
+
+
+def keyed_truth(
+    truth_file: Path, name: str, keystore: KeyStore, cache_dir: Path | None, build: Callable[[], pa.Table]
+) -> pa.Table:
+    """`build()`'s table for `truth_file` under the current key: read from `cache_dir` when built before from the
+    same file and key, else built and kept there (replacing the entry of an older file or key). Without a
+    `cache_dir` it is always built."""
+    if cache_dir is None:
+        return build()
+    path = cache_dir / f"{name}-{entry_tag(truth_file, name, keystore)}.parquet"
+    if path.exists():
+        try:
+            return pq.read_table(path)
+        except (OSError, pa.ArrowInvalid):
+            pass  # torn or unreadable: built again below
+    table = build()
+    for old in cache_dir.glob(f"{name}-*.parquet"):
+        old.unlink(missing_ok=True)
+    write_parquet_atomic(table, path)
+    return table
