@@ -127,6 +127,7 @@ def run_hub(data: Path, home: Path, log: Path) -> dict:
         "peak_single_process_rss_mb": round(usage.ru_maxrss / 1024, 0),
         # the same high-water mark split by rgw itself (orchestration/progress.py): which process held it
         **peaks_by_process(log),
+        **checks_of(log),
         "stages": stage_table(home, samples, epoch, started),
         "log": str(log),
     }
@@ -142,6 +143,20 @@ def peaks_by_process(log: Path) -> dict[str, float]:
         return {}
     own, child = (float(g.replace(",", "")) for g in found.groups())
     return {"peak_rgw_process_rss_mb": own, "peak_child_process_rss_mb": child}
+
+
+CHECKS_LINE = r"asset checks: (\d+) passed, (\d+) failed"
+
+
+def checks_of(log: Path) -> dict:
+    """The asset checks as the run's summary counted them, and which failed: `rgw run` exits 0 with a failed check
+    (a check advises), so a benchmark that looked only at the exit status would not notice a quality change."""
+    text = log.read_text()
+    found = re.search(CHECKS_LINE, text)
+    if not found:
+        return {}
+    failed = re.findall(r"^\s+FAILED (.+)$", text[found.end() :], flags=re.MULTILINE)
+    return {"checks_passed": int(found.group(1)), "checks_failed": int(found.group(2)), "failed_checks": failed}
 
 
 def stage_table(home: Path, samples: list[Sample], epoch: float, started: float) -> list[dict]:
@@ -287,6 +302,10 @@ def format_table(result: dict) -> str:
             f"(rgw {r.get('peak_rgw_process_rss_mb', '?')}, largest child {r.get('peak_child_process_rss_mb', '?')}), "
             f"sampled tree peak {r['peak_tree_rss_mb']:.0f} MB, CPU {r['cpu_user_s']} user + {r['cpu_system_s']} sys"
         )
+    for label, r in (("full run", full), ("re-delivery", red)):
+        if "checks_failed" in r:
+            failed = "".join(f"\n  FAILED {name}" for name in r["failed_checks"])
+            lines.append(f"{label}: asset checks {r['checks_passed']} passed, {r['checks_failed']} failed{failed}")
     lines.append(f"re-delivery / full run (wall): {result['redelivery_vs_full_wall']}")
     return "\n".join(lines)
 
