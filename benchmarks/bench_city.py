@@ -17,8 +17,9 @@ in the same run); the absolute figures need an idle machine and say so in the re
 
 Last measured (5 December 2026, 2 cores; docs/performance.md): on the idle machine the full run 135.3 s wall, 171.5 s
 CPU, sampled tree peak 2.45 GB; the 1% BRP re-delivery 33.6 s wall, 42.5 s CPU: a ratio of 0.248 (before branch
-i14f, idle too: 139.3 s, 40.4 s, 0.290). Shared (load 2 to 4) the ratio was 0.23 to 0.25. The goal of a fifth is not
-met yet.
+i14f, idle too: 139.3 s, 40.4 s, 0.290). Shared (load 2 to 4) the ratio was 0.23 to 0.25. Branch i14g (load 1.2 to
+1.8): full run 140.4 s wall / 177.8 s CPU, re-delivery 35.1 s / 44.0 s, ratio 0.250. The goal of a fifth is not met
+yet.
 """
 
 from __future__ import annotations

@@ -56,3 +56,25 @@ def test_a_name_beside_pseudonyms_is_still_found(tmp_path):
     raw = _write(tmp_path / "raw" / "persoon.parquet", voornamen=["Jan"], geslachtsnaam=["Bakker"])
     findings = scan_zone([tmp_path / "landing"], [raw])
     assert [(f.column, f.kind, f.count) for f in findings] == [("psn", "name from the raw delivery", 3)]
+
+
+def test_identifiers_written_as_bare_digits_are_found_beside_bag_ids(tmp_path):
+    """All-digit values of other lengths (16-digit BAG ids) are no candidates; a bare BSN, A-nummer, EAN or phone
+    number (0031: 13 digits) still is."""
+    ean = "87169020000" + "1234567"
+    ean = ean[:17] + gs1_check_digit(ean[:17])
+    _write(
+        tmp_path / "landing" / "bare.parquet",
+        bag_id=["0599010000123456", "0599200000654321"],
+        bsn=["999993653", "0599010000123456"],
+        a_nummer=["1234567984", "0599010000123456"],
+        ean=[ean, "0599010000123456"],
+        phone=["0031612345678", "0599010000123456"],
+    )
+    findings = scan_zone([tmp_path / "landing"], [])
+    assert sorted((f.column, f.kind) for f in findings) == [
+        ("a_nummer", "a_nummer"),
+        ("bsn", "bsn"),
+        ("ean", "ean"),
+        ("phone", "phone"),
+    ]
