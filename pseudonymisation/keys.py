@@ -188,6 +188,17 @@ class KeyStore:
         print(f"\n{'*' * 100}\n*** {message}\n{'*' * 100}\n", file=sys.stderr)
         return secret
 
+    def key_check(self, version: str | None = None) -> str:
+        """A short check value of the master secret of `version` (the current one by default), or "?" when that
+        secret is not at hand: 12 hex characters of a key derived for this use alone (HKDF with its own info), so it
+        says nothing about any other derived key. Two key stores with the same version label but different secrets
+        (a key re-provisioned under "v1") give different checks: what a landing records to know its pseudonyms'
+        key, since the label alone would let a new secret's landing reuse the old secret's pseudonyms."""
+        try:
+            return self.derive("key-check", version, length=6).hex()
+        except KeyStoreError:
+            return "?"
+
     def derive(self, info: str, version: str | None = None, length: int = 32) -> bytes:
         """A key for one use, named by `info` (e.g. "pseudonym/bsn/linkage"); same info and version, same key."""
         version = version or self.version

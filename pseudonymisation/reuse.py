@@ -3,12 +3,13 @@ take their landed values from it instead of passing the boundary again.
 
 A corrected BRP delivery differs from the one before it in about 1% of the persons, yet the boundary would key every
 BSN, encode every name and resolve every address again (most of `land_brp`'s time). Every column the boundary makes
-is a function of one raw row and of the boundary context alone: the key version (pseudonyms, encodings), the BAG
-delivery (address resolution), the erased persons (the vault, suppression), the policy and the code that applies
-it. So under the same context, a row whose *inputs* (the raw columns those made columns are computed from) equal a
-row of the previous delivery lands with that row's made values; kept columns (`keep`) are copied from the new raw
-row as always, so a changed kept value (a `source_file`, a date) never needs the boundary. The result is the table
-a landing from scratch produces, value for value (tests/test_landing_reuse.py).
+is a function of one raw row and of the boundary context alone: the key version and a check of its secret
+(pseudonyms, encodings), the BAG delivery (address resolution), the erased persons (the vault, suppression), the
+policy and the code that applies it. So under the same context, a row whose *inputs* (the raw columns those made
+columns are computed from) equal a row of the previous delivery lands with that row's made values; kept columns
+(`keep`) are copied from the new raw row as always, so a changed kept value (a `source_file`, a date) never needs
+the boundary. The result is the table a landing from scratch produces, value for value
+(tests/test_landing_reuse.py).
 
 Rows are matched by their raw values themselves, compared exactly (nulls equal) in a DuckDB join, not by a stored
 hash: nothing derived from identifiers is kept for it anywhere. The previous raw delivery is read from the

@@ -22,7 +22,7 @@ from hubcore.paths import HubPaths
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
 from orchestration.assets import landing as landing_assets
-from orchestration.assets.landing import bag_index_on_first_use, reuse_context
+from orchestration.assets.landing import bag_index_on_first_use, boundary_context, reuse_context
 from pseudonymisation.boundary import land_delivery_folder
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.policy import Boundary
@@ -169,6 +169,35 @@ def test_a_changed_context_or_raw_file_lands_everything_anew(world, tmp_path):
     assert report["entities"]["persoon"]["reused_from"] == FIRST
     _land(paths, tmp_path / "scratch", keystore, "brp", NEXT, index)
     _assert_same_landing(landing, tmp_path / "scratch", "brp", NEXT)
+
+
+def test_a_secret_reprovisioned_under_the_same_label_lands_everything_anew(world, tmp_path, monkeypatch):
+    """The context names the key's secret by a check value, not only its label: a new RGW_MASTER_KEY under "v1"
+    must not let a landing take the old secret's pseudonyms from the landing before it."""
+    paths, index = world
+    hub = HubPaths(tmp_path / "hub")
+    old = boundary_context(hub, "brp")
+    monkeypatch.setenv("RGW_MASTER_KEY", "ef" * 32)
+    new = boundary_context(hub, "brp")
+    assert old.startswith("key:v1:") and new.startswith("key:v1:") and new != old
+    assert "cd" * 6 not in old and "ef" * 6 not in new  # a derived check, not the secret
+
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("RGW_MASTER_KEY", "cd" * 32)
+    _land(paths, landing, KeyStore(tmp_path / "keys-old"), "brp", FIRST, index, context=old)
+    _copy_raw(paths, "brp", NEXT)  # the same rows again: everything could be reused under one context
+    monkeypatch.setenv("RGW_MASTER_KEY", "ef" * 32)
+    keystore = KeyStore(tmp_path / "keys-new")
+    report = _land(paths, landing, keystore, "brp", NEXT, index, context=new)
+    assert not any(f.get("rows_reused") for f in report["entities"].values())
+    bsn = pq.read_table(paths.raw / "brp" / NEXT / "persoon.parquet")["bsn"][0].as_py()
+    landed = pq.read_table(landing / "brp" / NEXT / "persoon.parquet")["bsn_psn"][0].as_py()
+    assert landed == Pseudonymiser(keystore, "bsn").linkage_pseudonym(bsn)  # the new secret's pseudonym
+
+
+def test_the_key_check_is_unknown_without_the_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("RGW_MASTER_KEY", raising=False)
+    assert KeyStore(tmp_path / "keys", allow_demo_key=False).key_check() == "?"
 
 
 @pytest.mark.parametrize("source", ["brk", "corporaties", "stedin"])

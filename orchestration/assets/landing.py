@@ -76,10 +76,13 @@ def bag_index_on_first_use(raw_zone: Path) -> BagIndex | None:
 
 
 def boundary_context(paths: HubPaths, source: str) -> str:
-    """What a landing depends on besides its own raw delivery: key version, BAG delivery, erased persons."""
+    """What a landing depends on besides its own raw delivery: key version and a check of its secret (a secret
+    re-provisioned under the same label lands everything anew), BAG delivery, erased persons."""
     bag = latest_delivery(paths.raw, "bag") if source != "bag" else None
     erased = hashlib.sha256("\n".join(sorted(SuppressionList(paths.access).pseudonyms())).encode()).hexdigest()[:12]
-    return f"key:{KeyStore(paths.keys, allow_demo_key=False).version}|bag:{bag.name if bag else '-'}|erased:{erased}"
+    keys = KeyStore(paths.keys, allow_demo_key=False)
+    version = keys.version
+    return f"key:{version}:{keys.key_check(version)}|bag:{bag.name if bag else '-'}|erased:{erased}"
 
 
 def reuse_context(paths: HubPaths, source: str) -> str:
