@@ -47,13 +47,14 @@ import pyarrow.parquet as pq
 
 from connectors.delivery import latest_delivery
 from linkage.blocking import _pairs_of_rule, candidate_pairs, lsh_bands
-from linkage.clustering import resolve_ids
+from linkage.clustering import resolve_ids, resolve_touched_ids
 from linkage.comparison import Comparison, FieldValues, encoded_values
 from linkage.config import Field
 from linkage.link_rows import (
     FINGERPRINTED,
     LINK_SCHEMA,
     carried_links,
+    last_rows,
     link_rows,
     lookup,
     nodes_of,
@@ -108,6 +109,10 @@ LINKED_METHODS = {
     "encoded_name_owner_in_buurt",
     "encoded_name_any_owner",
 }
+
+
+# methods whose link an unchanged record implies by itself (its own pseudonym): the same link as in the earlier run
+SELF_IMPLIED_LINKS = pa.array(["bsn_pseudonym", "kvk_pseudonym", "kadaster_owner"])
 
 
 def node(source: str, entity: str, key: str) -> str:
@@ -618,11 +623,13 @@ def _link_corporate_relations(con, landing, owner_names, onodes: pa.Array, done:
 # --- entities ------------------------------------------------------------------------------------------------------
 
 
-def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Table:
+def entity_links_table(landing: Path, previous: pa.Table | None = None, *, whole: bool = False) -> pa.Table:
     """Every person and owner record with its entity (LINK_SCHEMA). With `previous` (the table of an earlier run),
     records linked then and unchanged since keep their entity, probability and evidence and are not compared again;
     new and changed records are linked, joining existing entities, and a record that joins two entities merges them
-    (the larger keeps its id)."""
+    (the larger keeps its id). Entity ids are then resolved only for the components a new, changed or newly linked
+    record touches (`resolve_touched_ids`); `whole` resolves every component again, the reference that path is
+    tested against (the same ids)."""
     con = duckdb.connect()
     fingerprints = record_fingerprints(con, landing, _latest)
     carried = carried_links(previous, fingerprints)
@@ -631,11 +638,18 @@ def entity_links_table(landing: Path, previous: pa.Table | None = None) -> pa.Ta
     links = pa.concat_tables([link_persons(con, landing, done), link_owners(con, landing, done)]).combine_chunks()
     con.close()
     previous_ids = (one_array(carried["node"]), one_array(carried["entity_id"]))
-    ids = resolve_ids(one_array(links["node"]), one_array(links["to"]), previous_ids, id_prefix)
+    nodes, to = one_array(links["node"]), one_array(links["to"])
+    if previous is None or whole:
+        ids = resolve_ids(nodes, to, previous_ids, id_prefix)
+    else:
+        earlier = one_array(carried["entity_id"]).take(last_rows(nodes, carried["node"]))
+        stable = pc.or_(pc.is_null(to), pc.is_in(links["method"], value_set=SELF_IMPLIED_LINKS))
+        ids = resolve_touched_ids(nodes, to, earlier, stable.to_numpy(zero_copy_only=False), previous_ids, id_prefix)
     again = pc.equal(links["method"], "previous_run")  # carried: the probability, method and evidence of then
+    at = last_rows(nodes, linked["node"])
     columns = {}
     for name in ("match_probability", "method", "evidence"):
-        columns[name] = pc.if_else(again, lookup(links["node"], linked, "node", name), links[name])
+        columns[name] = pc.if_else(again, one_array(linked[name]).take(at), links[name])
     return pa.table(
         {
             "source": links["source"],

@@ -121,13 +121,23 @@ def link_rows(
     )
 
 
+def last_rows(keys: pa.Array, among: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The position in `among` of each of `keys` (null where none; the last where several are equal, as a dict filled
+    in order would). One hash join on the key column alone: a table's other columns are taken at these positions,
+    as many as needed, without copying the table."""
+    n = len(among)
+    if n == 0:
+        return pa.nulls(len(keys), pa.int64())
+    last_first = strings(among).take(pa.array(np.arange(n - 1, -1, -1)))
+    return pc.subtract(pa.scalar(n - 1, pa.int64()), pc.index_in(keys, value_set=last_first).cast(pa.int64()))
+
+
 def lookup(keys: pa.Array, table: pa.Table, key: str, value: str) -> pa.Array:
     """`table[value]` at the row whose `key` equals each of `keys` (null where none; the last row where several do,
     as a dict filled in order would)."""
     if table.num_rows == 0:
         return pa.nulls(len(keys), table.schema.field(value).type)
-    last_first = table.take(pa.array(np.arange(table.num_rows - 1, -1, -1)))
-    return last_first[value].take(pc.index_in(keys, value_set=strings(last_first[key])))
+    return one_array(table[value]).take(last_rows(keys, table[key]))
 
 
 def record_fingerprints(con: duckdb.DuckDBPyConnection, landing: Path, latest) -> pa.Table:

@@ -18,7 +18,14 @@ from linkage.blocking import (
     rule_codes,
     soundex,
 )
-from linkage.clustering import EntityMap, connected_components, derive_id, one_to_one, resolve_ids
+from linkage.clustering import (
+    EntityMap,
+    connected_components,
+    derive_id,
+    one_to_one,
+    resolve_ids,
+    resolve_touched_ids,
+)
 from linkage.comparison import Comparison, canonical, canonical_date, encoded_values, fold_array, plain_values
 from linkage.config import Field, parse_key
 from linkage.prediction import match_weight, partial_weights, probability, tf_adjustments
@@ -311,3 +318,64 @@ def test_columnar_entity_ids_are_the_entity_maps_from_scratch_and_incrementally(
         merges += bool(expected.merged)
         assert _columnar_ids(later, a, b, earlier) == {k: expected.ids[k] for k in later}
     assert merges > 10  # the merge rule was exercised
+
+
+def _later_delivery(rng, nodes: list[str], links: list[str | None], ids: list[str]):
+    """A later run's rows on the graph an earlier run resolved (`ids`): records gone (kept in the earlier map),
+    changed (left out of it, linked anew), linked now where they were not, carried (a pseudonym link again, a
+    record link held by the earlier entity alone), and new records, some with two roles linking two entities."""
+    pseudonyms = [f"0:p{i}" for i in range(12)]
+    earlier, rows, to, stable = {}, [], [], []
+    for node, link, entity in zip(nodes, links, ids, strict=True):
+        fate = rng.random()
+        if fate < 0.1:  # no longer delivered: stays in the earlier map
+            earlier[node] = entity
+            continue
+        if fate < 0.25:  # changed: linked afresh, to a pseudonym or a record, or to nothing
+            rows.append(node)
+            to.append(str(rng.choice([*pseudonyms, *nodes, "-"])))
+            stable.append(False)
+            continue
+        earlier[node] = entity
+        rows.append(node)
+        if link is None and fate < 0.35:  # not linked before, linked now (a re-compared record that matches)
+            to.append(str(rng.choice(nodes)))
+            stable.append(False)
+        elif link is not None and link.startswith("0:"):  # its own pseudonym: the same link
+            to.append(link)
+            stable.append(True)
+        else:  # a record link carried: held by the earlier entity, no edge
+            to.append(None)
+            stable.append(True)
+    for i in range(int(rng.integers(0, 4))):
+        for _ in range(int(rng.integers(1, 3))):  # one or two roles
+            rows.append(f"1:new{i}")
+            to.append(str(rng.choice([*pseudonyms, *nodes, "-"])))
+            stable.append(False)
+    to = [None if t == "-" else t for t in to]
+    return rows, to, np.array(stable), earlier
+
+
+def test_touched_components_give_the_ids_of_the_whole_graph():
+    """resolve_touched_ids (a re-delivery resolves only the components a new, changed or newly linked record
+    touches) gives every record the id resolve_ids gives over the whole graph, on random graphs with records gone,
+    changed records moving to another entity, merges of earlier entities and ids derived anew."""
+    rng = np.random.default_rng(1402)
+    prefix = lambda k: "persoon" if k.startswith("0:") else "entiteit"  # noqa: E731
+    moved = merged = 0
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        nodes = [f"1:r{i}" for i in range(n)]
+        choices = [*[f"0:p{i}" for i in range(12)], *nodes, "-", "-"]
+        links = [None if t == "-" else t for t in (str(rng.choice(choices)) for _ in nodes)]
+        first = resolve_ids(pa.array(nodes), pa.array(links, pa.string()), None, prefix).to_pylist()
+        rows, to, stable, earlier = _later_delivery(rng, nodes, links, first)
+        previous = (pa.array(list(earlier), pa.string()), pa.array(list(earlier.values()), pa.string()))
+        rows_a, to_a = pa.array(rows, pa.string()), pa.array(to, pa.string())
+        whole = resolve_ids(rows_a, to_a, previous, prefix).to_pylist()
+        known = pa.array([earlier.get(r) for r in rows], pa.string())
+        assert resolve_touched_ids(rows_a, to_a, known, stable, previous, prefix).to_pylist() == whole
+        now = dict(zip(rows, whole, strict=True))
+        moved += any(r in now and now[r] != e for r, e in zip(nodes, first, strict=True) if r not in earlier)
+        merged += len({earlier[r] for r in rows if r in earlier}) > len({now[r] for r in rows if r in earlier})
+    assert moved > 20 and merged > 20  # records left their entity, earlier entities merged

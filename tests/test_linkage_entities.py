@@ -238,7 +238,9 @@ def test_a_new_delivery_links_incrementally(world, tmp_path):
     tenants = [*TENANTS, ("T6", None, "Piet", "Jansen", "2010-05-05", "V1")]
     later = tmp_path / "later"
     build(later, keystore, brp=brp, tenants=tenants)
-    second = by_record(entity_links_table(later, previous=first))
+    table = entity_links_table(later, previous=first)
+    assert table.equals(entity_links_table(later, previous=first, whole=True))  # touched components only: same
+    second = by_record(table)
     before = by_record(first)
     assert second[("T2", "persoon")]["entity_id"] == before[("T2", "persoon")]["entity_id"]
     assert second[("T2", "persoon")]["method"] == "fellegi_sunter"
@@ -257,7 +259,10 @@ def test_a_corrected_record_is_linked_afresh_and_leaves_its_old_entity(world, tm
     tenants = [t if t[0] != "T3" else ("T3", None, "Anna", "de Vries", "1975-03-03", "V9") for t in TENANTS]
     later = tmp_path / "later"
     build(later, keystore, tenants=tenants)
-    second = by_record(entity_links_table(later, previous=pa.Table.from_pylist(list(first.values()), LINK_SCHEMA)))
+    previous = pa.Table.from_pylist(list(first.values()), LINK_SCHEMA)
+    table = entity_links_table(later, previous=previous)
+    assert table.equals(entity_links_table(later, previous=previous, whole=True))  # touched components only: same
+    second = by_record(table)
     t3 = second[("T3", "persoon")]
     assert (t3["entity_id"], t3["method"]) == (anna, "fellegi_sunter")  # relinked, not carried
     assert second[("T2", "persoon")]["entity_id"] == anna
