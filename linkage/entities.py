@@ -353,6 +353,22 @@ def _person_columns(table: pa.Table) -> dict[str, pa.Array]:
     return {n: one_array(table[n]) for n in ("achternaam", "voornaam", "geboortedatum", "woning")}
 
 
+def _brp_rows(psn: pa.Array, *sides: pa.Array) -> list[np.ndarray]:
+    """Per side, the BRP row of each BSN pseudonym (-1: none): one hash table over the BRP's 650,000 pseudonyms for
+    all sides, not one per side. The BRP's pseudonyms are its keys, so unique: encoded first, their codes are their
+    rows (checked; else looked up per side)."""
+    encoded = pc.dictionary_encode(pa.concat_arrays([psn, *sides]))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    n = len(psn)
+    if not np.array_equal(codes[:n], np.arange(n)):  # a pseudonym twice: look up the first row as index_in does
+        return [
+            pc.fill_null(pc.index_in(side, value_set=psn), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            for side in sides
+        ]
+    bounds = np.cumsum([n, *[len(side) for side in sides]])
+    return [np.where(codes[a:b] < n, codes[a:b], -1) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def link_persons(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) -> pa.Table:
     """Person links (BRP persons, BRK natural persons, corporation tenants) as rows under construction (BUILDING).
 
@@ -365,10 +381,10 @@ def link_persons(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) 
     right = _person_columns(brp)
     brp_nodes = nodes_of("brp", "persoon", psn)
     sides = ((brk, "brk", "persoon", "persoon_id"), (tenants, "corporaties", "relatie", "relatie_id"))
-    for side, source, entity, key in sides:
+    rows_in_brp = _brp_rows(psn, *(strings(side["bsn_psn"]) for side, *_ in sides))
+    for (side, source, entity, key), in_brp in zip(sides, rows_in_brp, strict=True):
         keys, bsn = strings(side[key]), strings(side["bsn_psn"])
         has_bsn = pc.is_valid(bsn).to_numpy(zero_copy_only=False)
-        in_brp = pc.fill_null(pc.index_in(bsn, value_set=psn), -1).to_numpy(zero_copy_only=False).astype(np.int64)
         with_bsn = pa.array(np.flatnonzero(has_bsn))
         evidence = np.where(in_brp[has_bsn] >= 0, IN_BRP[1], IN_BRP[0]).astype(object)
         to = pseudonym_nodes("bsn", bsn.take(with_bsn))
@@ -572,14 +588,16 @@ def _area_pairs(
     buurten = _latest(landing, "gebieden", "buurt")
     if not vbo_buurt.exists() or buurten is None:
         return empty
+    without_dwelling = pc.and_(pc.is_null(strings(named["vbo"])), pa.array(~carried))
+    asked = pc.if_else(without_dwelling, strings(named["buurtnaam"]), NO_NODE)
+    if asked.null_count == len(asked):  # no landlord to look for in a buurt: the buurten are not read
+        return empty
     naam = _arrow(
         con,
         f"select v.verblijfsobject_id, b.buurtnaam from read_parquet('{vbo_buurt}') v "
         f"join read_parquet('{buurten}') b using (buurtcode)",
     )
     owned_buurt = lookup(strings(owned), naam, "verblijfsobject_id", "buurtnaam")
-    without_dwelling = pc.and_(pc.is_null(strings(named["vbo"])), pa.array(~carried))
-    asked = pc.if_else(without_dwelling, strings(named["buurtnaam"]), NO_NODE)
     lc, rc = _joint_codes(asked, owned_buurt)
     width = len(owner_of) + 1
     pair = np.unique((rc * width + owner_of)[rc >= 0])  # each owner once per buurt name, by name then owner

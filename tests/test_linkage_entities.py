@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,7 +18,7 @@ from connectors.registry import SOURCES
 from linkage.address.bag import bag_address_table
 from linkage.address.resolve import BagIndex
 from linkage.companies import normalise_party_name
-from linkage.entities import LINK_SCHEMA, entity_links_table
+from linkage.entities import LINK_SCHEMA, _brp_rows, entity_links_table
 from linkage.quality import entity_quality
 from pseudonymisation.boundary import land_delivery_folder
 from pseudonymisation.keys import KeyStore
@@ -288,3 +289,12 @@ def test_a_name_shared_by_two_owners_links_only_where_the_reported_buurt_decides
     in_buurt = (np.array([0, 0, 0]), np.array([3, 4, 5]))  # the owners with a dwelling in the reported buurt
     matched = match_names(named, owners, nowhere, local_cut=0.15, global_cut=0.5, area=in_buurt)
     assert matched[0][0] == 4 and matched[0][3] == "owner in the reported buurt"
+
+
+def test_brp_rows_of_pseudonyms_are_what_index_in_finds():
+    """One hash table over the BRP's pseudonyms for every side gives each side's rows as a look-up per side does,
+    also when a pseudonym is given twice (the first row)."""
+    for psn in (["b", "a", "d", "c"], ["b", "a", "b", "c"]):
+        sides = [pa.array(["a", None, "x", "c", "b"]), pa.array([], pa.string()), pa.array(["d", "d", None])]
+        expected = [pc.fill_null(pc.index_in(s, value_set=pa.array(psn)), -1).to_pylist() for s in sides]
+        assert [rows.tolist() for rows in _brp_rows(pa.array(psn), *sides)] == expected
