@@ -154,9 +154,13 @@ PERSON_KEYS = [
 )
 def entity_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
     paths = hub.paths()
-    previous = paths.linkage / "entity_links.parquet"  # links of the last run stay, new records link to them
-    table = entity_links_table(paths.landing, previous=pq.read_table(previous) if previous.exists() else None)
-    write_parquet_atomic(table, paths.linkage / "entity_links.parquet")
+    path = paths.linkage / "entity_links.parquet"  # links of the last run stay, new records link to them
+    previous = pq.read_table(path) if path.exists() else None
+    table = entity_links_table(paths.landing, previous=previous)
+    # The same table (a delivery that changed no link, such as corrected names of BRP persons) is not written again:
+    # the file keeps its modification time, so the privacy report's identifier scan finds it in its cache.
+    if previous is None or not table.equals(previous):
+        write_parquet_atomic(table, path)
     methods = {c["values"]: c["counts"] for c in pc.value_counts(table["method"]).to_pylist()}
     yield dg.MaterializeResult(
         metadata={
