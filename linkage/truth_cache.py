@@ -11,12 +11,17 @@ name carries a keyed digest (HMAC under a key derived for this cache alone) of t
 modification time, the cache format and the key version, so another key (a rotation, another master secret) or a
 changed truth file never reads an old entry: it is built again and replaces it. A torn or unreadable entry is
 built again too.
+
+`kept_figures` keeps a check's figures (counts and shares, nothing else) per state of the files they were computed
+from: an entity-links table a re-delivery left unchanged (not written again) is not checked again.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+import json
+import uuid
+from collections.abc import Callable, Sequence
 from hashlib import sha256
 from pathlib import Path
 
@@ -24,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.delivery import write_parquet_atomic
+from hubcore.durable import replace_durably
 from pseudonymisation.keys import KeyStore
 
 CACHE_FORMAT = "1"  # raise when what a builder returns changes, so entries of the old form are never read
@@ -56,3 +62,35 @@ def keyed_truth(
         old.unlink(missing_ok=True)
     write_parquet_atomic(table, path)
     return table
+
+
+def _state(path: Path) -> str:
+    """A file as it is now: a rewrite (a new file renamed in) changes its inode and modification time."""
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def kept_figures(
+    cache_dir: Path | None, name: str, inputs: Sequence[Path], keystore: KeyStore, compute: Callable[[], dict]
+) -> dict:
+    """`compute()`'s figures, read back while none of `inputs` changed since they were computed (list the code that
+    computes them among the inputs, so a change to it computes them anew). The entry's name is a keyed digest of the
+    inputs' states and the key version, as `entry_tag`'s; the figures must be JSON (counts and shares: no key, no
+    identifier). Without a `cache_dir` they are always computed."""
+    if cache_dir is None:
+        return compute()
+    text = "|".join([CACHE_FORMAT, name, *(_state(p) for p in inputs)])
+    tag = hmac.new(keystore.derive("quality/truth-cache"), text.encode(), sha256).hexdigest()[:32]
+    path = cache_dir / f"{name}-{tag}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass  # none yet, or torn: computed below
+    figures = compute()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in cache_dir.glob(f"{name}-*.json"):
+        old.unlink(missing_ok=True)
+    written = cache_dir / f".{path.name}.{uuid.uuid4().hex}"
+    written.write_text(json.dumps(figures, sort_keys=True))
+    replace_durably(written, path)
+    return figures

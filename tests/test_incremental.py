@@ -9,6 +9,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.delivery import write_parquet_atomic
 from connectors.registry import SOURCES
 from hubcore.paths import HubPaths
 from orchestration.assets.landing import bag_index, landing_key
@@ -147,6 +148,41 @@ def test_the_quality_checks_key_the_truth_once_per_truth_file_and_key(hub, tmp_p
     quality.entity_quality(entities, truth, keystore, cache=cache)
     renamed = {p.name for p in cache.iterdir()}
     assert len(renamed) == 2 and not renamed & kept
+
+
+def test_the_entity_check_reads_back_its_figures_while_the_links_file_and_truth_are_unchanged(hub, tmp_path):
+    """A re-delivery that leaves the entity links unchanged (the file not written again) is not checked again: the
+    figures are read back, the same; a rewritten links file, a changed truth file or another key computes them anew.
+    What is kept is the figures alone."""
+    from linkage import quality
+    from linkage.truth_cache import kept_figures
+
+    paths, _ = hub
+    links, cache, keystore = tmp_path / "entity_links.parquet", tmp_path / "cache", KeyStore(paths.keys)
+    shutil.copy(paths.linkage / "entity_links.parquet", links)
+    truth = tmp_path / "ground_truth"
+    shutil.copytree(paths.ground_truth, truth)
+    computed = []
+
+    def figures(keys=keystore):
+        def compute():
+            computed.append(1)
+            return quality.entity_quality(pq.read_table(links), truth, keys)
+
+        return kept_figures(cache, "entity_quality", [links, truth / "persons.parquet"], keys, compute)
+
+    expected = quality.entity_quality(pq.read_table(links), truth, keystore)
+    assert figures() == figures() == expected and len(computed) == 1  # read back
+    assert json.loads(next(cache.glob("entity_quality-*.json")).read_text()) == expected  # the figures alone
+    write_parquet_atomic(pq.read_table(links), links)  # rewritten, the same content: computed again
+    assert figures() == expected and len(computed) == 2
+    (truth / "persons.parquet").touch()
+    assert figures() == expected and len(computed) == 3
+    shutil.copytree(paths.keys, tmp_path / "keys")
+    rotated = KeyStore(tmp_path / "keys")
+    rotated.rotate(secret=b"another secret of at least 32 bytes")
+    figures(rotated)
+    assert len(computed) == 4 and len(list(cache.glob("entity_quality-*.json"))) == 1
 
 
 def _normalised(value):
