@@ -13,7 +13,7 @@ changed truth file never reads an old entry: it is built again and replaces it. 
 built again too.
 
 `kept_figures` keeps a check's figures (counts and shares, nothing else) per state of the files they were computed
-from: an entity-links table a re-delivery left unchanged (not written again) is not checked again.
+from: a links table a re-delivery left unchanged (not written again) is not checked again.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from connectors.delivery import latest_delivery, write_parquet_atomic
 from connectors.gebieden import assign_buurt
 from connectors.registry import SOURCES, address_columns
+from connectors.unchanged_write import write_parquet_if_changed
 from linkage import quality as quality_module
 from linkage.entities import entity_links_table
 from linkage.quality import address_quality, entity_quality
@@ -80,9 +81,12 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
             if rows is not None:
                 parts.append(rows)
     table = pa.concat_tables(parts)
-    write_parquet_atomic(table, paths.linkage / "address_links.parquet")
+    # the same rows (a re-delivery that changed no address) are not written again: the files keep their state, so
+    # the check's figures and the privacy report's scan are read back
+    path = paths.linkage / "address_links.parquet"
+    write_parquet_if_changed(table, path)
     unresolved = table.filter(pa.compute.is_null(table["nummeraanduiding_id"]))
-    write_parquet_atomic(unresolved, paths.linkage / "address_review_queue.parquet")
+    write_parquet_if_changed(unresolved, paths.linkage / "address_review_queue.parquet")
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": table.num_rows,
@@ -92,7 +96,14 @@ def address_links(context: dg.AssetExecutionContext, hub: HubPathsResource):
         }
     )
     if (paths.ground_truth / "addresses.parquet").exists():
-        quality = address_quality(table, paths.ground_truth, hub.keystore(), cache=paths.quality_cache)
+        keystore = hub.keystore()
+        quality = kept_figures(
+            paths.quality_cache,
+            "address_quality",
+            [path, paths.ground_truth / "addresses.parquet", QUALITY_CODE],
+            keystore,
+            lambda: address_quality(table, paths.ground_truth, keystore, cache=paths.quality_cache),
+        )
         ok = all(
             q["precision"] >= GOALS["address_precision"] and q["unresolved_share"] <= GOALS["address_unresolved"]
             for q in quality.values()
