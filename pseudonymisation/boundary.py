@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -178,6 +179,7 @@ def land_delivery_folder(
     index: BagIndex | None,
     suppressed: Collection[str] = (),
     context: str | None = None,
+    copied: dict[str, reuse.CopiedRows] | None = None,
 ) -> dict[str, Any]:
     """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically.
 
@@ -189,7 +191,9 @@ def land_delivery_folder(
     `context` names what else the landing depends on (key version, BAG delivery, erased persons: the caller's
     boundary context). With it, rows whose inputs are unchanged since the latest landing of this source under the
     same context (and the same policy and boundary code) are taken from that landing instead of passing the boundary
-    again (pseudonymisation/reuse.py); the report records the context so the next delivery can do the same.
+    again (pseudonymisation/reuse.py); the report records the context so the next delivery can do the same. Given
+    `copied`, it is filled with which rows of each entity landed that way and from which file (what the landing
+    check need not scan again).
     """
     target = landing_root / source / delivery_id
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -209,7 +213,9 @@ def land_delivery_folder(
             raw_path = raw_dir / f"{entity}.parquet"
             reused = _land_reusing(door, raw_path, staging, source, entity, index, earlier) if earlier else None
             if reused is not None:
-                report["entities"][entity], steps = reused
+                report["entities"][entity], steps, rows = reused
+                if copied is not None:
+                    copied[entity] = rows
                 report["steps"].extend(asdict(s) for s in steps)
             elif not suppressing and pq.ParquetFile(raw_path).metadata.num_rows > batch_rows():
                 figures, steps = _land_in_batches(door, raw_path, staging / f"{entity}.parquet", source, entity, index)
@@ -303,7 +309,7 @@ def _land_reusing(
     entity: str,
     index: BagIndex | None,
     earlier: list[reuse.Previous],
-) -> tuple[dict[str, Any], list[ColumnStep]] | None:
+) -> tuple[dict[str, Any], list[ColumnStep], reuse.CopiedRows] | None:
     """Land one entity taking the made columns of unchanged rows from the latest of the `earlier` landings still
     usable (pseudonymisation/reuse.py); only new and changed rows pass the boundary (and the vault: the earlier
     landing put the others there under the same key). None when reuse does not apply: an entity without per-row
@@ -336,7 +342,9 @@ def _land_reusing(
         figures.update(_address_figures(landed.num_rows, int(pc.sum(pc.cast(found, pa.int64())).as_py() or 0)))
     figures["rows_reused"] = int((matched >= 0).sum())
     figures["reused_from"] = previous.delivery_id
-    return figures, steps
+    taken = frozenset(c for c in landed.column_names if c not in shape.copied)  # what assemble took from `made`
+    rows = reuse.CopiedRows(previous.landed_dir / f"{entity}.parquet", taken, np.flatnonzero(matched < 0))
+    return figures, steps, rows
 
 
 def _with_old_versions(
