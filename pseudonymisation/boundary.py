@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -324,13 +325,12 @@ def _land_reusing(
     shape, prev_schema = reuse.entity_shape(source, entity, schema), pq.read_schema(prev_raw)
     if any(c not in prev_schema.names or prev_schema.field(c) != schema.field(c) for c in shape.inputs):
         return None  # the connector's schema changed: values are not comparable
-    try:  # the earlier delivery may be removed meanwhile (retention): then this one is landed as usual
-        before = pq.read_table(prev_raw, columns=list(shape.inputs))
-        made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
-    except (OSError, pa.ArrowInvalid, KeyError):
-        return None
     raw = pq.read_table(raw_path)
-    matched = reuse.match_rows(before, raw.select(list(shape.inputs)))
+    try:  # the earlier delivery may be removed meanwhile (retention): then this one is landed as usual
+        made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
+        matched = reuse.match_rows(prev_raw, raw.select(list(shape.inputs)))
+    except (OSError, pa.ArrowInvalid, KeyError, duckdb.Error):
+        return None
     fresh, steps, _ = land_entity(door, raw.filter(pa.array(matched < 0)), source, entity, index)
     landed = reuse.assemble(raw, shape, matched, made, fresh)
     if landed is None:
