@@ -207,18 +207,30 @@ class _Utf8CheckedStream(io.RawIOBase):
             self._tail = b""
 
     def _check(self, chunk: bytes) -> None:
-        try:
-            chunk.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = self.newlines + chunk.count(b"\n", 0, exc.start) + 1
-            raise DeliveryError(
-                self.path, f"line {line}", f"bytes that are not UTF-8 ({exc.reason}): wrong encoding?"
-            ) from None
+        if not _is_utf8(chunk):
+            try:  # the failure path only: Python's decoder names where
+                chunk.decode("utf-8")
+                reason, start = "refused by Arrow's UTF-8 check", 0
+            except UnicodeDecodeError as exc:
+                reason, start = exc.reason, exc.start
+            line = self.newlines + chunk.count(b"\n", 0, start) + 1
+            raise DeliveryError(self.path, f"line {line}", f"bytes that are not UTF-8 ({reason}): wrong encoding?")
         self.newlines += chunk.count(b"\n")
 
     def close(self) -> None:
         self._file.close()
         super().close()
+
+
+def _is_utf8(chunk: bytes) -> bool:
+    """Whether `chunk` is valid UTF-8, checked by Arrow (what Python's strict decoder accepts, surrogates and overlong
+    forms refused alike): decoding the city's 406 MB extract in Python to check it took 0.8 to 1.1 s of CPU on the
+    thread that feeds pyarrow, holding the GIL; Arrow's check takes 0.04 s (5 December 2026)."""
+    try:
+        pa.array([chunk], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _locate_parse_error(path: Path, width: int) -> DeliveryError:
