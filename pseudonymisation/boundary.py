@@ -342,7 +342,9 @@ def _land_reusing(
         figures.update(_address_figures(landed.num_rows, int(pc.sum(pc.cast(found, pa.int64())).as_py() or 0)))
     figures["rows_reused"] = int((matched >= 0).sum())
     figures["reused_from"] = previous.delivery_id
-    taken = frozenset(c for c in landed.column_names if c not in shape.copied)  # what assemble took from `made`
+    # What a matched row holds as the earlier landing did: the made columns (taken from it) and the kept columns
+    # copied from an input column (equal inputs, so the same value the earlier landing copied).
+    taken = frozenset(c for c in landed.column_names if c not in shape.copied or shape.copied[c] in shape.inputs)
     rows = reuse.CopiedRows(previous.landed_dir / f"{entity}.parquet", taken, np.flatnonzero(matched < 0))
     return figures, steps, rows
 

@@ -166,10 +166,10 @@ def assemble(
 
 @dataclass(frozen=True)
 class CopiedRows:
-    """Which values of a landed file are copies of an earlier landed file's: in `columns` (the made columns), every
-    row but those at `fresh_rows` (positions in the landed file, ascending) holds a value taken from `source`. The
-    landing check need not scan those again when `source` was scanned clean under the same question
-    (governance/identifier_scan.py)."""
+    """Which values of a landed file are copies of an earlier landed file's: in `columns` (the made columns, and kept
+    columns copied from an input column), every row but those at `fresh_rows` (positions in the landed file,
+    ascending) holds a value of `source`. The landing check need not scan those again when `source` was scanned
+    clean under the same question (governance/identifier_scan.py)."""
 
     source: Path
     columns: frozenset[str]

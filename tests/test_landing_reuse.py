@@ -286,7 +286,10 @@ def test_the_landing_check_reads_only_fresh_rows_of_reused_columns_and_finds_wha
     _land(paths, landing, keystore, "brp", NEXT, index, context="ctx", copied=copied)
     assert {e: len(rows.fresh_rows) for e, rows in copied.items()} == fresh
     persons = landing / "brp" / NEXT / "persoon.parquet"
+    spells = landing / "brp" / NEXT / "verblijfplaats_historie.parquet"
     _plant(persons, "bsn_psn", int(copied["persoon"].fresh_rows[0]), "999993653")  # a BSN in a new row
+    assert "straatnaam" in copied["verblijfplaats_historie"].columns  # kept, and an input of the address
+    _plant(spells, "straatnaam", int(copied["verblijfplaats_historie"].fresh_rows[-1]), "bel 06-12345678")
     scans: list = []
     real_scan_file = identifier_scan.scan_file
     monkeypatch.setattr(
@@ -298,7 +301,10 @@ def test_the_landing_check_reads_only_fresh_rows_of_reused_columns_and_finds_wha
 
     assert all(c is not None for c in scans) and len(scans) == 2  # both files: fresh rows of made columns only
     assert found == _scan_landing(paths, landing, NEXT, None)  # the whole files, nothing cached
-    assert found == [f"{persons}: column 'bsn_psn' holds 1 value(s) that look like bsn"]
+    assert found == [
+        f"{persons}: column 'bsn_psn' holds 1 value(s) that look like bsn",
+        f"{spells}: column 'straatnaam' holds 1 value(s) that look like phone",
+    ]
 
 
 @pytest.mark.parametrize("planted", ["after the earlier check", "before the earlier check"])
