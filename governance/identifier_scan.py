@@ -212,13 +212,13 @@ def scan_zone(
     report scans the whole landing zone after every delivery; this way only the files that delivery landed are read
     (unless the names changed, which makes every file a new question). The cache holds paths and counts, no values.
 
-    `copied` names, per file, the rows whose made values a landing took from an earlier landed file
-    (pseudonymisation/reuse.py): 99% of a corrected BRP delivery. When that earlier file, as it is now, is in the
-    cache under the same question with no finding, none of its values matches a pattern or holds a name searched
-    for, and every finding counts values one by one: so those rows' copied columns add nothing, and only the fresh
-    rows of those columns are read (the other columns, which a landing copies from the raw delivery, are scanned
-    whole). The findings are those of scanning the whole file; otherwise (another question, a finding, the earlier
-    file changed or gone) the whole file is scanned."""
+    `copied` names, per file, the rows and columns whose values a landing holds as an earlier landed file held them
+    (pseudonymisation/reuse.py: 99% of a corrected BRP delivery's rows). When that earlier file, as it is now, is in
+    the cache under the same question with no finding, none of its values matches a pattern or holds a name searched
+    for, and every finding counts values one by one: so those values add nothing, and only the fresh rows of those
+    columns are read (the other columns, kept values the raw delivery may have changed, are scanned whole). The
+    findings are those of scanning the whole file; otherwise (another question, a finding, the earlier file changed
+    or gone) the whole file is scanned."""
     con = duckdb.connect()
     raw_person_files = list(raw_person_files)
     names = load_raw_names(con, raw_person_files) if raw_person_files else None
