@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.delivery import file_sha256
+from connectors.overlapped_writer import OverlappedWriter
 from connectors.registry import address_columns, party_name
 from hubcore.durable import sync_folder, sync_tree
 from linkage.address.parse import parsed_from_parts
@@ -205,6 +206,12 @@ def land_delivery_folder(
     door = Boundary(boundary.keystore, None) if suppressing else boundary  # the vault gets only the rows that stay
     held: dict[str, tuple[pa.Table, pa.Table, list[ColumnStep]]] = {}
     earlier: list[reuse.Previous] = []
+    writes: list[OverlappedWriter] = []  # each entity's file is written while the next entity is landed
+
+    def write(table: pa.Table, entity: str) -> None:
+        writes.append(writer := OverlappedWriter(staging / f"{entity}.parquet", table.schema, compression="zstd"))
+        writer.write_table(table)
+
     if context is not None:
         report["context"] = context = f"{context}|code:{reuse.code_fingerprint()}"
         if not suppressing:
@@ -212,7 +219,7 @@ def land_delivery_folder(
     try:
         for entity in entities:
             raw_path = raw_dir / f"{entity}.parquet"
-            reused = _land_reusing(door, raw_path, staging, source, entity, index, earlier) if earlier else None
+            reused = _land_reusing(door, raw_path, write, source, entity, index, earlier) if earlier else None
             if reused is not None:
                 report["entities"][entity], steps, rows = reused
                 if copied is not None:
@@ -231,7 +238,7 @@ def land_delivery_folder(
                     landed = landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64()))
                     held[entity] = (raw, _with_old_versions(boundary, raw, landed, steps, suppressed), steps)
                 else:
-                    pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                    write(landed, entity)
             if context is not None and not suppressing and reuse.worth_reusing(source, entity, raw_path):
                 report["entities"][entity]["raw_sha256"] = file_sha256(raw_path)  # what a next landing checks
         if held:
@@ -241,9 +248,11 @@ def land_delivery_folder(
                 rows = landed[_ROW]
                 landed = landed.drop_columns([c for c in landed.column_names if c == _ROW or OLD_VERSION_MARK in c])
                 boundary.to_vault(raw.take(rows), landed, steps)
-                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                write(landed, entity)
                 report["entities"][entity]["rows_out"] = landed.num_rows
             report["suppressed_rows"] = removed  # counts only: which persons stays in the suppression list
+        for writer in writes:
+            writer.close()
         (staging / "_landing.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         sync_tree(staging)  # on the disk before the rename: a power cut leaves the old landing or the new one
         old = None
@@ -255,6 +264,8 @@ def land_delivery_folder(
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        for writer in writes:
+            writer.abort()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
@@ -285,12 +296,12 @@ def _land_in_batches(
     rows_in = rows_out = addresses = resolved = 0
     has_addresses = False
     steps: list[ColumnStep] = []
-    writer: pq.ParquetWriter | None = None
+    writer: OverlappedWriter | None = None  # a batch is written while the next one passes the boundary
     try:
         for batch in pq.ParquetFile(raw_path).iter_batches(batch_size=batch_rows()):
             landed, steps, stats = land_entity(door, pa.Table.from_batches([batch]), source, entity, index)
             if writer is None:
-                writer = pq.ParquetWriter(out_path, landed.schema, compression="zstd")
+                writer = OverlappedWriter(out_path, landed.schema, compression="zstd")
             writer.write_table(landed)
             rows_in, rows_out = rows_in + batch.num_rows, rows_out + landed.num_rows
             addresses, resolved = addresses + stats.get("addresses", 0), resolved + stats.get("resolved", 0)
@@ -305,7 +316,7 @@ def _land_in_batches(
 def _land_reusing(
     door: Boundary,
     raw_path: Path,
-    staging: Path,
+    write: Callable[[pa.Table, str], None],
     source: str,
     entity: str,
     index: BagIndex | None,
@@ -335,7 +346,7 @@ def _land_reusing(
     landed = reuse.assemble(raw, shape, matched, made, fresh)
     if landed is None:
         return None
-    pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+    write(landed, entity)
     figures: dict[str, Any] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows}
     if "adres_methode" in landed.column_names:
         found = pc.or_(pc.is_valid(landed[ADDRESS_COLUMNS[0]]), pc.is_valid(landed[ADDRESS_COLUMNS[1]]))
