@@ -49,6 +49,7 @@ import pyarrow.csv as pacsv
 from connectors.brp_types import PERSOON_SCHEMA, VERBLIJF_SCHEMA, BrpSink, Problem, check_bag_ids, check_house_number
 from connectors.delivery import DeliveryError, SchemaDrift, detect_drift
 from connectors.identifiers import normalise_postcode, parse_gba_date
+from connectors.prefetch import prefetched
 from connectors.snapshots import refuse_empty_snapshot
 
 ID_CODES = ("01.01.20", "01.01.10")  # BSN, A-nummer: at least one of the two columns is required
@@ -726,8 +727,9 @@ def read_gbav(path: Path, sink: BrpSink) -> list[SchemaDrift]:
                 check_utf8=False,
             ),
         )
-        for batch in batches:
-            reader.feed(batch)
+        with prefetched(batches) as parsed:  # the next block is parsed while this one is read
+            for batch in parsed:
+                reader.feed(batch)
         stream.finish()
     except pa.ArrowException:
         # Not chained: pyarrow's message quotes the row, identifiers and all, and the runner reports the root cause.
