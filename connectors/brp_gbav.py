@@ -49,6 +49,7 @@ import pyarrow.csv as pacsv
 from connectors.brp_types import PERSOON_SCHEMA, VERBLIJF_SCHEMA, BrpSink, Problem, check_bag_ids, check_house_number
 from connectors.delivery import DeliveryError, SchemaDrift, detect_drift
 from connectors.identifiers import normalise_postcode, parse_gba_date
+from connectors.prefetch import prefetched
 from connectors.snapshots import refuse_empty_snapshot
 
 ID_CODES = ("01.01.20", "01.01.10")  # BSN, A-nummer: at least one of the two columns is required
@@ -207,18 +208,30 @@ class _Utf8CheckedStream(io.RawIOBase):
             self._tail = b""
 
     def _check(self, chunk: bytes) -> None:
-        try:
-            chunk.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = self.newlines + chunk.count(b"\n", 0, exc.start) + 1
-            raise DeliveryError(
-                self.path, f"line {line}", f"bytes that are not UTF-8 ({exc.reason}): wrong encoding?"
-            ) from None
+        if not _is_utf8(chunk):
+            try:  # the failure path only: Python's decoder names where
+                chunk.decode("utf-8")
+                reason, start = "refused by Arrow's UTF-8 check", 0
+            except UnicodeDecodeError as exc:
+                reason, start = exc.reason, exc.start
+            line = self.newlines + chunk.count(b"\n", 0, start) + 1
+            raise DeliveryError(self.path, f"line {line}", f"bytes that are not UTF-8 ({reason}): wrong encoding?")
         self.newlines += chunk.count(b"\n")
 
     def close(self) -> None:
         self._file.close()
         super().close()
+
+
+def _is_utf8(chunk: bytes) -> bool:
+    """Whether `chunk` is valid UTF-8, checked by Arrow (what Python's strict decoder accepts, surrogates and overlong
+    forms refused alike): decoding the city's 406 MB extract in Python to check it took 0.8 to 1.1 s of CPU on the
+    thread that feeds pyarrow, holding the GIL; Arrow's check takes 0.04 s (5 December 2026)."""
+    try:
+        pa.array([chunk], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _locate_parse_error(path: Path, width: int) -> DeliveryError:
@@ -714,8 +727,9 @@ def read_gbav(path: Path, sink: BrpSink) -> list[SchemaDrift]:
                 check_utf8=False,
             ),
         )
-        for batch in batches:
-            reader.feed(batch)
+        with prefetched(batches) as parsed:  # the next block is parsed while this one is read
+            for batch in parsed:
+                reader.feed(batch)
         stream.finish()
     except pa.ArrowException:
         # Not chained: pyarrow's message quotes the row, identifiers and all, and the runner reports the root cause.

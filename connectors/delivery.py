@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.overlapped_writer import OverlappedWriter
 from hubcore.durable import sync_file, sync_folder, sync_tree
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -160,7 +161,7 @@ class EntityCollector:
         self.quarantine_path = staging_dir / f"{name}.quarantine.parquet"
         self._rows: list[dict[str, Any]] = []
         self._quarantine: list[dict[str, Any]] = []
-        self._writer = pq.ParquetWriter(self.clean_path, schema, compression="zstd")
+        self._writer = OverlappedWriter(self.clean_path, schema, compression="zstd")  # writes beside the reading
         self._qwriter = pq.ParquetWriter(self.quarantine_path, QUARANTINE_SCHEMA, compression="zstd")
         self._seen: set[tuple[Any, ...]] = set()
         self.records_in = 0
@@ -243,9 +244,9 @@ class EntityCollector:
 
     def abort(self) -> None:
         """Close the writers without caring for their content (the staging folder is removed by the caller)."""
-        for w in (self._writer, self._qwriter):
-            with contextlib.suppress(Exception):  # best effort on a folder that is being thrown away
-                w.close()
+        self._writer.abort()
+        with contextlib.suppress(Exception):  # best effort on a folder that is being thrown away
+            self._qwriter.close()
 
 
 class Staging:

@@ -14,14 +14,16 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from connectors.delivery import latest_delivery
 from connectors.identifiers import is_valid_a_nummer, is_valid_bsn, is_valid_ean18
+from pseudonymisation.reuse import CopiedRows
 
 # Digits bounded by anything but a letter or digit: pseudonyms are base32 (a-z, 2-7), so runs of digits inside a
 # pseudonym do not count as a free-standing number.
@@ -85,12 +87,27 @@ def _quote(name: str) -> str:
 
 
 def scan_file(
-    con: duckdb.DuckDBPyConnection, path: Path, names_table: str | None = None, sample_limit: int = 10_000
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    names_table: str | None = None,
+    sample_limit: int = 10_000,
+    copied: CopiedRows | None = None,
 ) -> list[Finding]:
-    """Scan one Parquet file; `names_table` is a DuckDB table of lower-cased full names from the raw zone."""
+    """Scan one Parquet file; `names_table` is a DuckDB table of lower-cased full names from the raw zone.
+
+    With `copied`, the columns it names are scanned in its fresh rows only: the caller vouches that every other
+    value of those columns is a copy of a value of a file scanned clean under the same question (`scan_zone`)."""
     findings: list[Finding] = []
-    src = f"read_parquet('{_sql_path(path)}')"
+    whole = f"read_parquet('{_sql_path(path)}')"
+    fresh = whole
+    if copied is not None:
+        con.register("_scan_fresh_rows", pa.table({"pos": pa.array(copied.fresh_rows, pa.int64())}))
+        fresh = (
+            f"(select * from read_parquet('{_sql_path(path)}', file_row_number = true) "
+            "where file_row_number in (select pos from _scan_fresh_rows))"
+        )
     for column in _varchar_columns(con, path):
+        src = fresh if copied is not None and column in copied.columns else whole
         col = _quote(column)
         # Lists (e.g. onderwerpen) are scanned element by element.
         value = f"unnest({col})" if _is_list(con, src, column) else col
@@ -173,7 +190,7 @@ def _names_digest(con: duckdb.DuckDBPyConnection, names: str | None) -> str:
     if names is None:
         return "-"
     sql = f"select md5(coalesce(string_agg(naam, chr(10) order by naam), '')) from {names}"
-    (digest,) = con.execute(sql).fetchone()
+    ((digest,),) = con.execute(sql).fetchall()  # fetched to the end: the connection takes other work after it
     return digest
 
 
@@ -182,14 +199,26 @@ def _file_key(path: Path) -> str:
     return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def scan_zone(roots: Iterable[Path], raw_person_files: Iterable[Path] = (), cache: Path | None = None) -> list[Finding]:
+def scan_zone(
+    roots: Iterable[Path],
+    raw_person_files: Iterable[Path] = (),
+    cache: Path | None = None,
+    copied: Mapping[Path, CopiedRows] | None = None,
+) -> list[Finding]:
     """Scan every Parquet file under `roots` (the shared zones); names come from the raw person tables given.
 
     With `cache` (a JSON file), a file scanned before is not read again while its path, size and modification time,
     the set of names searched for and the scan itself are the same: its findings then cannot differ. The privacy
     report scans the whole landing zone after every delivery; this way only the files that delivery landed are read
     (unless the names changed, which makes every file a new question). The cache holds paths and counts, no values.
-    """
+
+    `copied` names, per file, the rows and columns whose values a landing holds as an earlier landed file held them
+    (pseudonymisation/reuse.py: 99% of a corrected BRP delivery's rows). When that earlier file, as it is now, is in
+    the cache under the same question with no finding, none of its values matches a pattern or holds a name searched
+    for, and every finding counts values one by one: so those values add nothing, and only the fresh rows of those
+    columns are read (the other columns, kept values the raw delivery may have changed, are scanned whole). The
+    findings are those of scanning the whole file; otherwise (another question, a finding, the earlier file changed
+    or gone) the whole file is scanned."""
     con = duckdb.connect()
     raw_person_files = list(raw_person_files)
     names = load_raw_names(con, raw_person_files) if raw_person_files else None
@@ -202,13 +231,24 @@ def scan_zone(roots: Iterable[Path], raw_person_files: Iterable[Path] = (), cach
             continue
         for path in sorted(root.rglob("*.parquet")):
             key = _file_key(path)
-            found = [Finding(*f) for f in known[key]] if key in known else scan_file(con, path, names)
+            if key in known:
+                found = [Finding(*f) for f in known[key]]
+            else:
+                found = scan_file(con, path, names, copied=_copied_from_clean((copied or {}).get(path), known))
             seen[key] = [[f.file, f.column, f.kind, f.count] for f in found]
             findings.extend(found)
     con.close()
     if cache is not None:
         _write_cache(cache, question, {**known, **seen})
     return findings
+
+
+def _copied_from_clean(copied: CopiedRows | None, known: dict[str, list[list]]) -> CopiedRows | None:
+    """`copied` when its earlier file is, unchanged, in the cache under this question with no finding; else None
+    (the whole file is scanned: fail closed)."""
+    if copied is None or not copied.source.exists():
+        return None
+    return copied if known.get(_file_key(copied.source)) == [] else None
 
 
 def scan_cache(paths) -> Path:

@@ -12,16 +12,19 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.delivery import file_sha256
+from connectors.overlapped_writer import OverlappedWriter
 from connectors.registry import address_columns, party_name
 from hubcore.durable import sync_folder, sync_tree
 from linkage.address.parse import parsed_from_parts
@@ -178,6 +181,7 @@ def land_delivery_folder(
     index: BagIndex | None,
     suppressed: Collection[str] = (),
     context: str | None = None,
+    copied: dict[str, reuse.CopiedRows] | None = None,
 ) -> dict[str, Any]:
     """Pseudonymise every entity of one raw delivery into `landing_root/<source>/<delivery_id>/`, atomically.
 
@@ -189,7 +193,9 @@ def land_delivery_folder(
     `context` names what else the landing depends on (key version, BAG delivery, erased persons: the caller's
     boundary context). With it, rows whose inputs are unchanged since the latest landing of this source under the
     same context (and the same policy and boundary code) are taken from that landing instead of passing the boundary
-    again (pseudonymisation/reuse.py); the report records the context so the next delivery can do the same.
+    again (pseudonymisation/reuse.py); the report records the context so the next delivery can do the same. Given
+    `copied`, it is filled with which rows of each entity landed that way and from which file (what the landing
+    check need not scan again).
     """
     target = landing_root / source / delivery_id
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -200,6 +206,12 @@ def land_delivery_folder(
     door = Boundary(boundary.keystore, None) if suppressing else boundary  # the vault gets only the rows that stay
     held: dict[str, tuple[pa.Table, pa.Table, list[ColumnStep]]] = {}
     earlier: list[reuse.Previous] = []
+    writes: list[OverlappedWriter] = []  # each entity's file is written while the next entity is landed
+
+    def write(table: pa.Table, entity: str) -> None:
+        writes.append(writer := OverlappedWriter(staging / f"{entity}.parquet", table.schema, compression="zstd"))
+        writer.write_table(table)
+
     if context is not None:
         report["context"] = context = f"{context}|code:{reuse.code_fingerprint()}"
         if not suppressing:
@@ -207,9 +219,11 @@ def land_delivery_folder(
     try:
         for entity in entities:
             raw_path = raw_dir / f"{entity}.parquet"
-            reused = _land_reusing(door, raw_path, staging, source, entity, index, earlier) if earlier else None
+            reused = _land_reusing(door, raw_path, write, source, entity, index, earlier) if earlier else None
             if reused is not None:
-                report["entities"][entity], steps = reused
+                report["entities"][entity], steps, rows = reused
+                if copied is not None:
+                    copied[entity] = rows
                 report["steps"].extend(asdict(s) for s in steps)
             elif not suppressing and pq.ParquetFile(raw_path).metadata.num_rows > batch_rows():
                 figures, steps = _land_in_batches(door, raw_path, staging / f"{entity}.parquet", source, entity, index)
@@ -224,7 +238,7 @@ def land_delivery_folder(
                     landed = landed.append_column(_ROW, pa.array(range(landed.num_rows), pa.int64()))
                     held[entity] = (raw, _with_old_versions(boundary, raw, landed, steps, suppressed), steps)
                 else:
-                    pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                    write(landed, entity)
             if context is not None and not suppressing and reuse.worth_reusing(source, entity, raw_path):
                 report["entities"][entity]["raw_sha256"] = file_sha256(raw_path)  # what a next landing checks
         if held:
@@ -234,9 +248,11 @@ def land_delivery_folder(
                 rows = landed[_ROW]
                 landed = landed.drop_columns([c for c in landed.column_names if c == _ROW or OLD_VERSION_MARK in c])
                 boundary.to_vault(raw.take(rows), landed, steps)
-                pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+                write(landed, entity)
                 report["entities"][entity]["rows_out"] = landed.num_rows
             report["suppressed_rows"] = removed  # counts only: which persons stays in the suppression list
+        for writer in writes:
+            writer.close()
         (staging / "_landing.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         sync_tree(staging)  # on the disk before the rename: a power cut leaves the old landing or the new one
         old = None
@@ -248,6 +264,8 @@ def land_delivery_folder(
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        for writer in writes:
+            writer.abort()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
@@ -278,12 +296,12 @@ def _land_in_batches(
     rows_in = rows_out = addresses = resolved = 0
     has_addresses = False
     steps: list[ColumnStep] = []
-    writer: pq.ParquetWriter | None = None
+    writer: OverlappedWriter | None = None  # a batch is written while the next one passes the boundary
     try:
         for batch in pq.ParquetFile(raw_path).iter_batches(batch_size=batch_rows()):
             landed, steps, stats = land_entity(door, pa.Table.from_batches([batch]), source, entity, index)
             if writer is None:
-                writer = pq.ParquetWriter(out_path, landed.schema, compression="zstd")
+                writer = OverlappedWriter(out_path, landed.schema, compression="zstd")
             writer.write_table(landed)
             rows_in, rows_out = rows_in + batch.num_rows, rows_out + landed.num_rows
             addresses, resolved = addresses + stats.get("addresses", 0), resolved + stats.get("resolved", 0)
@@ -298,12 +316,12 @@ def _land_in_batches(
 def _land_reusing(
     door: Boundary,
     raw_path: Path,
-    staging: Path,
+    write: Callable[[pa.Table, str], None],
     source: str,
     entity: str,
     index: BagIndex | None,
     earlier: list[reuse.Previous],
-) -> tuple[dict[str, Any], list[ColumnStep]] | None:
+) -> tuple[dict[str, Any], list[ColumnStep], reuse.CopiedRows] | None:
     """Land one entity taking the made columns of unchanged rows from the latest of the `earlier` landings still
     usable (pseudonymisation/reuse.py); only new and changed rows pass the boundary (and the vault: the earlier
     landing put the others there under the same key). None when reuse does not apply: an entity without per-row
@@ -318,25 +336,28 @@ def _land_reusing(
     shape, prev_schema = reuse.entity_shape(source, entity, schema), pq.read_schema(prev_raw)
     if any(c not in prev_schema.names or prev_schema.field(c) != schema.field(c) for c in shape.inputs):
         return None  # the connector's schema changed: values are not comparable
-    try:  # the earlier delivery may be removed meanwhile (retention): then this one is landed as usual
-        before = pq.read_table(prev_raw, columns=list(shape.inputs))
-        made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
-    except (OSError, pa.ArrowInvalid, KeyError):
-        return None
     raw = pq.read_table(raw_path)
-    matched = reuse.match_rows(before, raw.select(list(shape.inputs)))
+    try:  # the earlier delivery may be removed meanwhile (retention): then this one is landed as usual
+        made = pq.read_table(previous.landed_dir / f"{entity}.parquet", columns=list(shape.made))
+        matched = reuse.match_rows(prev_raw, raw.select(list(shape.inputs)))
+    except (OSError, pa.ArrowInvalid, KeyError, duckdb.Error):
+        return None
     fresh, steps, _ = land_entity(door, raw.filter(pa.array(matched < 0)), source, entity, index)
     landed = reuse.assemble(raw, shape, matched, made, fresh)
     if landed is None:
         return None
-    pq.write_table(landed, staging / f"{entity}.parquet", compression="zstd")
+    write(landed, entity)
     figures: dict[str, Any] = {"rows_in": raw.num_rows, "rows_out": landed.num_rows}
     if "adres_methode" in landed.column_names:
         found = pc.or_(pc.is_valid(landed[ADDRESS_COLUMNS[0]]), pc.is_valid(landed[ADDRESS_COLUMNS[1]]))
         figures.update(_address_figures(landed.num_rows, int(pc.sum(pc.cast(found, pa.int64())).as_py() or 0)))
     figures["rows_reused"] = int((matched >= 0).sum())
     figures["reused_from"] = previous.delivery_id
-    return figures, steps
+    # What a matched row holds as the earlier landing did: the made columns (taken from it) and the kept columns
+    # copied from an input column (equal inputs, so the same value the earlier landing copied).
+    taken = frozenset(c for c in landed.column_names if c not in shape.copied or shape.copied[c] in shape.inputs)
+    rows = reuse.CopiedRows(previous.landed_dir / f"{entity}.parquet", taken, np.flatnonzero(matched < 0))
+    return figures, steps, rows
 
 
 def _with_old_versions(

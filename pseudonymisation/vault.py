@@ -43,6 +43,17 @@ def _strings(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Ar
     return pc.cast(values, pa.string())
 
 
+def _not_held(pairs: pa.Table, held: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """The pairs whose pseudonym is not among `held`. The hash table is built on the smaller side: a re-delivery's
+    few thousand new pairs against the vault's million pseudonyms cost 0.13 s per domain hashing the vault, 0.01 s
+    hashing the pairs (city BRP, 5 December 2026)."""
+    if not len(held):
+        return pairs
+    if len(held) > pairs.num_rows:
+        held = pc.filter(held, pc.is_in(held, value_set=pairs["pseudonym"]))  # only those that can matter
+    return pairs.filter(pc.invert(pc.is_in(pairs["pseudonym"], value_set=held)))
+
+
 def _version_of(domain: str, pseudonyms: pa.ChunkedArray) -> str:
     """The key version of a column of linkage pseudonyms (one version per column, or an error)."""
     parsed = parse_pseudonym(pseudonyms[0].as_py())
@@ -132,9 +143,7 @@ class Vault:
             return 0
         version = _version_of(domain, pairs["pseudonym"])
         with self._locked(domain) as folder:
-            held = self.pseudonyms(domain)
-            if len(held):
-                pairs = pairs.filter(pc.invert(pc.is_in(pairs["pseudonym"], value_set=held)))
+            pairs = _not_held(pairs, self.pseudonyms(domain))
             if pairs.num_rows == 0:
                 return 0
             first = pairs.group_by("pseudonym", use_threads=False).aggregate([("value", "first")])

@@ -460,3 +460,30 @@ def test_a_city_sized_extract_is_read_at_speed(gbav_path, tmp_path):
     cpu = time.process_time() - start
     assert r.info["data_rows"] == 20 * 2156 and r.counts()["persoon"]["in"] == 20 * 687
     assert r.info["data_rows"] / cpu > 55_000, f"{r.info['data_rows'] / cpu:,.0f} rows per CPU second"
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        "Béamont 😀\n".encode(),
+        b"\xef\xbb\xbfbom\n",
+        b"\xef\xbf\xbf noncharacter\n",
+        "é".encode("latin-1"),
+        b"ab\xed\xa0\x80c",  # a surrogate
+        b"a\xc0\xafb",  # an overlong form
+        b"\xe0\x80\xaf",  # an overlong three-byte form
+        b"\xf4\x90\x80\x80",  # beyond U+10FFFF
+        b"ab\xe2\x82",  # cut off
+        b"\x80",  # a continuation byte alone
+    ],
+)
+def test_the_utf8_check_accepts_what_pythons_strict_decoder_accepts(chunk):
+    """The GBA-V reader checks the file's bytes with Arrow (fast): it refuses and accepts what Python's decoder does."""
+    from connectors.brp_gbav import _is_utf8
+
+    try:
+        chunk.decode("utf-8")
+        python = True
+    except UnicodeDecodeError:
+        python = False
+    assert _is_utf8(chunk) == python

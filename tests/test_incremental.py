@@ -279,7 +279,7 @@ def test_the_identifier_scan_reads_again_only_what_changed(tmp_path, monkeypatch
     monkeypatch.setattr(
         identifier_scan,
         "scan_file",
-        lambda con, path, names: scanned.append(path.name) or real_scan_file(con, path, names),
+        lambda con, path, names, **kw: scanned.append(path.name) or real_scan_file(con, path, names, **kw),
     )
 
     def scan():

@@ -17,6 +17,8 @@ import pytest
 from connectors.delivery import land_delivery
 from connectors.identifiers import is_valid_bsn
 from connectors.registry import SOURCES
+from governance import identifier_scan
+from governance.identifier_scan import scan_zone
 from governance.restrictions import SuppressionList
 from hubcore.paths import HubPaths
 from linkage.address.bag import bag_address_table
@@ -254,3 +256,78 @@ def test_the_bag_index_is_built_only_when_a_changed_row_needs_it(world, tmp_path
     assert "_built" in lazy.__dict__ and report["entities"]["verblijfplaats_historie"]["rows_reused"]
     _land(paths, tmp_path / "scratch", keystore, "brp", NEXT, index)
     _assert_same_landing(landing, tmp_path / "scratch", "brp", NEXT)
+
+
+def _plant(path: Path, column: str, row: int, value: str) -> None:
+    """Write `value` into one cell of a landed file (what a boundary bug would leave there)."""
+    table = pq.read_table(path)
+    values = table[column].to_pylist()
+    values[row] = value
+    pq.write_table(table.set_column(table.column_names.index(column), column, pa.array(values, pa.string())), path)
+
+
+def _scan_landing(paths: HubPaths, landing: Path, delivery: str, cache: Path, copied=None) -> list[str]:
+    raw = [paths.raw / "brp" / delivery / "persoon.parquet"]
+    return sorted(str(f) for f in scan_zone([landing / "brp" / delivery], raw, cache, copied))
+
+
+def test_the_landing_check_reads_only_fresh_rows_of_reused_columns_and_finds_what_a_whole_scan_finds(
+    world, tmp_path, monkeypatch
+):
+    """A corrected delivery's landing check scans the made columns of its new and changed rows only (the rest are
+    copies of the earlier landing, scanned clean under the same question); an identifier in a new row is found, with
+    the findings of a scan of the whole file."""
+    paths, index = world
+    keystore, landing, cache = KeyStore(tmp_path / "keys"), tmp_path / "landing", tmp_path / "scan.json"
+    _land(paths, landing, keystore, "brp", FIRST, index, context="ctx")
+    assert _scan_landing(paths, landing, FIRST, cache) == []  # the earlier landing's check: clean
+    fresh = _corrected_brp(paths)
+    copied: dict = {}
+    _land(paths, landing, keystore, "brp", NEXT, index, context="ctx", copied=copied)
+    assert {e: len(rows.fresh_rows) for e, rows in copied.items()} == fresh
+    persons = landing / "brp" / NEXT / "persoon.parquet"
+    spells = landing / "brp" / NEXT / "verblijfplaats_historie.parquet"
+    _plant(persons, "bsn_psn", int(copied["persoon"].fresh_rows[0]), "999993653")  # a BSN in a new row
+    assert "straatnaam" in copied["verblijfplaats_historie"].columns  # kept, and an input of the address
+    _plant(spells, "straatnaam", int(copied["verblijfplaats_historie"].fresh_rows[-1]), "bel 06-12345678")
+    scans: list = []
+    real_scan_file = identifier_scan.scan_file
+    monkeypatch.setattr(
+        identifier_scan, "scan_file", lambda *a, **k: scans.append(k["copied"]) or real_scan_file(*a, **k)
+    )
+
+    by_rows = {landing / "brp" / NEXT / f"{e}.parquet": rows for e, rows in copied.items()}
+    found = _scan_landing(paths, landing, NEXT, cache, by_rows)
+
+    assert all(c is not None for c in scans) and len(scans) == 2  # both files: fresh rows of made columns only
+    assert found == _scan_landing(paths, landing, NEXT, None)  # the whole files, nothing cached
+    assert found == [
+        f"{persons}: column 'bsn_psn' holds 1 value(s) that look like bsn",
+        f"{spells}: column 'straatnaam' holds 1 value(s) that look like phone",
+    ]
+
+
+@pytest.mark.parametrize("planted", ["after the earlier check", "before the earlier check"])
+def test_a_reused_row_carries_no_identifier_the_earlier_check_did_not_see(world, tmp_path, planted):
+    """An identifier in the earlier landing (planted after its check passed, or found by it) comes along with the
+    reused rows: the earlier file is then not clean in the cache as it is now, so the whole new file is scanned."""
+    paths, index = world
+    keystore, landing, cache = KeyStore(tmp_path / "keys"), tmp_path / "landing", tmp_path / "scan.json"
+    _land(paths, landing, keystore, "brp", FIRST, index, context="ctx")
+    earlier = landing / "brp" / FIRST / "persoon.parquet"
+    if planted == "before the earlier check":
+        _plant(earlier, "bsn_psn", 30, "999993653")
+    _scan_landing(paths, landing, FIRST, cache)
+    if planted == "after the earlier check":
+        _plant(earlier, "bsn_psn", 30, "999993653")
+    _corrected_brp(paths)
+    copied: dict = {}
+    _land(paths, landing, keystore, "brp", NEXT, index, context="ctx", copied=copied)
+    assert 30 not in copied["persoon"].fresh_rows  # the row is reused, with the planted value
+
+    by_rows = {landing / "brp" / NEXT / f"{e}.parquet": rows for e, rows in copied.items()}
+    found = _scan_landing(paths, landing, NEXT, cache, by_rows)
+
+    assert (
+        f"{landing / 'brp' / NEXT / 'persoon.parquet'}: column 'bsn_psn' holds 1 value(s) that look like bsn" in found
+    )

@@ -319,3 +319,16 @@ def test_records_cut_off_the_end_are_caught_by_the_anchor_beside_the_keys(tmp_pa
     last["hash"] = record_hash(last)
     log.path.write_text("\n".join([*replaced[:4], json.dumps(last)]) + "\n")
     assert "differs from the head" in log.verify().reason
+
+
+@pytest.mark.parametrize("new, held", [(3, 200), (300, 200)])
+def test_only_identifiers_not_held_are_stored_whichever_side_is_larger(tmp_path, keystore, new, held):
+    """A re-delivery's few new identifiers against a large vault, and a first delivery's many against a small one:
+    each identifier is stored once and every one resolves."""
+    values = [f"{n:09d}" for n in range(100_000_000, 100_000_000 + held + new)]
+    vault = Vault(tmp_path / "vault", keystore)
+    assert vault.put_many("bsn", values[:held]) == held
+    assert vault.put_many("bsn", values[held - 2 :]) == new  # two already held
+    pseudonymiser = Pseudonymiser(keystore, "bsn")
+    assert all(vault.resolve("bsn", pseudonymiser.linkage_pseudonym(v)) == v for v in values[::50] + values[-3:])
+    assert len(vault.pseudonyms("bsn")) == held + new

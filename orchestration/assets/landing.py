@@ -24,6 +24,7 @@ from orchestration.resources import HubPathsResource
 from pseudonymisation.boundary import land_delivery_folder
 from pseudonymisation.keys import KeyStore
 from pseudonymisation.policy import Boundary
+from pseudonymisation.reuse import CopiedRows
 from pseudonymisation.vault import Vault
 
 LANDING_GROUP = "landing"
@@ -144,6 +145,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         boundary = Boundary(keystore, Vault(paths.vault, keystore, erased=erased))
         index = bag_index_on_first_use(paths.raw) if spec.name != "bag" else None
         context_now = boundary_context(paths, spec.name)
+        copied: dict[str, CopiedRows] = {}
         report = land_delivery_folder(
             boundary,
             raw_dir,
@@ -154,6 +156,7 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             index,
             erased,
             context=reuse_context(paths, spec.name),
+            copied=copied,
         )
         steps = report["steps"]
         for entity in spec.entities:
@@ -179,7 +182,9 @@ def build_landing_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 meta["addresses_resolved"] = figures["resolved"]
                 meta["addresses_unresolved_share"] = figures["unresolved_share"]
             yield dg.MaterializeResult(asset_key=landing_key(spec.name, entity), metadata=meta)
-        findings = scan_zone([paths.landing / spec.name / delivery_id], raw_person_files(paths.raw), scan_cache(paths))
+        landed = paths.landing / spec.name / delivery_id
+        copied_rows = {landed / f"{entity}.parquet": rows for entity, rows in copied.items()}  # scanned clean before
+        findings = scan_zone([landed], raw_person_files(paths.raw), scan_cache(paths), copied_rows)
         yield dg.AssetCheckResult(
             check_name="no_direct_identifiers",
             asset_key=first,
