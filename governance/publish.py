@@ -187,11 +187,9 @@ def publish(
             data = src.sql(f"select {', '.join(keep)} from {table} where {where}").to_arrow_table()
             for c in keep:
                 if tags[table][c].get("privacy_class") == "pseudonym":
-                    data = data.set_column(
-                        data.column_names.index(c),
-                        c,
-                        pa.array([re_key.from_linkage(v) for v in data.column(c).to_pylist()], pa.string()),
-                    )
+                    # the purpose's pseudonyms as one column operation (each distinct value keyed once, in OpenSSL
+                    # through numpy): `from_linkage` row by row in Python took 0.9 s CPU of the city's publications
+                    data = data.set_column(data.column_names.index(c), c, re_key.rekey_array(data.column(c), 1))
             planned.append((table, keep, left, withheld))
             data_by_table[table] = data
         suppressed: dict[str, int] = {}

@@ -12,6 +12,7 @@ step, sets right what a killed run left (orchestration/recovery.py), so a rerun 
 from __future__ import annotations
 
 import errno
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -20,6 +21,7 @@ from connectors.incoming import discover_deliveries
 from connectors.registry import SOURCES
 from hubcore.paths import HubPaths
 from orchestration.assets.ingest import delivery_partitions
+from orchestration.assets.warehouse import warehouse_build_started_ahead
 from orchestration.definitions import defs
 from orchestration.incremental import Work, downstream_plan, landing_keys, work_for
 from orchestration.instance_storage import events_flushed_per_checkpoint
@@ -139,12 +141,15 @@ def run_downstream(
         return report
     selection = None if everything or plan.everything else sorted(plan.keys, key=lambda k: k.to_user_string())
     what = "everything" if selection is None else f"{len(selection)} of {plan.total} assets"
-    with progress.stage(instance, f"downstream ({what})"):
+    paths = paths or HubPaths.from_env()
+    builds_warehouse = selection is None or any(key.path[0] == "warehouse" for key in selection)
+    ahead = warehouse_build_started_ahead(paths) if builds_warehouse else nullcontext()
+    with progress.stage(instance, f"downstream ({what})"), ahead:
         result = defs.resolve_job_def("downstream_job").execute_in_process(
             instance=instance,
             run_config=QUIET,
             raise_on_error=False,
-            tags=run_tags(paths or HubPaths.from_env()),
+            tags=run_tags(paths),
             asset_selection=selection,
         )
     report.downstream_ok = result.success

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
-import vl_convert
 
 from governance.small_counts import HIDDEN_AS, SHOWN_AS
+from reports.chart_svgs import vegalite_svg
 from reports.figures import ALLE, FOCUSWIJKEN, INTERVENTIES, MAANDEN, Cell, Figures
 
 WIDTH = 640
@@ -56,7 +56,7 @@ def maand(m: int) -> str:
 
 def svg(chart: alt.TopLevelMixin) -> str:
     spec = chart.configure(font="DejaVu Sans").configure_view(stroke=None).to_dict()
-    return vl_convert.vegalite_to_svg(spec, format_locale="nl-NL", time_format_locale="nl-NL")
+    return vegalite_svg(spec, format_locale="nl-NL", time_format_locale="nl-NL")
 
 
 def _values(cells: list[Cell], **where: Any) -> list[Cell]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from governance.small_counts import MIN_SHOWN, primary, suppress
 from hubcore.paths import HubPaths
-from reports import charts, page, pdf
+from reports import chart_svgs, charts, page, pdf
 from reports.buurtmap import signals_map
 from reports.figures import Figures, read
 from reports.year import default_year
@@ -25,6 +25,7 @@ from reports.year import default_year
 __all__ = ["ProgrammeReport", "build", "data_rows", "default_year", "small_counts_shown", "suppressed"]
 
 PDF_NAME = "signalering-en-monitoring-{year}.pdf"
+CHART_SVGS = ".chart_svgs"  # beside the report folders: the SVGs of the last build, by spec (reports/chart_svgs.py)
 
 
 @dataclass
@@ -92,8 +93,9 @@ def build(
                 raise
             with_pdf = False
     figures = suppressed(read(paths.warehouse, year))
-    built = [build_chart(figures) for build_chart in charts.BUILDERS]
-    built.insert(5, signals_map(figures, paths.landing))
+    with chart_svgs.kept_in(paths.reports / CHART_SVGS):  # a chart whose spec did not change is not drawn again
+        built = [build_chart(figures) for build_chart in charts.BUILDERS]
+        built.insert(5, signals_map(figures, paths.landing))
     rows = data_rows(figures)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.{uuid.uuid4().hex}"

@@ -72,6 +72,9 @@ def test_a_new_delivery_refreshes_only_what_depends_on_its_source(hub):
     assert asked == set(downstream_plan(instance, defs, "downstream_job").keys)
 
     assert run_downstream(instance, RunReport(), progress).ok
+    (refresh,) = instance.get_run_records(limit=1)
+    logs = instance.all_logs(refresh.dagster_run.run_id)
+    assert any("started ahead" in (entry.user_message or "") for entry in logs)  # dbt's imports paid while linking
     landed = _latest_storage_id(instance, landing_key("meldpunten", "melding"))
     assert _latest_storage_id(instance, ADDRESS_LINKS) > landed
     assert {k: _latest_storage_id(instance, k) for k in untouched} == untouched  # not rebuilt

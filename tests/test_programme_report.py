@@ -239,3 +239,29 @@ def test_a_refresh_with_the_same_page_copies_the_pdf_and_a_changed_page_is_print
 
     build(paths, YEAR, out, made=date(2026, 12, 5))  # another date on the page: printed again
     assert printed == ["index.html"] and "gemaakt op 2026-12-05" in (out / "index.html").read_text()
+
+
+def test_a_refresh_with_the_same_figures_draws_no_chart_again_and_gives_the_same_page(hub, tmp_path, monkeypatch):
+    """Each chart's SVG is kept by its spec (reports/chart_svgs.py): unchanged figures are read back, not drawn."""
+    import shutil
+    from datetime import date
+
+    import vl_convert
+
+    from reports.programme import CHART_SVGS, build
+
+    paths = hub[0]
+    shutil.rmtree(paths.reports / CHART_SVGS, ignore_errors=True)
+    first = build(paths, YEAR, tmp_path / "eerst", with_pdf=False, made=date(2026, 12, 4))
+    drawn: list[int] = []
+    real = vl_convert.vegalite_to_svg
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda spec, **kw: drawn.append(1) or real(spec, **kw))
+    again = build(paths, YEAR, tmp_path / "opnieuw", with_pdf=False, made=date(2026, 12, 4))
+    assert drawn == []  # every chart read back
+    page = (tmp_path / "opnieuw" / "index.html").read_text()
+    assert page == (tmp_path / "eerst" / "index.html").read_text()
+    assert [c.svg for c in again.charts] == [c.svg for c in first.charts]
+    assert len(list((paths.reports / CHART_SVGS).iterdir())) == len({c.svg for c in first.charts})
+    # gradients are named after their chart, each defined once on the page, none by vl-convert's per-process count
+    defined = re.findall(r'<linearGradient id="([^"]+)"', page)
+    assert len(defined) == len(set(defined)) and not re.search(r"gradient_\d", page)

@@ -114,6 +114,17 @@ def test_purposes_get_pseudonyms_that_cannot_be_joined_without_the_hub(keystore)
     assert linkage.from_linkage(lp) == lp
 
 
+def test_rekeying_a_column_gives_what_rekeying_each_value_gives(keystore):
+    """Publication re-keys whole columns (governance/publish.py): repeats, nulls and entity ids as `from_linkage`."""
+    linkage = Pseudonymiser(keystore, "entiteit")
+    purpose = Pseudonymiser(keystore, "entiteit", purpose="casusbehandeling")
+    ids = [linkage.pseudonym(f"persoon:{n:020x}") for n in range(300)]
+    column = pa.chunked_array([ids[:200] + [None], ids[100:] + ids[:5] + [None]])
+    expected = [purpose.from_linkage(v) for v in column.to_pylist()]
+    assert purpose.rekey_array(column, 1).to_pylist() == expected
+    assert linkage.rekey_array(column, 1).to_pylist() == column.to_pylist()  # the linkage purpose keeps them
+
+
 def test_a_plain_hash_falls_to_enumeration_a_keyed_pseudonym_does_not(keystore, tmp_path, monkeypatch):
     # The attacker enumerates the 11-proef space (here a slice of 200,000 numbers) and hashes each candidate.
     candidates = [f"{n:09d}" for n in range(999_800_000, 1_000_000_000) if elfproef(f"{n:09d}")]

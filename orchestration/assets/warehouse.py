@@ -7,17 +7,22 @@ landing and linkage assets that write them, so the lineage in the UI runs from t
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import dagster_dbt.core.resource as dagster_dbt_resource
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 from packaging.version import Version
 
+from hubcore.paths import HubPaths
 from orchestration.dbt_manifest import DBT_PROJECT_DIR, dbt_executable, dbt_project, ensure_manifest
+from orchestration.dbt_prestart import dbt_started_ahead, is_venv_dbt, take_started
 from orchestration.dbt_unit_tests import code_fingerprint, record_if_all_passed, unit_test_args
 from orchestration.lineage_metadata import column_lineage
 from orchestration.resources import HubPathsResource
@@ -51,7 +56,7 @@ class HubDbtTranslator(DagsterDbtTranslator):
         return tags
 
 
-def dbt_target(hub: HubPathsResource) -> Path:
+def dbt_target(hub: HubPathsResource | HubPaths) -> Path:
     """The dbt target folder of this hub, kept from run to run beside the warehouse.
 
     dbt parses the project again whenever its profile differs from the one its kept parse was made under, and the
@@ -61,11 +66,11 @@ def dbt_target(hub: HubPathsResource) -> Path:
     so the next build parses only what changed (dbt compares every file's checksum). One run at a time per data
     folder (orchestration/recovery.py), so no two builds share it at once.
     """
-    return hub.paths().warehouse.parent / "dbt_target"
+    return (hub.paths() if isinstance(hub, HubPathsResource) else hub).warehouse.parent / "dbt_target"
 
 
-def dbt_env(hub: HubPathsResource) -> dict[str, str]:
-    paths = hub.paths()
+def dbt_env(hub: HubPathsResource | HubPaths) -> dict[str, str]:
+    paths = hub.paths() if isinstance(hub, HubPathsResource) else hub
     return {
         "RGW_LANDING": str(paths.landing),
         "RGW_WAREHOUSE": str(paths.warehouse),
@@ -113,6 +118,78 @@ class HubDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        """dagster-dbt's `cli`, taking the dbt process `rgw run` started ahead when one waits for exactly this
+        build (orchestration/dbt_prestart.py), else starting dbt as dagster-dbt does."""
+        with _started_ahead_taken():
+            return super().cli(args, **kwargs)
+
+
+class _StartedAheadInvocation(DbtCliInvocation):
+    """`DbtCliInvocation.run` that adopts the waiting dbt worker instead of starting a process; everything after
+    (streaming the JSON events, waiting, the exit code) is dagster-dbt's own."""
+
+    @classmethod
+    def run(cls, args, env, manifest, dagster_dbt_translator, project_dir, target_path, raise_on_error, context,
+            adapter, cli_version, dbt_project=None):  # fmt: skip
+        kept_parse = Path(target_path, "partial_parse.msgpack").is_file()  # else dagster-dbt seeds it: its own run
+        process = take_started(args, env, Path(project_dir)) if kept_parse else None
+        if process is None:
+            return DbtCliInvocation.run(
+                args=args, env=env, manifest=manifest, dagster_dbt_translator=dagster_dbt_translator,
+                project_dir=project_dir, target_path=target_path, raise_on_error=raise_on_error, context=context,
+                adapter=adapter, cli_version=cli_version, dbt_project=dbt_project,
+            )  # fmt: skip
+        if context is not None:
+            context.log.info("dbt build: in the dbt process started ahead (its imports already paid)")
+        return DbtCliInvocation(
+            process=process, manifest=manifest, project=dbt_project, dagster_dbt_translator=dagster_dbt_translator,
+            project_dir=project_dir, target_path=target_path, raise_on_error=raise_on_error, context=context,
+            adapter=adapter, cli_version=cli_version,
+        )  # fmt: skip
+
+
+@contextmanager
+def _started_ahead_taken() -> Iterator[None]:
+    """dagster-dbt's `cli` creates its invocation through the name `DbtCliInvocation` in its resource module; for one
+    call that name is the subclass above. Steps run one at a time in process, so no other call sees it."""
+    original = dagster_dbt_resource.DbtCliInvocation
+    dagster_dbt_resource.DbtCliInvocation = _StartedAheadInvocation
+    try:
+        yield
+    finally:
+        dagster_dbt_resource.DbtCliInvocation = original
+
+
+def build_environment(paths: HubPaths) -> dict[str, str]:
+    """The environment dagster-dbt gives `dbt build` in the warehouse step (`DbtCliResource.cli`), after the step set
+    `dbt_env`: a dbt started ahead with any other environment is not used."""
+    target, profiles_dir = dbt_target(paths), str(DBT_PROJECT_DIR)
+    return {
+        "PYTHONLEGACYWINDOWSSTDIO": "1",
+        **os.environ,
+        **dbt_env(paths),
+        "DAGSTER_DBT_CLI": "true",
+        "PYTHONUNBUFFERED": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_LOG_FORMAT": "json",
+        "DBT_TARGET_PATH": os.fspath(target),
+        "DBT_LOG_PATH": os.fspath(target),
+        "DBT_PROFILES_DIR": profiles_dir,
+        "DBT_PROJECT_DIR": str(Path(dbt_project.project_dir)),
+    }
+
+
+@contextmanager
+def warehouse_build_started_ahead(paths: HubPaths) -> Iterator[None]:
+    """Inside (a downstream run that builds the warehouse): dbt starts now, while the steps before it run, when the
+    build will run the venv's dbt and keeps its parse in this hub's target folder."""
+    if not is_venv_dbt(dbt_executable()) or not (dbt_target(paths) / "partial_parse.msgpack").is_file():
+        yield
+        return
+    with dbt_started_ahead(build_environment(paths), Path(dbt_project.project_dir)):
+        yield
 
 
 def dbt_resource() -> DbtCliResource:
