@@ -15,11 +15,10 @@ Goals (issue #14): city end to end under 300 s wall and 4 GB peak on 2 cores; th
 of the full run's wall time. The re-delivery ratio is the figure that holds on a busy machine (both sides measured
 in the same run); the absolute figures need an idle machine and say so in the result.
 
-Last measured (5 December 2026, 2 cores; docs/performance.md): on the idle machine the full run 135.3 s wall, 171.5 s
-CPU, sampled tree peak 2.45 GB; the 1% BRP re-delivery 33.6 s wall, 42.5 s CPU: a ratio of 0.248 (before branch
-i14f, idle too: 139.3 s, 40.4 s, 0.290). Shared (load 2 to 4) the ratio was 0.23 to 0.25. Branch i14g (load 1.2 to
-1.8): full run 140.4 s wall / 177.8 s CPU, re-delivery 35.1 s / 44.0 s, ratio 0.250. The goal of a fifth is not met
-yet.
+Last measured (5 December 2026, 2 cores, idle; docs/performance.md): after branches i14h, i14i and i14j, four runs
+of main: full run 124 to 134 s wall, 165 to 175 s CPU, sampled tree peak 2.43 to 2.47 GB; the 1% BRP re-delivery
+24.5 to 28.6 s wall, 33 to 38 s CPU: ratios 0.183, 0.230, 0.208, 0.212 (before, branch i14g: 140.4 s, 35.1 s, 0.250).
+The goal of a fifth is met in some runs and not in others.
 """
 
 from __future__ import annotations
