@@ -38,9 +38,19 @@ CACHE_FORMAT = "1"  # raise when what a builder returns changes, so entries of t
 def entry_tag(truth_file: Path, name: str, keystore: KeyStore) -> str:
     """Names one entry: a keyed digest of what it was built from (truth file, builder name, format, key)."""
     stat = truth_file.stat()
-    text = f"{CACHE_FORMAT}|{name}|{truth_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    key = keystore.derive("quality/truth-cache")  # the current key version's; a rotation names every entry anew
-    return hmac.new(key, text.encode(), sha256).hexdigest()[:32]
+    return _keyed_tag(f"{CACHE_FORMAT}|{name}|{truth_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}", keystore)
+
+
+def _keyed_tag(text: str, keystore: KeyStore) -> str:
+    """An entry's name: HMAC of what it was made from, under the current key version's key for this cache (a
+    rotation names every entry anew)."""
+    return hmac.new(keystore.derive("quality/truth-cache"), text.encode(), sha256).hexdigest()[:32]
+
+
+def _drop_entries(cache_dir: Path, name: str, suffix: str) -> None:
+    """Remove the entries of `name` made from an older state, before its new entry is written."""
+    for old in cache_dir.glob(f"{name}-*{suffix}"):
+        old.unlink(missing_ok=True)
 
 
 def keyed_truth(
@@ -58,8 +68,7 @@ def keyed_truth(
         except (OSError, pa.ArrowInvalid):
             pass  # torn or unreadable: built again below
     table = build()
-    for old in cache_dir.glob(f"{name}-*.parquet"):
-        old.unlink(missing_ok=True)
+    _drop_entries(cache_dir, name, ".parquet")
     write_parquet_atomic(table, path)
     return table
 
@@ -79,8 +88,7 @@ def kept_figures(
     identifier). Without a `cache_dir` they are always computed."""
     if cache_dir is None:
         return compute()
-    text = "|".join([CACHE_FORMAT, name, *(_state(p) for p in inputs)])
-    tag = hmac.new(keystore.derive("quality/truth-cache"), text.encode(), sha256).hexdigest()[:32]
+    tag = _keyed_tag("|".join([CACHE_FORMAT, name, *(_state(p) for p in inputs)]), keystore)
     path = cache_dir / f"{name}-{tag}.json"
     try:
         return json.loads(path.read_text())
@@ -88,8 +96,7 @@ def kept_figures(
         pass  # none yet, or torn: computed below
     figures = compute()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    for old in cache_dir.glob(f"{name}-*.json"):
-        old.unlink(missing_ok=True)
+    _drop_entries(cache_dir, name, ".json")
     written = cache_dir / f".{path.name}.{uuid.uuid4().hex}"
     written.write_text(json.dumps(figures, sort_keys=True))
     replace_durably(written, path)
