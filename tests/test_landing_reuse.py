@@ -331,3 +331,48 @@ def test_a_reused_row_carries_no_identifier_the_earlier_check_did_not_see(world,
     assert (
         f"{landing / 'brp' / NEXT / 'persoon.parquet'}: column 'bsn_psn' holds 1 value(s) that look like bsn" in found
     )
+
+
+def _first_equal_rows(previous: pa.Table, current: pa.Table) -> list[int]:
+    """The reference: for each row of `current`, the first equal row of `previous` (nulls equal), or -1."""
+    first: dict[tuple, int] = {}
+    for i, row in enumerate(zip(*(previous[n].to_pylist() for n in current.column_names), strict=True)):
+        first.setdefault(row, i)
+    rows = zip(*(current[n].to_pylist() for n in current.column_names), strict=True)
+    return [first.get(row, -1) for row in rows]
+
+
+def test_rows_are_matched_in_place_and_by_value_alike(tmp_path):
+    """A re-delivery in the same order is matched in place, a shifted, reordered or duplicated row by its values:
+    the same rows are found as the first equal row would give, and a row matched elsewhere has equal values."""
+    from pseudonymisation.reuse import match_rows
+
+    previous = pa.table(
+        {
+            "bsn": ["1", "2", "2", None, "5", "6", "7", "8"],
+            "naam": ["a", "b", "b", None, "e", "f", "g", "h"],
+            "nummer": pa.array([1, 2, 2, None, 5, 6, 7, 8], pa.int32()),
+        }
+    )
+    pq.write_table(previous, tmp_path / "previous.parquet")
+    current = pa.table(
+        {
+            # in place, in place twice (row 2 equals row 1 too, the first equal row), nulls in place, in place, a
+            # changed row (in place of 5), then shifted by one, and a row that was never there
+            "bsn": ["1", "2", "2", None, "5", "new", "6", "7", "8", "9"],
+            "naam": ["a", "b", "b", None, "e", "n", "f", "g", "h", "i"],
+            "nummer": pa.array([1, 2, 2, None, 5, 0, 6, 7, 8, 9], pa.int32()),
+        }
+    )
+    matched = match_rows(tmp_path / "previous.parquet", current)
+    reference = _first_equal_rows(previous, current)
+    assert [m >= 0 for m in matched] == [r >= 0 for r in reference]
+    assert reference == [0, 1, 1, 3, 4, -1, 5, 6, 7, -1]
+    assert list(matched) == [0, 1, 2, 3, 4, -1, 5, 6, 7, -1]  # row 2 in place
+    for i, m in enumerate(matched):
+        if m >= 0:  # another equal row than the first is as good: equal inputs land equal values
+            assert previous.slice(int(m), 1).to_pylist() == current.slice(i, 1).to_pylist()
+    # a type not compared in place (floats: NaN and -0.0) is matched by value alone, as before
+    floats = pa.table({"x": pa.array([0.5, 1.5], pa.float64())})
+    pq.write_table(floats, tmp_path / "floats.parquet")
+    assert list(match_rows(tmp_path / "floats.parquet", pa.table({"x": [1.5, 0.5, 2.0]}))) == [1, 0, -1]
