@@ -37,7 +37,6 @@ on diffused ones (the boundary's choice, `_encoding.taps` in pseudonymisation/po
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -661,26 +660,6 @@ def _link_corporate_relations(con, landing, owner_names, onodes: pa.Array, done:
 # --- entities ------------------------------------------------------------------------------------------------------
 
 
-def _persons_and_owners(con: duckdb.DuckDBPyConnection, landing: Path, done: pa.Array) -> list[pa.Table]:
-    """`[link_persons(...), link_owners(...)]`, the owners linked on a thread of their own (with their own DuckDB
-    connection) while the persons are. The two read different landed tables and share nothing but `done`; their work
-    is DuckDB, Arrow and numpy, which release the GIL, and a step of `rgw run` otherwise leaves the second core idle
-    (the city's re-delivery: persons 2.5 s, owners 1.4 s of wall time one after the other). Each is the function
-    it was, so the rows are the same as in turn; an error in either is raised here."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-owners") as pool:
-        owners = pool.submit(_link_owners_apart, landing, done)
-        persons = link_persons(con, landing, done)
-        return [persons, owners.result()]
-
-
-def _link_owners_apart(landing: Path, done: pa.Array) -> pa.Table:
-    con = duckdb.connect(config={"threads": 1})  # a DuckDB connection is not for two threads at once
-    try:
-        return link_owners(con, landing, done)
-    finally:
-        con.close()
-
-
 def entity_links_table(landing: Path, previous: pa.Table | None = None, *, whole: bool = False) -> pa.Table:
     """Every person and owner record with its entity (LINK_SCHEMA). With `previous` (the table of an earlier run),
     records linked then and unchanged since keep their entity, probability and evidence and are not compared again;
@@ -693,7 +672,7 @@ def entity_links_table(landing: Path, previous: pa.Table | None = None, *, whole
     carried = carried_links(previous, fingerprints)
     linked = carried.filter(pc.is_in(carried["method"], value_set=pa.array(sorted(LINKED_METHODS))))
     done = one_array(linked["node"])
-    links = pa.concat_tables(_persons_and_owners(con, landing, done)).combine_chunks()
+    links = pa.concat_tables([link_persons(con, landing, done), link_owners(con, landing, done)]).combine_chunks()
     con.close()
     previous_ids = (one_array(carried["node"]), one_array(carried["entity_id"]))
     nodes, to = one_array(links["node"]), one_array(links["to"])
