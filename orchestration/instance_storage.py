@@ -23,7 +23,8 @@ pool, disposed after one use), so each event paid for a new engine, a new SQLite
 and compiling its statements afresh, as the compiled-statement cache lives in the engine: with the ~80 planning
 events of a run and each step's events, about 1.5 s of a city re-delivery's ~30 s. Meanwhile one engine per database
 file is kept, with a pooled connection, so its statements compile once (`_KeptEngines`); Dagster's lock around each
-use, its transaction per use and its creation of a new run's database stay as they were.
+use, its transaction per use and its creation of a new run's database stay as they were. Dagster also asks, with yet
+another engine, whether an index table exists before storing each asset check result: a table found is remembered.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -91,6 +92,7 @@ class _KeptEngines:
 
     def __init__(self) -> None:
         self._engines: dict[str, Engine] = {}
+        self._tables: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def _engine(self, conn_string: str) -> Engine:
@@ -115,6 +117,17 @@ class _KeptEngines:
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, storage: SqliteEventLogStorage, table: str, dagster_has_table) -> bool:
+        """Dagster asks whether a table of the index exists before storing each asset check result (and more), each
+        time with a new engine: a table found once stays (Dagster drops none), so that answer is kept."""
+        key = (storage.conn_string_for_shard(INDEX_SHARD_NAME), table)
+        if key in self._tables:
+            return True
+        found = dagster_has_table(storage, table)
+        if found:
+            self._tables.add(key)
+        return found
+
     def close(self) -> None:
         with self._lock:
             engines, self._engines = self._engines, {}
@@ -137,15 +150,21 @@ def events_flushed_per_checkpoint(checkpoint_seconds: float = CHECKPOINT_SECONDS
     def kept_connect(storage: SqliteEventLogStorage, shard: str):
         return kept.connect(storage, shard)
 
+    def kept_has_table(storage: SqliteEventLogStorage, table: str) -> bool:
+        return kept.has_table(storage, table, dagster_has_table)
+
     ticker = threading.Thread(target=checkpoints, name="rgw-sqlite-checkpoint", daemon=True)
     event.listen(Engine, "connect", held.on_connect)
     dagster_connect = SqliteEventLogStorage.__dict__["_connect"]
+    dagster_has_table = SqliteEventLogStorage.__dict__["has_table"]
     SqliteEventLogStorage._connect = kept_connect  # type: ignore[method-assign]
+    SqliteEventLogStorage.has_table = kept_has_table  # type: ignore[method-assign]
     ticker.start()
     try:
         yield
     finally:
         SqliteEventLogStorage._connect = dagster_connect  # type: ignore[method-assign]
+        SqliteEventLogStorage.has_table = dagster_has_table  # type: ignore[method-assign]
         kept.close()  # before the held connections close: their final checkpoint then empties the WAL
         event.remove(Engine, "connect", held.on_connect)
         stop.set()

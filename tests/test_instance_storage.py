@@ -34,9 +34,10 @@ def test_events_stored_inside_are_in_the_database_files_after(tmp_path):
         assert len(instance.fetch_materializations(dg.AssetKey("inside"), limit=100).records) == 30
 
 
-@dg.asset
-def _small() -> int:
-    return 1
+@dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="_small")])
+def _small():
+    yield dg.Output(1)
+    yield dg.AssetCheckResult(passed=True)
 
 
 def test_a_run_inside_keeps_every_event_in_its_own_database_and_in_the_index(tmp_path):
@@ -62,6 +63,12 @@ def test_a_run_inside_keeps_every_event_in_its_own_database_and_in_the_index(tmp
                 "PIPELINE_SUCCESS",
             } <= stored
         assert len(instance.fetch_materializations(dg.AssetKey("_small"), limit=10).records) == 2
+        index = sqlite3.connect(tmp_path / "history" / "runs" / "index.db")
+        try:
+            (checks,) = index.execute("select count(*) from asset_check_executions").fetchone()
+        finally:
+            index.close()
+        assert checks == 2
         third = dg.materialize([_small], instance=instance)  # Dagster's own connections again
         assert third.success
         assert len(instance.fetch_materializations(dg.AssetKey("_small"), limit=10).records) == 3
