@@ -21,7 +21,7 @@ storage is touched; an instance on PostgreSQL (RGW_DAGSTER_PG_URL) is left as it
 The event log also builds a new SQLAlchemy engine for every event it stores or reads (`_connect`: an engine with no
 pool, disposed after one use), so each event paid for a new engine, a new SQLite connection (with the pragmas above)
 and compiling its statements afresh, as the compiled-statement cache lives in the engine: with the ~80 planning
-events of a run and each step's events, about 1.5 s of a city re-delivery's ~30 s. Meanwhile one engine per database
+events of a run and each step's events, about a second of CPU in a city re-delivery. Meanwhile one engine per database
 file is kept, with a pooled connection, so its statements compile once (`_KeptEngines`); Dagster's lock around each
 use, its transaction per use and its creation of a new run's database stay as they were. Dagster also asks, with yet
 another engine, whether an index table exists before storing each asset check result: a table found is remembered.
