@@ -38,6 +38,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 
 from connectors.registry import address_columns, entities_with_addresses
+from governance.column_lineage_cache import kept
 from hubcore.dbt_manifest import ensure_manifest
 from pseudonymisation.policy import _parse, load_policy, output_name
 
@@ -592,11 +593,12 @@ def protected_inputs(graph: ColumnLineage, f: Field) -> list[Field]:
 
 @cache
 def _cached(manifest_json: str) -> ColumnLineage:
-    return build(json.loads(manifest_json))
+    return kept(manifest_json, lambda: build(json.loads(manifest_json)))
 
 
 def for_manifest(manifest: dict[str, Any]) -> ColumnLineage:
-    """`build`, once per manifest content (the dbt graph takes a couple of seconds to parse)."""
+    """`build`, once per manifest content (the dbt graph takes a couple of seconds to parse), kept on disk between
+    processes (governance/column_lineage_cache.py)."""
     return _cached(json.dumps(manifest, sort_keys=True))
 
 

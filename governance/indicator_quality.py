@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 GOALS = {"recall": 0.9, "precision": 0.8}
 TRUTH = {
@@ -31,14 +32,27 @@ TRUTH = {
 
 
 def _reports_table(con: duckdb.DuckDBPyConnection, incoming: Path, ground_truth: Path) -> None:
-    rows = []
+    uuids: list[str] = []
+    days: list[str] = []
+    subjects: list[str] = []
     for f in sorted(incoming.glob("meldpunten/*/meldingen.json")):
         for m in json.loads(f.read_text(encoding="utf-8")):
             for subject in m.get("onderwerpen") or []:
-                rows.append((m["uuid"], m["aangemaakt_op"][:10], subject))
-    con.execute("create temp table reports (uuid varchar, day date, subject varchar)")
-    if rows:
-        con.executemany("insert into reports values (?, ?, ?)", rows)
+                uuids.append(m["uuid"])
+                days.append(m["aangemaakt_op"][:10])
+                subjects.append(subject)
+    # One Arrow table rather than an `executemany` insert: DuckDB runs that row by row, 0.7 s of the check's 1 s on
+    # the city's reports.
+    rows = pa.table(
+        {
+            "uuid": pa.array(uuids, pa.string()),
+            "day": pa.array(days, pa.string()),
+            "subject": pa.array(subjects, pa.string()),
+        }
+    )
+    con.register("_report_rows", rows)
+    con.execute("create temp table reports as select uuid, day::date as day, subject from _report_rows")
+    con.unregister("_report_rows")
     con.execute(f"""create temp view report_truth as
         select r.*, a.true_verblijfsobject_id as vbo from reports r
         join read_parquet('{ground_truth / "addresses.parquet"}') a

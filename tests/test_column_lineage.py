@@ -218,3 +218,21 @@ def test_rgw_privacy_lineage_traces_every_input_of_every_indicator(graph, tmp_pa
         every = {str(f).removeprefix("raw/") for f in graph.origin(Field(table, name)).all_fields()}
         assert printed[name] == every, name
         assert expected <= {f.rpartition(".")[0] for f in every}, name
+
+
+def test_the_graph_kept_on_disk_is_the_graph_built_and_a_changed_manifest_is_built_again(manifest, tmp_path):
+    from governance.column_lineage_cache import kept
+
+    text = json.dumps(manifest, sort_keys=True)
+    path = tmp_path / "column_lineage.pickle"
+    built = kept(text, lambda: build(json.loads(text)), path)
+    read = kept(text, lambda: pytest.fail("built again although kept for the same inputs"), path)
+    assert read.columns == built.columns
+    assert read.steps.keys() == built.steps.keys()
+    assert all(read.steps[f] == steps for f, steps in built.steps.items())
+    changed = copy.deepcopy(manifest)
+    model = next(n for n in changed["nodes"].values() if n["resource_type"] == "model")
+    model["compiled_code"] = model["compiled_code"] + "\n-- changed"
+    assert kept(json.dumps(changed, sort_keys=True), lambda: "built again", path) == "built again"
+    path.write_bytes(b"not a pickle")  # an unreadable file is built again, never an error
+    assert kept(text, lambda: "built again", path) == "built again"
