@@ -1,5 +1,6 @@
-"""What the warehouse's SQL reads, run as dbt compiled it (the prepared manifest) on small planted data: staging
-keeps the latest delivery that has rows."""
+"""What the warehouse's SQL reads and tests, run as dbt compiled it (the prepared manifest) on small planted data:
+staging keeps the latest delivery that has rows, and the grain tests on columns find what the grain test on the
+concatenated key found."""
 
 from pathlib import Path
 
@@ -43,3 +44,41 @@ def test_staging_reads_the_latest_delivery_by_its_id_and_only_one_that_has_rows(
     assert persons == [("new-a", "new-a|1")]
     _brp_delivery(tmp_path, "20261102", [])  # a delivery without rows is passed over, as it always was
     assert duckdb.sql(f"select persoon_psn from ({sql})").fetchall() == [("new-a",)]
+
+
+def _failures(manifest, test_prefix: str, model: str, columns: str, rows: str) -> int:
+    (test,) = [n for k, n in manifest["nodes"].items() if k.startswith(f"test.rgw.{test_prefix}")]
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as rgw")
+    con.execute(f"create table rgw.main.{model} as select * from (values {rows}) t({columns})")
+    return len(con.execute(test["compiled_code"]).fetchall())
+
+
+def test_the_spells_grain_test_finds_a_repeated_person_and_sequence_number_and_passes_over_nulls(manifest):
+    prefix, model, columns = (
+        "unique_combination_int_bewoningsperioden",
+        "int_bewoningsperioden",
+        "persoon_psn, volgnummer",
+    )
+    assert _failures(manifest, prefix, model, columns, "('a', 1), ('a', 2), ('b', 1)") == 0
+    assert _failures(manifest, prefix, model, columns, "('a', 1), ('a', 1), ('b', 1)") == 1
+    assert _failures(manifest, prefix, model, columns, "(null, 1), (null, 1), ('a', null), ('a', null)") == 0
+
+
+def test_the_entity_links_grain_test_compares_columns_not_a_joined_string(manifest):
+    prefix, model = "unique_combination_stg_linkage__entity_links", "stg_linkage__entity_links"
+    columns = "source, entity, record_key, entity_kind"
+    assert (
+        _failures(
+            manifest, prefix, model, columns, "('brp', 'persoon', 'x', 'persoon'), ('brk', 'persoon', 'x', 'eigenaar')"
+        )
+        == 0
+    )
+    assert (
+        _failures(
+            manifest, prefix, model, columns, "('brp', 'persoon', 'x', 'persoon'), ('brp', 'persoon', 'x', 'persoon')"
+        )
+        == 1
+    )
+    assert _failures(manifest, prefix, model, columns, "('a|b', 'c', 'x', 'p'), ('a', 'b|c', 'x', 'p')") == 0
+    assert _failures(manifest, prefix, model, columns, "('a', null, 'x', 'p'), ('a', null, 'x', 'p')") == 0
