@@ -42,8 +42,13 @@ def test_every_staging_model_is_described_and_tested_on_its_grain(manifest):
         problems += [f"{name}.{c}: no description" for c, col in node["columns"].items() if not col["description"]]
         tests = _tests_on(manifest, name)
         unique = [c for t, c, _ in tests if t == "unique"]
+        combined = [kwargs["columns"] for t, _, kwargs in tests if t == "unique_combination"]  # a grain of columns
         not_null = {c for t, c, _ in tests if t == "not_null"}
-        if not unique or not not_null or not any(c in not_null or "|" in (c or "") for c in unique):
+        if (
+            not (unique or combined)
+            or not not_null
+            or not (combined or any(c in not_null or "|" in (c or "") for c in unique))
+        ):
             problems.append(f"{name}: no unique and not_null test on its grain")
     assert problems == []
 
