@@ -78,3 +78,15 @@ def test_identifiers_written_as_bare_digits_are_found_beside_bag_ids(tmp_path):
         ("ean", "ean"),
         ("phone", "phone"),
     ]
+
+
+def test_names_kept_between_scans_follow_a_changed_raw_delivery(tmp_path):
+    """The raw names are read once per state of the raw person files (the five publications of a refresh share
+    them); a raw file that changed is read again, so a name only the new delivery holds is still found."""
+    landing = _write(tmp_path / "landing" / "notes.parquet", note=["Suzanne Moulin", "Pieternella Zoutendijk"])
+    raw = _write(tmp_path / "raw" / "persoon.parquet", voornamen=["Suzanne Maria"], geslachtsnaam=["Moulin"])
+    first = scan_zone([landing.parent], [raw])
+    assert [(f.kind, f.count) for f in first] == [("name from the raw delivery", 1)]
+    assert scan_zone([landing.parent], [raw]) == first
+    _write(raw, voornamen=["Suzanne Maria", "Pieternella"], geslachtsnaam=["Moulin", "Zoutendijk"])
+    assert [(f.kind, f.count) for f in scan_zone([landing.parent], [raw])] == [("name from the raw delivery", 2)]
