@@ -15,10 +15,11 @@ Goals (issue #14): city end to end under 300 s wall and 4 GB peak on 2 cores; th
 of the full run's wall time. The re-delivery ratio is the figure that holds on a busy machine (both sides measured
 in the same run); the absolute figures need an idle machine and say so in the result.
 
-Last measured (5 December 2026, 2 cores, idle; docs/performance.md): after branches i14h, i14i and i14j, four runs
-of main: full run 124 to 134 s wall, 165 to 175 s CPU, sampled tree peak 2.43 to 2.47 GB; the 1% BRP re-delivery
-24.5 to 28.6 s wall, 33 to 38 s CPU: ratios 0.183, 0.230, 0.208, 0.212 (before, branch i14g: 140.4 s, 35.1 s, 0.250).
-The goal of a fifth is met in some runs and not in others.
+Last measured (6 December 2026, 2 cores, idle; docs/performance.md): after branches i14k, i14l and i14m, five runs
+of main: full run 189 to 201 s wall, 250 to 265 s CPU (the machine was about a fifth slower than on 5 December),
+sampled tree peak 2.37 to 2.47 GB; the 1% BRP re-delivery 37.0 to 39.9 s wall, 49 to 53 s CPU: ratios 0.195, 0.197,
+0.199, 0.203, 0.184 (median 0.197; before, 5 December: 0.183 to 0.230, median 0.210). Under a fifth in four runs of
+five: not yet reliably.
 """
 
 from __future__ import annotations
