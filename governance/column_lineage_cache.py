@@ -12,15 +12,15 @@ again and replaces the file; a file that cannot be read is built again too, so t
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from importlib.metadata import version
 from pathlib import Path
 from typing import TypeVar
 
 from hubcore.dbt_manifest import MANIFEST
+from hubcore.durable import write_whole
 from hubcore.paths import REPO_ROOT
 
 T = TypeVar("T")
@@ -53,11 +53,6 @@ def kept(manifest_json: str, make: Callable[[], T], path: Path = KEPT) -> T:
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, ImportError):
         pass  # none kept, or unreadable: made again below
     value = make()
-    part = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        with part.open("wb") as f:
-            pickle.dump((digest, value), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(part, path)  # whole or not at all: a reader never sees half a file
-    except OSError:
-        part.unlink(missing_ok=True)  # a read-only checkout or a full disk: the graph is still right, only not kept
+    with suppress(OSError):  # a read-only checkout or a full disk: the graph is still right, only not kept
+        write_whole(path, pickle.dumps((digest, value), protocol=pickle.HIGHEST_PROTOCOL))
     return value

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import pyarrow as pa
 
 from connectors.delivery import latest_delivery
 from connectors.identifiers import is_valid_a_nummer, is_valid_bsn, is_valid_ean18
+from hubcore.durable import write_whole
 from pseudonymisation.reuse import CopiedRows
 
 # Digits bounded by anything but a letter or digit: pseudonyms are base32 (a-z, 2-7), so runs of digits inside a
@@ -285,9 +284,7 @@ def _read_cache(cache: Path | None, question: str) -> dict[str, list[list]]:
 def _write_cache(cache: Path, question: str, files: dict[str, list[list]]) -> None:
     live = {k: v for k, v in files.items() if Path(k.rsplit("|", 2)[0]).exists()}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")  # what a killed run leaves, recovery removes
-    staging.write_text(json.dumps({"question": question, "files": live}))
-    os.replace(staging, cache)
+    write_whole(cache, json.dumps({"question": question, "files": live}).encode("utf-8"))
 
 
 def scan_duckdb(path: Path, raw_person_files: Iterable[Path] = ()) -> list[Finding]:

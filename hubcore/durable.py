@@ -9,6 +9,7 @@ on disk. `RGW_FSYNC=0` turns it off for a scratch data folder (a benchmark's), n
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 
@@ -53,3 +54,16 @@ def replace_durably(written: Path, target: Path) -> None:
     sync_file(written)
     os.replace(written, target)
     sync_folder(Path(target).parent)
+
+
+def write_whole(target: Path, data: bytes) -> None:
+    """Write `data` to `target` so a reader (or a killed process) sees the old file or the new one, never half of
+    it: written beside it under a hidden `.<name>.<uuid>.part` name, then renamed over it. No fsync: for caches,
+    which a lost write only makes slower (orchestration/recovery.py removes what a killed run left in a zone)."""
+    part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise

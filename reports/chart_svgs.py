@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import vl_convert
+
+from hubcore.durable import write_whole
 
 _kept: ContextVar[tuple[Path, set[str]] | None] = ContextVar("kept_chart_svgs", default=None)
 _GRADIENT = re.compile(r"\bgradient_(\d+)\b")
@@ -54,9 +54,7 @@ def vegalite_svg(spec: dict[str, Any], **options: str) -> str:
             return path.read_text(encoding="utf-8")
     svg = _own_gradient_names(vl_convert.vegalite_to_svg(spec, **options), digest)
     if path is not None:
-        part = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        part.write_text(svg, encoding="utf-8")
-        os.replace(part, path)  # whole or not at all: a killed run leaves no half SVG under a digest
+        write_whole(path, svg.encode("utf-8"))  # a killed run leaves no half SVG under a digest
     return svg
 
 

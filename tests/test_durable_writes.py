@@ -12,6 +12,7 @@ import pytest
 
 from connectors.delivery import land_delivery, write_parquet_atomic
 from connectors.registry import SOURCES
+from hubcore.durable import write_whole
 
 
 @pytest.fixture
@@ -111,3 +112,14 @@ def test_the_vaults_identifiers_are_on_the_disk_before_their_part_is_named(tmp_p
     vault.put_many("bsn", ["111222333"])  # the pseudonym made here
     part = next(Path(p.removeprefix("rename:")) for p in synced if p.startswith("rename:") and "part-" in p)
     assert _flushed_before_rename(synced, part)
+
+
+def test_a_cache_written_whole_replaces_the_old_file_and_leaves_no_part_behind(tmp_path):
+    cache = tmp_path / "cache.json"
+    write_whole(cache, b"old")
+    write_whole(cache, b"new")
+    assert cache.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]
+    with pytest.raises(OSError):
+        write_whole(tmp_path / "missing-folder" / "cache.json", b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]
